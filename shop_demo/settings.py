@@ -1,0 +1,156 @@
+"""Demo store settings. Embedded defaults (SQLite, a filesystem Celery broker) need no server;
+DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis (see README, Production)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SHOP_DEMO_VAR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "shop_demo.store",
+    # socialshop, installed as the README tells a shop owner:
+    "rest_framework",
+    "socialshop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop_demo.urls"
+WSGI_APPLICATION = "shop_demo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shop_demo.store.context.store",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'demo.sqlite3'}", conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the web server, the worker and beat write to one SQLite file side by side.
+    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+LOGIN_URL = "/account/login/"
+
+# Celery: a filesystem broker by default (no server); CELERY_BROKER_URL=redis://... in production.
+_BROKER_DIR = VAR_DIR / "broker"
+for _sub in ("in", "processed"):
+    (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "in"),
+        "data_folder_out": str(_BROKER_DIR / "in"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+_API_BASE = os.environ.get("SOCIALSHOP_API_BASE", "")
+
+
+def _platform(values: dict) -> dict:
+    return {**values, **({"api_base": _API_BASE} if _API_BASE else {})}
+
+
+SOCIALSHOP = {
+    "CATALOG": "socialshop.catalog.ModelCatalog",
+    "CATALOG_OPTIONS": {
+        "model": "store.Product",
+        "filter": {"is_active": True},
+        "fields": {
+            "title": "name",
+            "description": "description",
+            "url": "get_absolute_url",
+            "image_urls": "images__image",
+            "price": "price",
+            "sale_price": "sale_price",
+            "sale_starts_at": "sale_starts_at",
+            "sale_ends_at": "sale_ends_at",
+            "brand": "brand",
+            "gtin": "gtin",
+            "mpn": "mpn",
+            "category_path": "category__path",
+            "google_product_category": "category__google_category",
+            "gender": "gender",
+            "age_group": "age_group",
+            "created_at": "created_at",
+        },
+        "variants": {
+            "related_name": "variants",
+            "fields": {
+                "id": "sku",
+                "size": "size",
+                "color": "color",
+                "price": "price_override",
+                "quantity": "stock",
+            },
+        },
+    },
+    "CURRENCY": "USD",
+    "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+    "CONSENT_REQUIRED": True,
+    "CART_ADD_URL": "/cart/add/",
+    "PLATFORMS": {},
+}

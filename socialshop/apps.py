@@ -1,0 +1,13 @@
+"""Django app config: registers system checks and signal receivers when the app loads."""
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SocialshopConfig(AppConfig):
+    name = "socialshop"
+    verbose_name = "Social shop"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from socialshop import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,108 @@
+"""socialshop settings: every key of ``settings.SOCIALSHOP`` with its default.
+
+This is the only module that reads ``django.conf.settings``; everything else uses
+``from socialshop.conf import app_settings``. Validation lives in ``socialshop/checks.py``.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+DEFAULTS: dict[str, Any] = {
+    # --- core -------------------------------------------------------------------------
+    # Dotted path to the Catalog class that reads the host store's products.
+    "CATALOG": "socialshop.catalog.ModelCatalog",
+    # Keyword options for the catalog class (ModelCatalog: model, fields, variants, ...).
+    "CATALOG_OPTIONS": {},
+    # ISO 4217 code used when a product record or event carries no currency.
+    "CURRENCY": "USD",
+    # Absolute root of the storefront ("https://shop.example.com"): feeds and ads need absolute links.
+    "SITE_URL": "",
+    # How socialshop runs background work: "auto" (Celery when the project has a Celery app,
+    # otherwise in process), "celery" (always enqueue) or "inline" (always in process).
+    "RUN_TASKS": "auto",
+    # Seconds a single-flight job lock is held before another run may take it over.
+    "JOB_LOCK_SECONDS": 3600,
+    # --- privacy ----------------------------------------------------------------------
+    # True: no visitor cookie and no identifying data until the visitor consents.
+    "CONSENT_REQUIRED": True,
+    # Days an event is kept; 180 is the longest website-audience window the platforms keep.
+    "EVENT_RETENTION_DAYS": 180,
+    # What is stored of a visitor's IP address: "truncate" (/24, /48), "hash" or "none".
+    "IP_HANDLING": "truncate",
+    # --- tracking ---------------------------------------------------------------------
+    # Collect requests allowed per client IP per minute before 429.
+    "COLLECT_RATE_LIMIT_PER_MINUTE": 120,
+    # Extra origins (scheme://host[:port]) allowed to post to the collector besides our own.
+    "ALLOWED_ORIGINS": [],
+    # --- platforms --------------------------------------------------------------------
+    # Per-platform ids and credentials: {"meta": {...}, "google": {...}, "pinterest": {...}, "tiktok": {...}}.
+    "PLATFORMS": {},
+    # --- feeds ------------------------------------------------------------------------
+    # Django storage alias (settings.STORAGES) that feed files are written to.
+    "FEED_STORAGE": "default",
+    # Refuse to publish a build with fewer items than this share of the last published build.
+    "FEED_PUBLISH_MIN_RATIO": 0.5,
+    # --- posts ------------------------------------------------------------------------
+    # URL (path or absolute) of the host's add-to-cart endpoint used by gallery hotspots.
+    "CART_ADD_URL": "",
+    # Days after a post tag click in which an order is attributed to that post.
+    "POST_ATTRIBUTION_DAYS": 7,
+    # Hold visitor comments for moderation before they show.
+    "COMMENT_MODERATION": True,
+    # Largest customer photo upload accepted, in bytes.
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+}
+
+
+class AppSettings:
+    """Attribute access to ``SOCIALSHOP`` merged over ``DEFAULTS``, read when used."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
+
+    def _merged(self) -> dict[str, Any]:
+        if self._cache is None:
+            user = getattr(settings, "SOCIALSHOP", {}) or {}
+            merged = copy.deepcopy(DEFAULTS)
+            if isinstance(user, dict):
+                merged.update(user)
+            self._cache = merged
+        return self._cache
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._merged()[name]
+        except KeyError:
+            raise AttributeError(f"SOCIALSHOP has no setting {name!r}") from None
+
+    def user_keys(self) -> set[str]:
+        """Keys the project set itself (used by checks to catch typos)."""
+        user = getattr(settings, "SOCIALSHOP", {}) or {}
+        return set(user) if isinstance(user, dict) else set()
+
+    def raw(self) -> Any:
+        """The project's ``SOCIALSHOP`` value exactly as written."""
+        return getattr(settings, "SOCIALSHOP", {})
+
+    def django(self, name: str, default: Any = None) -> Any:
+        """A plain Django setting (DEBUG, STORAGES, ...), so other modules never touch settings."""
+        return getattr(settings, name, default)
+
+    def reset(self) -> None:
+        self._cache = None
+
+
+app_settings = AppSettings()
+
+
+@receiver(setting_changed)
+def _reset_on_change(*, setting: str, **_: Any) -> None:
+    if setting == "SOCIALSHOP":
+        app_settings.reset()

@@ -1,0 +1,1 @@
+"""Plumbing with no domain knowledge: job locks and task defaults (jobs.py)."""

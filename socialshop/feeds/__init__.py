@@ -1,0 +1,1 @@
+"""Product feeds for the platforms' catalogues: models, builder, writers, serving."""

@@ -1,0 +1,9 @@
+"""All socialshop models, imported from their domains so Django finds them in one app."""
+from socialshop.core.models import Heartbeat, JobLock
+from socialshop.privacy.models import ConsentChoice, ConsentRecord
+from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
+
+__all__ = [
+    "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventName", "EventSource",
+    "Heartbeat", "JobLock",
+]

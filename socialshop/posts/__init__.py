@@ -1,0 +1,1 @@
+"""Shoppable posts: product-tagged images, the gallery, engagement, customer photos and comments."""

@@ -1,0 +1,8 @@
+"""socialshop's URLs; a project includes them with path("socialshop/", include("socialshop.urls"))."""
+from django.urls import include, path
+
+app_name = "socialshop"
+
+urlpatterns = [
+    path("api/", include("socialshop.api.urls")),
+]

@@ -1,0 +1,112 @@
+"""Test settings: the demo store and the odd-named test store (tests/store) side by side.
+
+DATABASE_URL switches to PostgreSQL. SOCIALSHOP_TEST_DB_NAME lets a worker subprocess use the
+test database that pytest created. The Celery app is tests/celery_app.py.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+
+from shop_demo.settings import SOCIALSHOP as DEMO_SOCIALSHOP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TMP_DIR = Path(os.environ.get("SOCIALSHOP_TEST_TMP") or tempfile.mkdtemp(prefix="socialshop-tests-"))
+os.environ["SOCIALSHOP_TEST_TMP"] = str(TMP_DIR)
+
+SECRET_KEY = "tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "shop_demo.store",
+    "tests.store",
+    "rest_framework",
+    "socialshop",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "shop_demo.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shop_demo.store.context.store",
+            ],
+        },
+    },
+]
+
+_sqlite_file = TMP_DIR / "tests.sqlite3"
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{_sqlite_file}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so a worker or server subprocess sees the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(_sqlite_file)}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+if os.environ.get("SOCIALSHOP_TEST_DB_NAME"):
+    # Inside a worker/server subprocess: talk to the database pytest set up.
+    DATABASES["default"]["NAME"] = os.environ["SOCIALSHOP_TEST_DB_NAME"]
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "static/"
+STATIC_ROOT = TMP_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = TMP_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "/account/login/"
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+SOCIALSHOP = {**DEMO_SOCIALSHOP, "SITE_URL": "http://testserver", "RUN_TASKS": "inline"}
+
+# The odd-named test store's mapping (tests/store/models.py), used by catalog tests.
+ODD_STORE_CATALOG = {
+    "model": "teststore.Article",
+    "filter": {"sellable": True},
+    "fields": {
+        "id": "article_code",
+        "title": "headline",
+        "description": "blurb",
+        "url": "storefront_path",
+        "image_urls": "pictures__source",
+        "price": "list_amount",
+        "sale_price": "promo_amount",
+        "brand": "maker__label",
+        "gtin": "barcode",
+        "category_path": "section_trail",
+        "quantity": "on_hand",
+    },
+    "variants": {
+        "related_name": "flavours",
+        "fields": {"size": "dimension", "color": "hue", "price": "own_amount", "quantity": "units"},
+    },
+}
