@@ -63,6 +63,10 @@ class Event(models.Model):
     click_ids = models.JSONField(default=dict, blank=True, help_text="fbclid, gclid, epik, ttclid from the URL or cookies.")
     utm = models.JSONField(default=dict, blank=True, help_text="utm_source, utm_medium, utm_campaign, utm_term, utm_content.")
     browser_ids = models.JSONField(default=dict, blank=True, help_text="Platform browser ids (fbp, fbc, ttp, ga client id).")
+    user_data = models.JSONField(
+        default=dict, blank=True,
+        help_text="Customer identifiers already normalised and SHA-256 hashed (platforms/hashing.py); never raw PII.",
+    )
     user_agent = models.CharField(max_length=512, blank=True, default="")
     ip = models.CharField(max_length=64, blank=True, default="", help_text="Truncated or hashed, as IP_HANDLING says.")
     properties = models.JSONField(default=dict, blank=True, help_text="Custom data from socialshop.track().")
