@@ -62,12 +62,15 @@ class Product(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("store:product", args=[self.slug])
 
-    def current_price(self) -> Decimal:
+    def is_on_sale(self) -> bool:
+        """True when a sale price is set and today falls inside its (optional) dates."""
         now = timezone.now()
-        on_sale = self.sale_price is not None and (
+        return self.sale_price is not None and (
             (self.sale_starts_at is None or self.sale_starts_at <= now) and (self.sale_ends_at is None or now < self.sale_ends_at)
         )
-        return self.sale_price if on_sale else self.price
+
+    def current_price(self) -> Decimal:
+        return self.sale_price if self.is_on_sale() else self.price
 
 
 class ProductImage(models.Model):
@@ -124,16 +127,36 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="store_order_user_recent")]
 
     def __str__(self) -> str:
         return self.number
 
+    def get_absolute_url(self) -> str:
+        return reverse("store:order", args=[self.number])
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == self.Status.PAID
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="order_lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    variant = models.ForeignKey(
+        Variant, null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines",
+        help_text="Empty for a product sold without variants.",
+    )
+    catalog_id = models.CharField(max_length=64, help_text="The id socialshop knows this offer by (SKU or product id).")
+    title = models.CharField(max_length=250, help_text="Product name and variant label when ordered.")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"
 
     @property
     def line_total(self) -> Decimal:
