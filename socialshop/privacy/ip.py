@@ -1,0 +1,24 @@
+"""What is kept of a visitor's IP address (``IP_HANDLING``): truncated, hashed or nothing."""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+from socialshop.conf import app_settings
+
+
+def stored_ip(raw: str) -> str:
+    """The form of ``raw`` to store: "truncate" keeps /24 (IPv4) or /48 (IPv6), "hash" a keyed
+    SHA-256 prefix, "none" nothing. An unparseable address gives ""."""
+    mode = app_settings.IP_HANDLING
+    if mode == "none" or not raw:
+        return ""
+    try:
+        address = ipaddress.ip_address(raw.strip())
+    except ValueError:
+        return ""
+    if mode == "hash":
+        key = str(app_settings.django("SECRET_KEY", "")).encode()
+        return hashlib.sha256(key + b"|" + address.packed).hexdigest()[:32]
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
