@@ -45,6 +45,8 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "POST_ATTRIBUTION_DAYS": (_positive_int, "a positive number of days"),
     "COMMENT_MODERATION": (lambda v: isinstance(v, bool), "True or False"),
     "UPLOAD_MAX_BYTES": (_positive_int, "a positive number of bytes"),
+    "POST_UPLOADS_PER_HOUR": (_positive_int, "a positive number of uploads"),
+    "COMMENTS_PER_HOUR": (_positive_int, "a positive number of comments"),
 }
 
 # Extra check functions from the domains, each returning a list of messages. Order is fixed here.

@@ -56,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "COMMENT_MODERATION": True,
     # Largest customer photo upload accepted, in bytes.
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+    # Customer photo uploads allowed per client IP per hour.
+    "POST_UPLOADS_PER_HOUR": 5,
+    # Comments allowed per client IP per hour.
+    "COMMENTS_PER_HOUR": 10,
 }
 
 

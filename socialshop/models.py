@@ -1,9 +1,10 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
 from socialshop.core.models import Heartbeat, JobLock
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
+from socialshop.posts.models import Comment, CustomerPhoto, Post, ProductTag
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
 
 __all__ = [
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventName", "EventSource",
-    "Heartbeat", "JobLock",
+    "Heartbeat", "JobLock", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

@@ -35,7 +35,7 @@ class Limit:
 # Canonical item fields in output order. ``id`` is renamed per platform (TikTok: ``sku_id``).
 FIELDS: tuple[str, ...] = (
     "id", "item_group_id", "title", "description", "link", "image_link", "additional_image_link",
-    "availability", "availability_date", "price", "sale_price", "sale_price_effective_date", "condition",
+    "availability", "price", "sale_price", "sale_price_effective_date", "condition",
     "brand", "gtin", "mpn", "identifier_exists", "google_product_category", "product_type", "color", "size",
     "gender", "age_group", "material", "pattern", "shipping",
     "custom_label_0", "custom_label_1", "custom_label_2", "custom_label_3", "custom_label_4",

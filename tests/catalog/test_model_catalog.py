@@ -126,3 +126,13 @@ def test_mapping_to_a_missing_field_names_it():
 )
 def test_availability_spellings_are_normalised(raw, expected):
     assert normalise_availability(raw) == expected
+
+
+def test_mapping_a_name_that_is_not_a_record_field_is_refused():
+    with pytest.raises(CatalogError, match="colour: not product record fields"):
+        ModelCatalog(model="teststore.Article", fields={"title": "headline", "colour": "headline"})
+
+
+def test_a_mapping_through_two_to_many_relations_is_refused():
+    with pytest.raises(CatalogError, match="only one to-many relation"):
+        ModelCatalog(model="store.Category", fields={"title": "products__images__image"})

@@ -1,0 +1,288 @@
+"""One catalog record -> one feed item for a platform, checked against that platform's rules.
+
+``ItemMapper.map(record)`` returns the item's fields (canonical names from ``feeds/specs.py``) and
+its problems: errors leave the item out, warnings keep it. Writers (``feeds/writers.py``) only
+escape; every text value here is already free of characters invalid in XML 1.0.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone as dt_timezone
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from socialshop.catalog import ProductRecord
+from socialshop.feeds.rules import Filters, RuleContext, label_values
+from socialshop.feeds.specs import ZERO_DECIMAL_CURRENCIES, PlatformSpec
+
+# XML 1.0 Char production: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF.
+INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_ALL_SPACE = re.compile(r"\s+")
+_MANY_NEWLINES = re.compile(r"\n\s*\n[\s\n]*")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
+_GROUP_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_HEX_COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+ERROR = "error"
+WARNING = "warning"
+FILTERED = "filtered"
+
+Problem = tuple[str, str, str]  # (severity, code, message)
+
+
+def clean_text(value: str, *, multiline: bool = False) -> str:
+    """Plain text safe for XML 1.0: HTML tags (and script/style bodies) dropped, entities decoded,
+    invalid characters removed, whitespace collapsed (newlines kept when ``multiline``)."""
+    if not value:
+        return ""
+    if "<" in value:
+        value = _TAG.sub(" ", value)
+    if "&" in value:
+        value = html.unescape(value)
+    value = INVALID_XML_CHARS.sub("", value)
+    if multiline:
+        value = _SPACES.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
+        value = _MANY_NEWLINES.sub("\n\n", value)
+        return "\n".join(line.strip() for line in value.split("\n")).strip()
+    return _ALL_SPACE.sub(" ", value).strip()
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` shortened to at most ``limit`` characters, at a word boundary when there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if not text[limit].isspace():
+        space = max(head.rfind(" "), head.rfind("\n"))
+        if space > limit // 2:
+            head = head[:space]
+    return head.rstrip(" \n,;:-")
+
+
+def format_price(amount: Decimal, currency: str, spec: PlatformSpec) -> str:
+    """``15.00 USD`` (minor units as the currency has them), in the spec's layout."""
+    quantum = Decimal("1") if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+    return spec.price_format.format(amount=amount.quantize(quantum), currency=currency)
+
+
+def format_moment(moment: datetime, spec: PlatformSpec) -> str:
+    """A sale boundary as ``YYYY-MM-DDThh:mm±hhmm`` (Google) or ``±hh:mm`` (others); naive = UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    offset = moment.strftime("%z") or "+0000"
+    if spec.sale_date_offset == "+hh:mm":
+        offset = f"{offset[:3]}:{offset[3:5]}"
+    return moment.strftime("%Y-%m-%dT%H:%M") + offset
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOptions:
+    """Feed settings the mapper needs, read once per build."""
+
+    currency: str
+    country: str
+    utm: str
+    image_limit: int
+    default_brand: str
+    default_google_category: str
+    shipping_price: Decimal | None
+    labels: tuple
+
+
+class ItemMapper:
+    """Maps and checks records for one feed build (one platform spec, one set of feed options)."""
+
+    def __init__(self, spec: PlatformSpec, options: ItemOptions, filters: Filters, ctx: RuleContext) -> None:
+        self.spec = spec
+        self.options = options
+        self.filters = filters
+        self.ctx = ctx
+        self.limits = dict(spec.limits)
+        self._seen_chunk: set[str] = set()
+
+    @classmethod
+    def for_feed(cls, feed: Any, spec: PlatformSpec, ctx: RuleContext) -> ItemMapper:
+        utm = {k: v for k, v in (
+            ("utm_source", feed.utm_source or spec.utm_source), ("utm_medium", feed.utm_medium),
+            ("utm_campaign", feed.utm_campaign or feed.slug),
+        ) if v}
+        images = 0 if feed.images == "main" else min(int(feed.max_additional_images), spec.max_additional_images)
+        options = ItemOptions(
+            currency=feed.currency.upper(), country=feed.target_country.upper(), utm=urlencode(utm),
+            image_limit=images, default_brand=clean_text(feed.default_brand),
+            default_google_category=clean_text(feed.google_product_category),
+            shipping_price=feed.shipping_price, labels=tuple(feed.custom_labels or ()),
+        )
+        return cls(spec, options, Filters.of(feed), ctx)
+
+    def new_chunk(self) -> None:
+        """Forget ids seen so far (duplicates are detected within a chunk; memory stays flat)."""
+        self._seen_chunk.clear()
+
+    def _limit(self, name: str, value: str, problems: list[Problem]) -> str | None:
+        """Apply a length limit: cut (warning), or error/warning when it may not be cut."""
+        limit = self.limits.get(name)
+        if limit is None or len(value) <= limit.max_length:
+            return value
+        if limit.cut:
+            problems.append((WARNING, f"{name}_shortened", f"{name} cut to {limit.max_length} characters"))
+            return cut_at_word(value, limit.max_length)
+        if limit.confirmed:
+            problems.append((ERROR, f"{name}_too_long", f"{name} is over {limit.max_length} characters"))
+            return None
+        problems.append((WARNING, f"{name}_may_be_too_long", f"{name} is over {limit.max_length} characters (unconfirmed limit)"))
+        return value
+
+    def map(self, record: ProductRecord) -> tuple[dict[str, Any] | None, list[Problem]]:
+        """The item's fields and its problems; fields is None when an error or a filter leaves it out."""
+        now = self.ctx.now
+        excluded = self.filters.exclusion(record, now)
+        if excluded:
+            return None, [(FILTERED, *excluded)]
+        spec, opts = self.spec, self.options
+        problems: list[Problem] = []
+        item: dict[str, Any] = {}
+
+        item_id = record.id.strip()
+        if not item_id:
+            return None, [(ERROR, "missing_id", "the record has no id")]
+        if INVALID_XML_CHARS.search(item_id):
+            return None, [(ERROR, "invalid_id", "id contains characters that XML cannot carry")]
+        if item_id in self._seen_chunk:
+            return None, [(ERROR, "duplicate_id", "another item has the same id (platforms ignore both)")]
+        self._seen_chunk.add(item_id)
+        if self._limit("id", item_id, problems) is None:
+            return None, problems
+        item["id"] = item_id
+        if record.item_group_id:
+            group = record.item_group_id.strip()
+            if len(group) > 50 or not _GROUP_ID.match(group):
+                problems.append((WARNING, "item_group_id_format", "item_group_id should be 1–50 of A–Z, 0–9, _ and -"))
+            item["item_group_id"] = group
+
+        title = clean_text(record.title)
+        if spec.title_without_emoji and _EMOJI.search(title):
+            title = _ALL_SPACE.sub(" ", _EMOJI.sub("", title)).strip()
+            problems.append((WARNING, "emoji_removed", f"{spec.name} titles may not contain emoji"))
+        if not title:
+            return None, [*problems, (ERROR, "missing_title", "title is empty")]
+        item["title"] = self._limit("title", title, problems)
+
+        description = clean_text(record.description, multiline=True)
+        if not description:
+            problems.append((WARNING, "description_from_title", "description is empty; the title is used"))
+            description = item["title"]
+        item["description"] = self._limit("description", description, problems)
+
+        link = record.url.strip()
+        if not link:
+            return None, [*problems, (ERROR, "missing_link", "the product has no URL")]
+        if not link.startswith(("http://", "https://")):
+            return None, [*problems, (ERROR, "link_not_absolute", "link is not absolute; set SOCIALSHOP['SITE_URL']")]
+        if opts.utm and "utm_source=" not in link:
+            link = f"{link}{'&' if '?' in link else '?'}{opts.utm}"
+        if self._limit("link", link, problems) is None:
+            return None, problems
+        item["link"] = link
+
+        images = [u for u in record.image_urls if u.startswith(("http://", "https://"))]
+        if not images:
+            return None, [*problems, (ERROR, "missing_image", "the product has no absolute image URL")]
+        item["image_link"] = images[0]
+        if opts.image_limit and len(images) > 1:
+            extra = [u.replace(",", "%2C") for u in images[1: 1 + opts.image_limit] if len(u) <= 2000]
+            if extra:
+                item["additional_image_link"] = extra
+
+        availability = spec.availability.get(record.availability)
+        if availability is None:
+            return None, [*problems, (ERROR, "invalid_availability", f"availability {record.availability!r} is not known")]
+        item["availability"] = availability
+
+        price = record.price
+        if price is None:
+            return None, [*problems, (ERROR, "missing_price", "the product has no price")]
+        if price <= 0:
+            code = "zero_price" if price == 0 else "negative_price"
+            return None, [*problems, (ERROR, code, f"price {price} is not above zero")]
+        currency = (record.currency or opts.currency).upper()
+        if currency != opts.currency:
+            return None, [*problems, (ERROR, "currency_mismatch", f"priced in {currency}, the feed is in {opts.currency}")]
+        item["price"] = format_price(price, currency, spec)
+        sale = record.sale_price
+        if sale is not None:
+            if sale <= 0 or sale >= price:
+                problems.append((WARNING, "sale_price_ignored", "sale price is not between zero and the price"))
+            elif record.sale_ends_at is not None and record.sale_ends_at <= now:
+                pass  # the sale is over: send the regular price only
+            else:
+                item["sale_price"] = format_price(sale, currency, spec)
+                if record.sale_starts_at or record.sale_ends_at:
+                    # A one-sided sale gets the build time as start / a year as end (both ends are required).
+                    start = record.sale_starts_at or now
+                    end = record.sale_ends_at or start + timedelta(days=365)
+                    item["sale_price_effective_date"] = f"{format_moment(start, spec)}/{format_moment(end, spec)}"
+
+        condition = (record.condition or "new").strip().lower()
+        if condition not in spec.conditions:
+            return None, [*problems, (ERROR, "invalid_condition", f"condition {record.condition!r} is not new, refurbished or used")]
+        item["condition"] = condition
+
+        brand = clean_text(record.brand) or opts.default_brand
+        gtin = "".join(ch for ch in record.gtin if not ch.isspace())
+        if gtin and (not gtin.isdigit() or len(gtin) not in GTIN_LENGTHS):
+            problems.append((WARNING, "invalid_gtin", "gtin is not 8, 12, 13 or 14 digits; left out"))
+            gtin = ""
+        mpn = clean_text(record.mpn)
+        if brand:
+            item["brand"] = self._limit("brand", brand, problems)
+        elif "brand" in spec.recommended:
+            problems.append((WARNING, "missing_brand", "no brand (set the feed's default brand for own-label goods)"))
+        if gtin:
+            item["gtin"] = gtin
+        if mpn and self._limit("mpn", mpn, problems) is not None:
+            item["mpn"] = mpn
+        if spec.needs_some_identifier and not (brand or gtin or mpn):
+            return None, [*problems, (ERROR, "missing_identifier", f"{spec.name} needs a brand, gtin or mpn")]
+        if spec.uses_identifier_exists and not gtin and not brand:
+            # Google: no GTIN and no brand means no unique product identifier (reference §A identifier_exists).
+            item["identifier_exists"] = "no"
+
+        category = clean_text(record.google_product_category) or opts.default_google_category
+        if category:
+            item["google_product_category"] = category
+        if record.category_path:
+            path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
+            item["product_type"] = self._limit("product_type", path, problems)
+
+        color = clean_text(record.color)
+        if color:
+            if _HEX_COLOR.match(color):
+                problems.append((WARNING, "color_is_hex", "color is a hex code; platforms want a colour name"))
+            else:
+                item["color"] = self._limit("color", "/".join(c.strip()[:40] for c in color.split("/")[:3]), problems)
+        for name in ("size", "material", "pattern"):
+            value = clean_text(getattr(record, name))
+            if value:
+                item[name] = self._limit(name, value, problems)
+        for name, allowed in (("gender", spec.genders), ("age_group", spec.age_groups)):
+            value = getattr(record, name).strip().lower()
+            if value:
+                if value in allowed:
+                    item[name] = value
+                else:
+                    problems.append((WARNING, f"invalid_{name}", f"{name} {value!r} is not a {spec.name} value; left out"))
+        if opts.shipping_price is not None:
+            item["shipping"] = [{"country": opts.country, "price": format_price(opts.shipping_price, opts.currency, spec)}]
+        if opts.labels:
+            for name, value in label_values(list(opts.labels), record, self.ctx).items():
+                value = self._limit(name, clean_text(value), problems)
+                if value:
+                    item[name] = value
+        return item, problems

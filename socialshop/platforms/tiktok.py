@@ -1,0 +1,106 @@
+"""TikTok: the TikTok pixel in the browser and the Events API 2.0 (event/track) server to server.
+
+Facts from reference/platforms.md section E; docs in docs/platforms/tiktok.md.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, valid_ip
+
+# Business API answer codes (HTTP 200 with a non-zero "code"). Third-party lists only, so unconfirmed:
+# 40100 rate limited, 40102/40104/40105 token expired/missing/revoked, 40001 app not authorised, 5xxxx server.
+AUTH_CODES = frozenset({40001, 40102, 40104, 40105})
+RETRY_CODES = frozenset({40100, 40200, 40201})
+
+
+class TikTokPlatform(HttpPlatform):
+    slug: ClassVar[str] = "tiktok"
+    name: ClassVar[str] = "TikTok"
+    default_api_base: ClassVar[str] = "https://business-api.tiktok.com"
+    default_script_url: ClassVar[str] = "https://analytics.tiktok.com/i18n/pixel/events.js"
+    # PageView has no confirmed Events API name (reference E): the browser's ttq.page() covers it.
+    event_names: ClassVar[dict[str, str]] = {
+        "ViewContent": "ViewContent", "Search": "Search", "AddToCart": "AddToCart", "AddToWishlist": "AddToWishlist",
+        "InitiateCheckout": "InitiateCheckout", "AddPaymentInfo": "AddPaymentInfo", "Purchase": "CompletePayment",
+        "Lead": "SubmitForm", "CompleteRegistration": "CompleteRegistration",
+    }
+    # "page" is ttq.page(); the rest are ttq.track(name, props, {event_id}).
+    browser_event_names: ClassVar[dict[str, str]] = {"PageView": "page", **event_names}
+    required_settings: ClassVar[tuple[str, ...]] = ("pixel_code", "access_token")
+    browser_id_setting: ClassVar[str] = "pixel_code"
+    batch_limit: ClassVar[int] = 1000  # TikTok: up to 1,000 events per request (unconfirmed)
+    max_event_age: ClassVar[int] = 7 * 24 * 3600  # unconfirmed; kept equal to Meta's window
+    features: ClassVar[frozenset[str]] = frozenset({"server_events", "test_events", "browser_tag"})
+
+    def event_payload(self, event: ServerEvent) -> dict[str, Any]:
+        """One Events API 2.0 data row."""
+        ud = event.user_data
+        user: dict[str, Any] = {}
+        if ud.get("em"):
+            user["email"] = ud["em"]
+        if ud.get("ph_e164"):
+            user["phone"] = ud["ph_e164"]  # TikTok: E.164 with '+', then SHA-256
+        if ud.get("external_id"):
+            user["external_id"] = ud["external_id"]
+        if event.click_ids.get("ttclid"):
+            user["ttclid"] = event.click_ids["ttclid"]
+        if event.browser_ids.get("ttp"):
+            user["ttp"] = event.browser_ids["ttp"]
+        ip = valid_ip(event.ip)
+        if ip:
+            user["ip"] = ip
+        if event.user_agent:
+            user["user_agent"] = event.user_agent
+        props: dict[str, Any] = {}
+        if event.contents:
+            props["contents"] = [
+                {"content_id": str(c.get("id")), "content_type": "product", "quantity": int(c.get("quantity") or 1),
+                 **({"price": float(c["item_price"])} if c.get("item_price") is not None else {})}
+                for c in event.contents
+            ]
+            props["content_type"] = "product"
+        elif event.content_ids:
+            props["contents"] = [{"content_id": cid, "content_type": "product"} for cid in event.content_ids]
+            props["content_type"] = "product"
+        if event.value is not None:
+            props["value"] = float(event.value)
+            props["currency"] = event.currency
+        if event.search_string:
+            props["query"] = event.search_string
+        if event.order_id:
+            props["order_id"] = event.order_id
+        return {
+            "event": self.event_names[event.name], "event_time": event.time, "event_id": event.event_id,
+            "user": user, "page": {"url": event.url, "referrer": event.referrer}, "properties": props,
+        }
+
+    def send_events(self, events: Sequence[ServerEvent], *, test: bool = False) -> SendResult:
+        body: dict[str, Any] = {"event_source": "web", "event_source_id": str(self.setting("pixel_code")),
+                                "data": [self.event_payload(e) for e in events]}
+        code = self.config.get("test_event_code")
+        if test and not code:
+            self.setting("test_event_code")  # raises ConfigurationError naming the key
+        if code:
+            body["test_event_code"] = code
+        call = ApiCall("POST", "/open_api/v1.3/event/track/", headers={"Access-Token": str(self.setting("access_token"))}, body=body)
+        status, answer = self.call(call)
+        if not isinstance(answer, dict) or "code" not in answer:
+            raise PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)
+        code_value = answer.get("code")
+        if code_value != 0:
+            message = str(answer.get("message") or f"code {code_value}")
+            raise PlatformAPIError(
+                self.name, f"{message} (code {code_value})", status=status, body=answer,
+                retryable=code_value in RETRY_CODES or (isinstance(code_value, int) and code_value >= 50000),
+                auth=code_value in AUTH_CODES,
+            )
+        return SendResult(self.slug, len(events), answer, status)
+
+    def browser_config(self) -> dict[str, Any]:
+        pixel = self.config.get("pixel_code")
+        if not pixel:
+            return {}
+        return {"pixel_code": str(pixel), "script_url": self.config.get("script_url") or self.default_script_url,
+                "events": dict(self.browser_event_names)}

@@ -1,0 +1,276 @@
+"""Admin for shoppable posts: the post editor with the click-to-tag widget and product search,
+engagement counts and attributed revenue, the customer photo moderation queue and comment moderation.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import CharField, Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from socialshop.catalog import get_catalog
+from socialshop.conf import app_settings
+from socialshop.core.jobs import run_task
+from socialshop.posts.engagement import attribution_for, counts_by_tag
+from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
+from socialshop.posts.images import ImageRejected, validate_upload
+from socialshop.posts.models import (
+    MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
+    ProductTag,
+)
+from socialshop.tracking.models import Event, EventName
+
+
+def schedule_processing(post_pk: int) -> None:
+    """Process the post's image once the transaction that saved it commits."""
+    from socialshop.tasks import process_post_image
+
+    transaction.on_commit(lambda: run_task(process_post_image, post_pk))
+
+
+class PostForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = "__all__"
+
+    def clean_image(self) -> Any:
+        image = self.cleaned_data.get("image")
+        if isinstance(image, UploadedFile):
+            try:
+                validate_upload(image)
+            except ImageRejected as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return image
+
+
+class ProductTagForm(forms.ModelForm):
+    class Meta:
+        model = ProductTag
+        fields = ("product_id", "variant_chosen", "x", "y")
+        widgets = {
+            "product_id": forms.TextInput(attrs={"class": "ss-tag-product", "autocomplete": "off"}),
+            "x": forms.NumberInput(attrs={"class": "ss-tag-x", "step": "0.0001", "min": "0", "max": "1"}),
+            "y": forms.NumberInput(attrs={"class": "ss-tag-y", "step": "0.0001", "min": "0", "max": "1"}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        product_id = (data.get("product_id") or "").strip()
+        if product_id and not self.errors:
+            record = get_catalog().get_records([product_id]).get(product_id)
+            if record is None:
+                raise forms.ValidationError(f"No product with catalog id {product_id!r}; pick one with the search.")
+            snapshot_tag(self.instance, record)
+        return data
+
+
+class ProductTagInline(admin.TabularInline):
+    model = ProductTag
+    form = ProductTagForm
+    extra = 1
+    max_num = MAX_TAGS_PER_POST
+    fields = ("product_id", "variant_chosen", "x", "y", "title", "category")
+    readonly_fields = ("title", "category")
+
+
+def _event_count(name: str) -> Coalesce:
+    counts = (
+        Event.objects.filter(post_id=Cast(OuterRef("pk"), CharField()), name=name)
+        .order_by().values("post_id").annotate(n=Count("id")).values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    form = PostForm
+    inlines = [ProductTagInline]
+    change_form_template = "socialshop/posts/admin/change_form.html"
+    list_display = (
+        "preview", "slug", "source", "status", "image_state", "published_at", "views", "closeups", "clicks",
+        "saves_likes_shares", "revenue",
+    )
+    list_filter = ("status", "source", "image_state")
+    search_fields = ("slug", "caption", "credit", "hashtags")
+    readonly_fields = ("image_state", "image_error", "width", "height", "hashtags", "engagement")
+    actions = ["publish", "hide", "reprocess"]
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("image", "alt_text", "caption", "slug", "source", "credit", "published_at", "status")}),
+        ("Image processing", {"fields": ("image_state", "image_error", "width", "height", "hashtags")}),
+        ("Customer photo", {"classes": ("collapse",), "fields": (
+            "rights_granted", "moderation", "submitter_name", "submitter_email", "submitted_product_id",
+        )}),
+        ("Engagement", {"fields": ("engagement",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
+        return super().get_queryset(request).annotate(
+            n_views=_event_count(EventName.POST_VIEW), n_closeups=_event_count(EventName.POST_CLOSEUP),
+            n_clicks=_event_count(EventName.POST_CLICK), n_saves=_event_count(EventName.POST_SAVE),
+            n_likes=_event_count(EventName.POST_LIKE), n_shares=_event_count(EventName.POST_SHARE),
+        )
+
+    @admin.display(description="")
+    def preview(self, obj: Post) -> str:
+        url = rendition_url(obj, "thumbnail")
+        return format_html('<img src="{}" alt="" width="64" height="64" loading="lazy">', url) if url else "–"
+
+    @admin.display(description="views", ordering="n_views")
+    def views(self, obj: Post) -> int:
+        return getattr(obj, "n_views", 0)
+
+    @admin.display(description="opened", ordering="n_closeups")
+    def closeups(self, obj: Post) -> int:
+        return getattr(obj, "n_closeups", 0)
+
+    @admin.display(description="tag clicks", ordering="n_clicks")
+    def clicks(self, obj: Post) -> int:
+        return getattr(obj, "n_clicks", 0)
+
+    @admin.display(description="saves / likes / shares")
+    def saves_likes_shares(self, obj: Post) -> str:
+        return f"{getattr(obj, 'n_saves', 0)} / {getattr(obj, 'n_likes', 0)} / {getattr(obj, 'n_shares', 0)}"
+
+    @admin.display(description="attributed revenue")
+    def revenue(self, obj: Post) -> str:
+        result = attribution_for(obj.tracking_id)
+        if not result.orders:
+            return "–"
+        return ", ".join(f"{amount} {currency}" for currency, amount in result.revenue.items()) + f" ({result.orders})"
+
+    @admin.display(description="engagement by tag")
+    def engagement(self, obj: Post) -> str:
+        if not obj.pk:
+            return "–"
+        by_tag = counts_by_tag(obj.tracking_id)
+        days = app_settings.POST_ATTRIBUTION_DAYS
+        result = attribution_for(obj.tracking_id)
+        rows = format_html("")
+        for tag in obj.tags.all():
+            counts = by_tag.get(str(tag.pk), {})
+            rows += format_html(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", tag.title or tag.product_id,
+                counts.get(EventName.POST_CLICK, 0), counts.get(EventName.ADD_TO_CART, 0),
+            )
+        revenue = ", ".join(f"{a} {c}" for c, a in result.revenue.items()) or "0"
+        return format_html(
+            "<p>Attributed ({} days after a tag click): {} orders, {}</p>"
+            "<table><tr><th>Tag</th><th>Clicks</th><th>Add to cart</th></tr>{}</table>",
+            days, result.orders, revenue, rows,
+        )
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path("product-search/", self.admin_site.admin_view(self.product_search), name="socialshop_post_product_search"),
+        ]
+        return extra + super().get_urls()
+
+    def product_search(self, request: HttpRequest) -> HttpResponse:
+        """JSON results for the tag widget's product picker."""
+        query = request.GET.get("q", "").strip()
+        return JsonResponse({"results": search_products(query, limit=20) if len(query) >= 1 else []})
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = kwargs.get("obj")
+        context["ss_image_url"] = obj.image.url if obj and obj.image else ""
+        context["ss_max_tags"] = MAX_TAGS_PER_POST
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        tags_changed = any(fs.has_changed() for fs in formsets)
+        if "image" in form.changed_data or tags_changed or form.instance.image_state != ImageState.READY:
+            if "image" in form.changed_data:
+                Post.objects.filter(pk=form.instance.pk).update(image_state=ImageState.PENDING)
+            schedule_processing(form.instance.pk)
+
+    @admin.action(description="Publish selected posts")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        allowed = queryset.exclude(source=PostSource.CUSTOMER, rights_granted=False).exclude(
+            source=PostSource.CUSTOMER, moderation__in=[Moderation.PENDING, Moderation.REJECTED]
+        )
+        done = allowed.update(status=PostStatus.PUBLISHED)
+        skipped = queryset.count() - done
+        self.message_user(request, f"Published {done} posts." + (
+            f" {skipped} customer photos were skipped: they need granted rights and approval first." if skipped else ""
+        ), messages.WARNING if skipped else messages.SUCCESS)
+
+    @admin.action(description="Hide selected posts")
+    def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self.message_user(request, f"Hid {queryset.update(status=PostStatus.HIDDEN)} posts.")
+
+    @admin.action(description="Process images again")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        pks = list(queryset.values_list("pk", flat=True))
+        for pk in pks:
+            schedule_processing(pk)
+        self.message_user(request, f"Queued {len(pks)} images.")
+
+
+@admin.register(CustomerPhoto)
+class CustomerPhotoAdmin(admin.ModelAdmin):
+    """The moderation queue: approve (and publish) or reject photos sent by customers."""
+
+    list_display = ("preview", "submitter_name", "caption", "rights_granted", "moderation", "image_state", "status", "created_at")
+    list_filter = ("moderation", "rights_granted", "status")
+    search_fields = ("caption", "submitter_name", "submitter_email")
+    readonly_fields = ("rights_granted", "rights_granted_at", "submitter_name", "submitter_email", "submitted_product_id",
+                       "image_state", "image_error", "moderated_at")
+    fields = ("image", "caption", "alt_text", "credit", "rights_granted", "rights_granted_at", "moderation", "moderated_at",
+              "status", "submitter_name", "submitter_email", "submitted_product_id", "image_state", "image_error")
+    actions = ["approve_and_publish", "approve", "reject"]
+    preview = PostAdmin.preview
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customer photos come from the storefront upload form
+
+    def save_model(self, request: HttpRequest, obj: Post, form: forms.ModelForm, change: bool) -> None:
+        if "moderation" in form.changed_data:
+            obj.moderated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Approve and publish (rights must be granted)")
+    def approve_and_publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        done = queryset.filter(rights_granted=True).update(
+            moderation=Moderation.APPROVED, moderated_at=timezone.now(), status=PostStatus.PUBLISHED,
+        )
+        refused = queryset.filter(rights_granted=False).count()
+        self.message_user(request, f"Approved and published {done} photos." + (
+            f" {refused} without granted rights were left unpublished." if refused else ""
+        ), messages.WARNING if refused else messages.SUCCESS)
+
+    @admin.action(description="Approve (keep unpublished)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        done = queryset.update(moderation=Moderation.APPROVED, moderated_at=timezone.now())
+        self.message_user(request, f"Approved {done} photos.")
+
+    @admin.action(description="Reject")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        done = queryset.update(moderation=Moderation.REJECTED, moderated_at=timezone.now(), status=PostStatus.HIDDEN)
+        self.message_user(request, f"Rejected {done} photos.")
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("name", "post", "body", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "body")
+    actions = ["approve", "reject"]
+    raw_id_fields = ("post", "user")
+
+    @admin.action(description="Approve (show) selected comments")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self.message_user(request, f"Approved {queryset.update(status=CommentStatus.APPROVED)} comments.")
+
+    @admin.action(description="Reject selected comments")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self.message_user(request, f"Rejected {queryset.update(status=CommentStatus.REJECTED)} comments.")

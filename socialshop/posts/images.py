@@ -1,0 +1,292 @@
+"""Post images with Pillow: refuse hostile files, clean the rest (orientation, sRGB, no metadata), and
+cut the renditions (crops that keep tagged products inside) as WebP and JPEG through Django storage.
+
+The Celery task is ``socialshop.process_post_image`` (socialshop/tasks.py); models are posts/models.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from socialshop.conf import app_settings
+from socialshop.exceptions import JobLocked, SocialshopError
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+# Larger pictures are refused before a single pixel is decoded (decompression bombs).
+MAX_PIXELS = 50_000_000
+MASTER_QUALITY = 92
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionSpec:
+    """One output size: its name (the key in ``Post.renditions``) and pixel size."""
+
+    name: str
+    width: int
+    height: int
+
+
+RENDITIONS: tuple[RenditionSpec, ...] = (
+    RenditionSpec("thumbnail", 480, 480),
+    RenditionSpec("square", 1080, 1080),
+    RenditionSpec("portrait", 1080, 1350),
+    RenditionSpec("story", 1080, 1920),
+)
+# Margin kept around tagged points inside a crop, as a share of the crop's shorter side.
+TAG_MARGIN = 0.08
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+class ImageRejected(SocialshopError, ValueError):
+    """The file is not an image we accept; the message says why in words a visitor understands."""
+
+
+def read_limited(fileobj: IO[bytes], *, limit: int) -> bytes:
+    """The file's bytes; ``ImageRejected`` when it holds more than ``limit`` bytes."""
+    if hasattr(fileobj, "seek"):
+        fileobj.seek(0)
+    data = fileobj.read(limit + 1)
+    if len(data) > limit:
+        raise ImageRejected(f"The file is larger than {limit // (1024 * 1024) or limit} {'MB' if limit >= 1024 * 1024 else 'bytes'}.")
+    return data
+
+
+def open_checked(data: bytes) -> Image.Image:
+    """Open and fully decode ``data`` as a still raster image, or raise ``ImageRejected``.
+
+    Refuses: empty files, SVG/XML, anything Pillow cannot identify, formats other than JPEG, PNG,
+    WebP and GIF, more than ``MAX_PIXELS`` pixels (checked from the header, before decoding),
+    0-pixel images, animations and truncated or corrupt files.
+    """
+    if not data:
+        raise ImageRejected("The file is empty.")
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in head:
+        raise ImageRejected("SVG images are not accepted (they can carry scripts); upload a JPEG, PNG or WebP photo.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageRejected(f"The image has too many pixels (more than {MAX_PIXELS:,}); upload a smaller picture.") from None
+        except UnidentifiedImageError:
+            raise ImageRejected("The file is not a picture we can read; upload a JPEG, PNG, WebP or GIF image.") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageRejected(f"The file is damaged and cannot be read as an image ({exc}).") from None
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise ImageRejected(f"The image has no pixels ({width}x{height}).")
+    if width * height > MAX_PIXELS:
+        raise ImageRejected(
+            f"The image has too many pixels ({width:,} x {height:,}, more than {MAX_PIXELS:,}); upload a smaller picture."
+        )
+    if getattr(img, "is_animated", False) or getattr(img, "n_frames", 1) > 1:
+        raise ImageRejected("Animated images are not accepted; upload a still picture.")
+    try:
+        img.load()
+    except Image.DecompressionBombError:
+        raise ImageRejected(f"The image has too many pixels (more than {MAX_PIXELS:,}).") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"The file is truncated or damaged and cannot be read as an image ({exc}).") from None
+    return img
+
+
+def to_srgb(img: Image.Image) -> Image.Image:
+    """An 8-bit RGB copy in sRGB: EXIF orientation applied, alpha flattened on white, no metadata.
+
+    CMYK is converted (through its embedded ICC profile when it has one) rather than refused: print
+    workflows export CMYK JPEGs and shoppers should not meet an error for them. 16-bit greyscale is
+    scaled to 8 bits (a plain convert would clip it to white).
+    """
+    icc = img.info.get("icc_profile")
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        top = 65535 if img.mode.startswith("I;16") or (img.getextrema()[1] or 0) > 255 else 255
+        img = img.convert("I").point(lambda value: value * (255 / top)).convert("L")
+    elif img.mode == "F":
+        img = img.convert("L")
+    if img.mode in ("P", "PA"):
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "La", "RGBa"):
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        img = flat
+    if icc and img.mode in ("RGB", "CMYK", "L"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            img = ImageCms.profileToProfile(img, source, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            logger.info("ignoring an unusable ICC profile")  # fall back to a plain conversion below
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    clean = Image.new("RGB", img.size)
+    clean.paste(img)  # a fresh image: no info dict, so no EXIF, GPS, XMP or ICC is carried over
+    return clean
+
+
+def encode(img: Image.Image, fmt: str, *, quality: int = 85) -> bytes:
+    """JPEG or WebP bytes of ``img`` with no metadata."""
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        img.save(out, "JPEG", quality=quality, progressive=True, optimize=False)
+    else:
+        img.save(out, "WEBP", quality=quality - 5, method=4)
+    return out.getvalue()
+
+
+def validate_upload(fileobj: IO[bytes], *, limit: int | None = None) -> tuple[int, int]:
+    """Check an uploaded file now (forms); returns its (width, height) or raises ``ImageRejected``."""
+    data = read_limited(fileobj, limit=limit or int(app_settings.UPLOAD_MAX_BYTES))
+    img = open_checked(data)
+    if hasattr(fileobj, "seek"):
+        fileobj.seek(0)
+    return img.size
+
+
+def choose_box(
+    width: int, height: int, target: tuple[int, int], points: Iterable[tuple[float, float]], *, margin: float = TAG_MARGIN,
+) -> tuple[float, float, float, float]:
+    """The crop (left, top, right, bottom, in image pixels) of the target's aspect ratio.
+
+    It is the largest such crop, placed over the tagged ``points`` (fractions 0-1). When the
+    tags are spread wider than that crop, the crop grows past the picture's edges (the renderer fills
+    the border) so that every tag stays inside.
+    """
+    aspect = target[0] / target[1]
+    if width / height > aspect:
+        box_w, box_h = height * aspect, float(height)
+    else:
+        box_w, box_h = float(width), width / aspect
+    pts = [(x * width, y * height) for x, y in points]
+    if not pts:
+        return ((width - box_w) / 2, (height - box_h) / 2, (width + box_w) / 2, (height + box_h) / 2)
+    pad = margin * min(box_w, box_h)
+    min_x, max_x = min(p[0] for p in pts) - pad, max(p[0] for p in pts) + pad
+    min_y, max_y = min(p[1] for p in pts) - pad, max(p[1] for p in pts) + pad
+    # Tags wider apart than the largest crop: widen the crop, keeping the aspect ratio.
+    grow = max(1.0, (max(p[0] for p in pts) - min(p[0] for p in pts)) / (box_w * 0.9),
+               (max(p[1] for p in pts) - min(p[1] for p in pts)) / (box_h * 0.9))
+    box_w, box_h = box_w * grow, box_h * grow
+    left = _place(min_x, max_x, box_w, width)
+    top = _place(min_y, max_y, box_h, height)
+    return (left, top, left + box_w, top + box_h)
+
+
+def _place(low: float, high: float, size: float, limit: float) -> float:
+    """Start of a span of ``size`` centred on [low, high], kept inside [0, limit] when it fits."""
+    start = (low + high) / 2 - size / 2
+    if size <= limit:
+        return min(max(start, 0.0), limit - size)
+    return (limit - size) / 2  # larger than the picture: centre it, borders on both sides
+
+
+def position_in(box: Sequence[float], width: int, height: int, x: float, y: float) -> tuple[float, float]:
+    """A tag at (x, y) of the whole picture, as fractions of the rendition cut from ``box``."""
+    left, top, right, bottom = box
+    return ((x * width - left) / (right - left), (y * height - top) / (bottom - top))
+
+
+def render(img: Image.Image, box: Sequence[float], size: tuple[int, int]) -> Image.Image:
+    """Cut ``box`` from ``img`` and scale it to ``size``; parts outside the picture get a plain border."""
+    left, top, right, bottom = box
+    width, height = img.size
+    if left >= -0.5 and top >= -0.5 and right <= width + 0.5 and bottom <= height + 0.5:
+        safe = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
+        return img.resize(size, Image.Resampling.LANCZOS, box=safe, reducing_gap=3.0)
+    scale_x, scale_y = size[0] / (right - left), size[1] / (bottom - top)
+    fill = img.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    canvas = Image.new("RGB", size, fill)
+    inner = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
+    inner_size = (max(1, round((inner[2] - inner[0]) * scale_x)), max(1, round((inner[3] - inner[1]) * scale_y)))
+    part = img.resize(inner_size, Image.Resampling.LANCZOS, box=inner, reducing_gap=3.0)
+    canvas.paste(part, (round((inner[0] - left) * scale_x), round((inner[1] - top) * scale_y)))
+    return canvas
+
+
+def build_renditions(img: Image.Image, points: Sequence[tuple[float, float]]) -> dict[str, tuple[Image.Image, tuple[float, ...]]]:
+    """Every rendition of a clean image: name -> (picture, crop box)."""
+    out = {}
+    for spec in RENDITIONS:
+        box = choose_box(img.width, img.height, (spec.width, spec.height), points)
+        out[spec.name] = (render(img, box, (spec.width, spec.height)), tuple(round(v, 2) for v in box))
+    return out
+
+
+def _master_prefix(post_pk: int) -> str:
+    return f"socialshop/posts/{post_pk}/master-"
+
+
+def process_post_image(post_pk: int) -> dict[str, Any]:
+    """Clean a post's image and write its renditions; idempotent, one run per post at a time.
+
+    Returns a summary dict ({"state", "error", "renditions"}). A refused image marks the post
+    FAILED with the reason; it is never published by this function.
+    """
+    from socialshop.core.jobs import single_flight
+    from socialshop.posts.models import ImageState, Post
+
+    try:
+        with single_flight(f"posts.image.{post_pk}", seconds=600):
+            post = Post.objects.get(pk=post_pk)
+            return _process(post)
+    except JobLocked:
+        return {"state": "busy", "error": "", "renditions": []}
+
+
+def _process(post: Any) -> dict[str, Any]:
+    from socialshop.posts.models import ImageState, Post
+
+    storage = default_storage
+    name = post.image.name
+    try:
+        with storage.open(name, "rb") as fh:
+            data = fh.read(max(int(app_settings.UPLOAD_MAX_BYTES), 64 * 1024 * 1024) + 1)
+        img = to_srgb(open_checked(data))
+    except (ImageRejected, FileNotFoundError, OSError) as exc:
+        message = str(exc) if isinstance(exc, ImageRejected) else "The image file is missing."
+        Post.objects.filter(pk=post.pk).update(image_state=ImageState.FAILED, image_error=message[:300])
+        return {"state": ImageState.FAILED, "error": message, "renditions": []}
+    if name.startswith(_master_prefix(post.pk)):
+        master_name = name  # already the clean copy (a re-run): do not re-encode it
+        digest = post.image_digest or hashlib.sha256(data).hexdigest()
+    else:
+        master = encode(img, "JPEG", quality=MASTER_QUALITY)
+        digest = hashlib.sha256(master).hexdigest()
+        master_name = f"{_master_prefix(post.pk)}{digest[:16]}.jpg"
+        if not storage.exists(master_name):
+            master_name = storage.save(master_name, ContentFile(master))
+    points = list(post.tags.values_list("x", "y"))
+    tag_key = hashlib.sha256(repr(sorted(points)).encode()).hexdigest()[:8]
+    renditions: dict[str, Any] = {}
+    for rname, (picture, box) in build_renditions(img, points).items():
+        entry: dict[str, Any] = {"width": picture.width, "height": picture.height, "box": list(box)}
+        for fmt, ext in (("JPEG", "jpg"), ("WEBP", "webp")):
+            path = f"socialshop/posts/{post.pk}/{digest[:12]}-{tag_key}-{rname}.{ext}"
+            if storage.exists(path):
+                storage.delete(path)
+            entry[ext if ext == "webp" else "jpeg"] = storage.save(path, ContentFile(encode(picture, fmt)))
+        renditions[rname] = entry
+    old_files = {v for r in (post.renditions or {}).values() if isinstance(r, dict) for k, v in r.items() if k in ("jpeg", "webp")}
+    new_files = {v for r in renditions.values() for k, v in r.items() if k in ("jpeg", "webp")}
+    Post.objects.filter(pk=post.pk).update(
+        image=master_name, image_digest=digest, width=img.width, height=img.height, renditions=renditions,
+        image_state=ImageState.READY, image_error="",
+    )
+    for stale in old_files - new_files:
+        storage.delete(stale)
+    if name != master_name:
+        storage.delete(name)  # the upload as sent, with its EXIF/GPS, is not kept
+    return {"state": ImageState.READY, "error": "", "renditions": sorted(renditions)}

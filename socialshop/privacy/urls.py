@@ -1,0 +1,9 @@
+"""Privacy URLs (included by ``socialshop/urls.py``): the privacy page and the consent API."""
+from django.urls import path
+
+from socialshop.privacy import views
+
+urlpatterns = [
+    path("privacy/", views.privacy_page, name="privacy"),
+    path("privacy/consent/", views.consent_api, name="consent"),
+]

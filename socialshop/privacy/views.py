@@ -1,0 +1,79 @@
+"""Privacy endpoints: the privacy page (what is collected, why, consent change, opt-out) and the
+consent API the tag and banner post to. Consent logic is ``privacy/consent.py``."""
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from socialshop.conf import app_settings
+from socialshop.privacy.consent import ConsentState, consent_from_request, set_consent
+from socialshop.tracking.collector import origin_allowed
+from socialshop.tracking.store import unshare_visitor
+
+
+def _apply(request: HttpRequest, response: HttpResponse, *, analytics: bool, ads: bool, opted_out: bool) -> ConsentState:
+    state, visitor_id = set_consent(request, response, analytics=analytics, ads=ads, opted_out=opted_out)
+    if not state.may_share:
+        unshare_visitor(visitor_id)
+    return state
+
+
+def _flag(value: object) -> bool:
+    return value is True or value in ("1", "true", "on", "yes")
+
+
+@csrf_exempt  # an origin check stands in for the CSRF token, so the banner sets no CSRF cookie
+@require_http_methods(["GET", "POST"])
+def privacy_page(request: HttpRequest) -> HttpResponse:
+    """GET: the privacy page. POST (form): store the choice and go back to ``next``."""
+    if request.method == "POST":
+        if not origin_allowed(request):
+            return HttpResponse("Cross-site consent changes are not allowed.", status=403, content_type="text/plain")
+        choice = request.POST.get("choice", "")
+        analytics = ads = False
+        if choice == "accept":
+            analytics = ads = True
+        elif choice == "choose":
+            analytics, ads = _flag(request.POST.get("analytics")), _flag(request.POST.get("ads"))
+        target = request.POST.get("next") or reverse("socialshop:privacy")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            target = reverse("socialshop:privacy")
+        response = HttpResponseRedirect(target)
+        _apply(request, response, analytics=analytics, ads=ads, opted_out=choice == "optout")
+        return response
+    context = {
+        "consent": consent_from_request(request),
+        "consent_required": app_settings.CONSENT_REQUIRED,
+        "retention_days": app_settings.EVENT_RETENTION_DAYS,
+        "ip_handling": app_settings.IP_HANDLING,
+        "platforms": sorted(app_settings.PLATFORMS or {}),
+    }
+    response = render(request, "socialshop/privacy.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt  # see privacy_page
+@require_http_methods(["POST"])
+def consent_api(request: HttpRequest) -> JsonResponse:
+    """POST JSON ``{analytics: bool, ads: bool, opted_out?: bool}``; answers the new state."""
+    if not origin_allowed(request):
+        return JsonResponse({"error": "cross-site consent changes are not allowed"}, status=403)
+    try:
+        body = json.loads(request.read(4096).decode("utf-8"))
+        if not isinstance(body, dict):
+            raise ValueError("not an object")
+    except (ValueError, RecursionError):
+        return JsonResponse({"error": 'send {"analytics": true|false, "ads": true|false}'}, status=400)
+    response = JsonResponse({})
+    state = _apply(request, response, analytics=body.get("analytics") is True, ads=body.get("ads") is True,
+                   opted_out=body.get("opted_out") is True)
+    response.content = json.dumps(state.as_json()).encode()
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,139 @@
+"""Tracking template tags, merged into ``{% load socialshop %}``: ``socialshop_tag`` (in <head>),
+``socialshop_event`` (page events) and ``socialshop_consent_banner``.
+
+The script they load is ``static/socialshop/tag.js``; the collector is ``tracking/collector.py``.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import _json_script_escapes  # the escapes json_script uses: < > & as \uXXXX
+from django.utils.safestring import SafeString, mark_safe
+
+from socialshop.conf import app_settings
+from socialshop.privacy.consent import consent_from_request
+from socialshop.tracking.server import pop_pending_events
+from socialshop.tracking.views import tag_source
+
+register = template.Library()
+EVENT_KEYS = ("value", "currency", "order_id", "search_string", "event_id", "post_id", "tag_id")
+
+
+def _json(value: Any) -> str:
+    """JSON safe inside a <script> element (same escaping as Django's json_script)."""
+    def default(obj: Any) -> Any:
+        if isinstance(obj, Decimal):
+            return float(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    return json.dumps(value, default=default, separators=(",", ":")).translate(_json_script_escapes)
+
+
+def _browser_config() -> dict[str, Any]:
+    """``platforms.browser.browser_config()`` (slug -> browser params); {} with no PLATFORMS."""
+    if not app_settings.PLATFORMS:
+        return {}
+    from socialshop.platforms.browser import browser_config
+
+    return browser_config()
+
+
+@register.simple_tag(takes_context=True)
+def socialshop_tag(context: template.Context) -> SafeString:
+    """The config JSON and the async tag script; put it in the base template's <head>."""
+    request = context.get("request")
+    consent = consent_from_request(request) if request is not None else None
+    platforms = _browser_config()
+    config = {
+        "collect": reverse("socialshop:collect"),
+        "consent_url": reverse("socialshop:consent"),
+        "privacy_url": reverse("socialshop:privacy"),
+        "consent_required": bool(app_settings.CONSENT_REQUIRED),
+        "consent": consent.as_json() if consent else {"analytics": False, "ads": False, "gpc": False, "opted_out": False},
+        "currency": app_settings.CURRENCY,
+        "platforms": platforms,
+        "pixels_src": static("socialshop/pixels.js") if platforms else None,
+        "events": pop_pending_events(request) if request is not None else [],
+    }
+    src = f"{reverse('socialshop:tag_js')}?v={tag_source()[1]}"
+    return mark_safe(  # noqa: S308 - _json escapes <, > and &; src is built from our own url and hash
+        f'<script id="socialshop-config" type="application/json">{_json(config)}</script>\n'
+        f'<script async src="{src}"></script>'
+    )
+
+
+def _catalog_price(record: Any) -> Decimal | None:
+    from django.utils import timezone
+
+    return record.effective_price(timezone.now()) if record is not None else None
+
+
+def event_data(*, product: Any = None, items: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
+    """The EVENT fields a page declares: content_ids/contents from ``product`` or ``items``
+    (via the catalog), value/currency from the catalog record unless given."""
+    from socialshop.catalog import get_catalog
+
+    data: dict[str, Any] = {k: fields[k] for k in EVENT_KEYS if fields.get(k) not in (None, "")}
+    if fields.get("content_ids"):
+        data["content_ids"] = [str(i) for i in fields["content_ids"]]
+    catalog = None
+    if product is not None:
+        catalog = get_catalog()
+        ids = catalog.ids_for(product)
+        data["content_ids"] = ids
+        record = catalog.get_records(ids[:1]).get(ids[0]) if ids else None
+        price = _catalog_price(record)
+        if price is not None and "value" not in data:
+            data["value"], data["currency"] = price, data.get("currency") or record.currency
+    if items:
+        catalog = catalog or get_catalog()
+        contents = []
+        for item in items:
+            catalog_id = item.get("id") or (catalog.ids_for(item["object"])[:1] or [""])[0]
+            if not catalog_id:
+                continue
+            entry: dict[str, Any] = {"id": str(catalog_id), "quantity": int(item.get("quantity") or 1)}
+            if item.get("item_price") is not None:
+                entry["item_price"] = Decimal(str(item["item_price"]))
+            contents.append(entry)
+        data["contents"] = contents
+        data["content_ids"] = [c["id"] for c in contents]
+        if "value" not in data and all("item_price" in c for c in contents):
+            data["value"] = sum((c["item_price"] * c["quantity"] for c in contents), Decimal("0"))
+    if "value" in data:
+        data["value"] = Decimal(str(data["value"]))
+        data.setdefault("currency", app_settings.CURRENCY)
+    return data
+
+
+@register.simple_tag
+def socialshop_event(name: str, **kwargs: Any) -> SafeString:
+    """An inert JSON element tag.js turns into an event: ``{% socialshop_event "ViewContent" product=p %}``.
+
+    Keywords: product, items (list of {object|id, quantity, item_price}), value, currency,
+    order_id, search_string, event_id, post_id, tag_id, content_ids.
+    """
+    spec = {"name": str(name), "data": event_data(**kwargs)}
+    return mark_safe(  # noqa: S308 - _json escapes <, > and &
+        f'<script type="application/json" data-socialshop-event>{_json(spec)}</script>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def socialshop_consent_banner(context: template.Context) -> str:
+    """The consent banner (accept, reject, choose) while consent is required and not yet given."""
+    request = context.get("request")
+    if request is None or not app_settings.CONSENT_REQUIRED:
+        return ""
+    consent = consent_from_request(request)
+    if consent.decided:
+        return ""
+    return render_to_string("socialshop/consent_banner.html", {
+        "next": request.get_full_path(), "privacy_url": reverse("socialshop:privacy"),
+    })

@@ -1,0 +1,242 @@
+"""The collector: body limits, origin and bot checks, per-IP rate limit, consent, rows to store.
+
+``collect(request)`` handles one POST /socialshop/collect/ and returns a ``CollectResult``; the
+HTTP view is ``tracking/views.py``, per-event checks ``validation.py``, the insert ``store.py``.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from django.http import HttpRequest
+
+from socialshop.conf import app_settings
+from socialshop.privacy.consent import (
+    ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
+)
+from socialshop.privacy.consent import SESSION_COOKIE, VISITOR_COOKIE  # noqa: F401 - re-exported for views
+from socialshop.privacy.ip import stored_ip
+from socialshop.tracking.store import store_events, unshare_visitor
+from socialshop.tracking.validation import MAX_BODY_BYTES, MAX_EVENTS, EventRejected, clean_event
+
+CLICK_ID_KEYS = ("fbclid", "gclid", "epik", "ttclid")
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+BOT_RE = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|headless|phantomjs|python-requests|python-urllib|"
+    r"curl/|wget|httpclient|lighthouse|pingdom|preview|scrapy|go-http-client|okhttp|java/",
+    re.IGNORECASE,
+)
+CONTENT_TYPES = ("application/json", "text/plain")
+
+
+@dataclass(slots=True)
+class CollectResult:
+    """What to answer: HTTP status, JSON body and cookies to set (name -> (value, max_age))."""
+
+    status: int
+    body: dict[str, Any]
+    cookies: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitContext:
+    """Who sent a batch, already reduced to what consent allows to store."""
+
+    consent: ConsentState
+    visitor_id: str = ""
+    session_id: str = ""
+    user_id: int | None = None
+    ip: str = ""
+    user_agent: str = ""
+
+
+class RateLimiter:
+    """Fixed one-minute windows per client IP, in this process's memory (no I/O per request).
+
+    With N server processes a client gets at most N times the limit; that is the price of not
+    touching a shared store on the hot path, and still stops a flood from one address.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._window = 0
+        self._counts: dict[str, int] = {}
+
+    def hit(self, key: str, *, limit: int, now: float | None = None) -> bool:
+        """Count one request for ``key``; False when it is over ``limit`` this minute."""
+        window = int((now if now is not None else time.time()) // 60)
+        with self._lock:
+            if window != self._window:
+                self._window, self._counts = window, {}
+            count = self._counts.get(key, 0) + 1
+            self._counts[key] = count
+        return count <= limit
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts = {}
+
+
+rate_limiter = RateLimiter()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address as the WSGI server saw it (a proxy must set REMOTE_ADDR; see docs)."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def is_bot(user_agent: str) -> bool:
+    """True for crawlers, scripts, headless browsers and clients that send no user agent."""
+    return not user_agent or bool(BOT_RE.search(user_agent))
+
+
+def origin_allowed(request: HttpRequest) -> bool:
+    """Same-origin posts, ``ALLOWED_ORIGINS`` and ``SITE_URL`` pass; other cross-site posts fail.
+
+    A request with neither ``Origin`` nor ``Sec-Fetch-Site: cross-site`` (a server, a no-CORS
+    client) passes: the check stops other sites' pages from writing events, not scripts.
+    """
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if not origin or origin == "null":
+        return request.META.get("HTTP_SEC_FETCH_SITE", "") != "cross-site" and origin != "null"
+    own = f"{request.scheme}://{request.get_host()}"
+    site = app_settings.SITE_URL
+    allowed = {own, *app_settings.ALLOWED_ORIGINS}
+    if site:
+        parts = urlsplit(site)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in allowed
+
+
+def parse_body(raw: bytes) -> list[Any]:
+    """The ``events`` list of a collect body; ``ValueError`` when it is not one.
+
+    NaN/Infinity/1e309 parse to non-finite floats so that only their event is rejected.
+    """
+    text = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    try:
+        body = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise ValueError('the body must be {"events": [...]}')
+    return body["events"]
+
+
+def url_signals(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Click ids and utm parameters from a page URL's query string."""
+    if "?" not in url:
+        return {}, {}
+    click: dict[str, str] = {}
+    utm: dict[str, str] = {}
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
+        if key in CLICK_ID_KEYS and len(value) <= 512:
+            click[key] = value
+        elif key in UTM_KEYS and len(value) <= 256:
+            utm[key] = value
+    return click, utm
+
+
+def strip_url(url: str, *, keep_query: bool) -> str:
+    """``url`` without its fragment, and without its query (or just its click ids) as asked."""
+    if not url or ("?" not in url and "#" not in url):
+        return url
+    parts = urlsplit(url)
+    query = ""
+    if keep_query:
+        query = "&".join(
+            f"{k}={v}" for k, v in (p.split("=", 1) if "=" in p else (p, "") for p in parts.query.split("&") if p)
+            if k not in CLICK_ID_KEYS
+        )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitContext, dict[str, tuple[str, int]]]:
+    """The consent-reduced context of a request and the cookies the response must (re)set."""
+    consent = with_gpc(consent_from_request(request), gpc)
+    if not consent.may_identify:
+        return VisitContext(consent=consent), {}
+    from socialshop.privacy.consent import SESSION_COOKIE_AGE, VISITOR_COOKIE_AGE
+
+    visitor_id = visitor_id_from_request(request)
+    session_id = request.COOKIES.get(SESSION_COOKIE, "")
+    cookies: dict[str, tuple[str, int]] = {}
+    if not visitor_id:
+        visitor_id = new_id()
+        cookies[VISITOR_COOKIE] = (visitor_id, VISITOR_COOKIE_AGE)
+    if not (16 <= len(session_id) <= 40 and session_id.replace("-", "").replace("_", "").isalnum()):
+        session_id = new_id()
+    cookies[SESSION_COOKIE] = (session_id, SESSION_COOKIE_AGE)  # sliding: every hit extends the visit
+    user = getattr(request, "user", None)
+    context = VisitContext(
+        consent=consent,
+        visitor_id=visitor_id,
+        session_id=session_id,
+        user_id=user.pk if user is not None and user.is_authenticated else None,
+        ip=stored_ip(client_ip(request)),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+    )
+    return context, cookies
+
+
+def build_row(event: dict[str, Any], context: VisitContext, *, source: str, now: Any) -> dict[str, Any]:
+    """The Event row for one cleaned event, keeping only what the visitor's consent allows."""
+    may_share = context.consent.may_share and not event["gpc"]
+    click, utm = url_signals(event["url"])
+    row = dict(event)
+    row.update(
+        source=source, received_at=now, may_share=may_share, gpc=context.consent.gpc or event["gpc"], utm=utm,
+        visitor_id=context.visitor_id, session_id=context.session_id, user_id=context.user_id,
+        ip=context.ip, user_agent=context.user_agent,
+    )
+    if not context.visitor_id:
+        # Anonymous (no consent): page paths and utm only, nothing that could single anyone out.
+        row.update(url=strip_url(event["url"], keep_query=False), referrer=strip_url(event["referrer"], keep_query=False),
+                   click_ids={}, browser_ids={}, properties={})
+    elif may_share:
+        row["click_ids"] = click
+    else:
+        row.update(url=strip_url(event["url"], keep_query=True), referrer=strip_url(event["referrer"], keep_query=True),
+                   click_ids={}, browser_ids={})
+    return row
+
+
+def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> CollectResult:
+    """Validate and store one collect body read from ``request`` (at most 64 KiB already)."""
+    from django.utils import timezone
+
+    if not rate_limiter.hit(client_ip(request), limit=int(app_settings.COLLECT_RATE_LIMIT_PER_MINUTE)):
+        return CollectResult(429, {"error": "too many requests from this address; retry in a minute"})
+    if not origin_allowed(request):
+        return CollectResult(403, {"error": "cross-site posts to the collector are not allowed"})
+    try:
+        events = parse_body(raw)
+    except ValueError as exc:
+        return CollectResult(400, {"error": f"unparseable body: {str(exc)[:200]}"})
+    if len(events) > MAX_EVENTS:
+        return CollectResult(413, {"error": f"{len(events)} events in one body; at most {MAX_EVENTS}"})
+    if is_bot(request.META.get("HTTP_USER_AGENT", "")):
+        return CollectResult(200, {"accepted": 0, "duplicates": 0, "ignored": len(events), "rejected": [],
+                                   "note": "bot or crawler traffic is not recorded"})
+    now = time.time()
+    cleaned: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, event in enumerate(events):
+        try:
+            cleaned.append(clean_event(event, now=now))
+        except EventRejected as exc:
+            rejected.append({"index": index, "error": str(exc)})
+    context, cookies = visit_context(request, gpc=any(e["gpc"] for e in cleaned))
+    if context.consent.gpc and context.visitor_id and note_gpc(context.visitor_id):
+        unshare_visitor(context.visitor_id)
+    received = timezone.now()
+    rows = [build_row(event, context, source=source, now=received) for event in cleaned]
+    stored = store_events(rows)
+    return CollectResult(
+        200, {"accepted": len(stored), "duplicates": len(rows) - len(stored), "rejected": rejected}, cookies
+    )

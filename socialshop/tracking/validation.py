@@ -1,0 +1,187 @@
+"""Per-event validation of collect bodies: every EVENT field's type, size and range, with a reason.
+
+``clean_event`` turns one decoded EVENT into checked values or raises ``EventRejected``; the
+request-level work (body, limits, consent, storage) is ``tracking/collector.py``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone as dt_timezone
+from decimal import Decimal
+from typing import Any
+
+from socialshop.exceptions import SocialshopError
+from socialshop.tracking.models import EventName
+
+EVENT_NAMES = frozenset(EventName.values)
+EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_EVENTS = 50
+MAX_BODY_BYTES = 64 * 1024
+MAX_URL = 2048
+MAX_ID = 64
+MAX_SEARCH = 256
+MAX_LIST = 100  # content_ids / contents per event: far above any real cart, far below abuse
+MAX_QUANTITY = 10_000
+MAX_PRICE = Decimal("10000000")  # 10 million per item
+MAX_VALUE = Decimal("1000000000")  # 1 billion per event; the column holds 14 digits
+MAX_PROPERTIES = 20
+PAST_SECONDS = 7 * 24 * 3600  # a tag queues at most a few minutes; a week covers clocks that are off
+FUTURE_SECONDS = 10 * 60
+BROWSER_ID_KEYS = ("fbp", "fbc", "ttp", "ga", "epik")
+
+# ISO 4217 active codes (list one, 2024).
+CURRENCIES = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD
+CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP
+GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK
+LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR
+PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL
+THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB
+XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL
+""".split())
+
+
+class EventRejected(SocialshopError, ValueError):
+    """One event of a batch is invalid; the message is the reason shown to the client."""
+
+
+def _text(event: dict[str, Any], key: str, limit: int, *, required: bool = False) -> str:
+    value = event.get(key)
+    if value is None or value == "":
+        if required:
+            raise EventRejected(f"{key} is required")
+        return ""
+    if not isinstance(value, str):
+        raise EventRejected(f"{key} must be a string")
+    if len(value) > limit:
+        raise EventRejected(f"{key} is longer than {limit} characters")
+    if "\x00" in value:
+        raise EventRejected(f"{key} contains a NUL byte")
+    return value
+
+
+def _number(value: Any, key: str, low: Decimal, high: Decimal) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EventRejected(f"{key} must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EventRejected(f"{key} must be a finite number")
+    number = Decimal(str(value))
+    if not low <= number <= high:
+        raise EventRejected(f"{key} must be between {low} and {high}")
+    return number.quantize(Decimal("0.01"))
+
+
+def _id_string(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or "\x00" in value:
+        raise EventRejected(f"{key} must hold non-empty strings of at most {MAX_ID} characters")
+    return value
+
+
+def _content_ids(event: dict[str, Any]) -> list[str]:
+    value = event.get("content_ids")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EventRejected("content_ids must be a list of strings")
+    if len(value) > MAX_LIST:
+        raise EventRejected(f"content_ids has {len(value)} items; at most {MAX_LIST}")
+    return [_id_string(v, "content_ids") for v in value]
+
+
+def _contents(event: dict[str, Any]) -> list[dict[str, Any]]:
+    value = event.get("contents")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EventRejected("contents must be a list of {id, quantity, item_price}")
+    if len(value) > MAX_LIST:
+        raise EventRejected(f"contents has {len(value)} items; at most {MAX_LIST}")
+    cleaned = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise EventRejected("contents items must be objects {id, quantity, item_price}")
+        quantity = item.get("quantity", 1)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+            raise EventRejected(f"contents quantity must be a whole number from 1 to {MAX_QUANTITY}")
+        entry: dict[str, Any] = {"id": _id_string(item.get("id"), "contents id"), "quantity": quantity}
+        if item.get("item_price") is not None:
+            entry["item_price"] = float(_number(item["item_price"], "contents item_price", Decimal(0), MAX_PRICE))
+        cleaned.append(entry)
+    return cleaned
+
+
+def _properties(event: dict[str, Any]) -> dict[str, Any]:
+    value = event.get("properties")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_PROPERTIES:
+        raise EventRejected(f"properties must be an object of at most {MAX_PROPERTIES} keys")
+    for key, item in value.items():
+        if len(key) > MAX_ID or "\x00" in key:
+            raise EventRejected("properties keys must be short strings")
+        if isinstance(item, str):
+            if len(item) > MAX_SEARCH or "\x00" in item:
+                raise EventRejected(f"properties.{key} is longer than {MAX_SEARCH} characters or has a NUL byte")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise EventRejected(f"properties.{key} must be a finite number")
+        elif item is not None and not isinstance(item, (bool, int, float)):
+            raise EventRejected(f"properties.{key} must be a string, number, boolean or null")
+    return value
+
+
+def _browser_ids(event: dict[str, Any]) -> dict[str, str]:
+    value = event.get("browser_ids")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EventRejected("browser_ids must be an object")
+    cleaned = {}
+    for key in BROWSER_ID_KEYS:
+        item = value.get(key)
+        if isinstance(item, str) and 0 < len(item) <= 256 and "\x00" not in item:
+            cleaned[key] = item
+    return cleaned
+
+
+def clean_event(event: Any, *, now: float) -> dict[str, Any]:
+    """Checked values of one EVENT (unix ``now`` anchors the time window); ``EventRejected`` names
+    the first problem. Unknown keys are ignored."""
+    if not isinstance(event, dict):
+        raise EventRejected("an event must be a JSON object")
+    event_id = event.get("event_id")
+    if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
+        raise EventRejected("event_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+    name = event.get("name")
+    if not isinstance(name, str) or name not in EVENT_NAMES:
+        raise EventRejected(f"name must be one of the standard or social event names, not {str(name)[:40]!r}")
+    when = event.get("time")
+    if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
+        raise EventRejected("time must be unix seconds")
+    if when < now - PAST_SECONDS or when > now + FUTURE_SECONDS:
+        raise EventRejected("time is more than 7 days old or more than 10 minutes ahead")
+    currency = _text(event, "currency", 3)
+    if currency and currency not in CURRENCIES:
+        raise EventRejected(f"currency {currency!r} is not an ISO 4217 code")
+    value = event.get("value")
+    cleaned: dict[str, Any] = {
+        "event_id": event_id,
+        "name": name,
+        "occurred_at": datetime.fromtimestamp(when, tz=dt_timezone.utc),
+        "url": _text(event, "url", MAX_URL),
+        "referrer": _text(event, "referrer", MAX_URL),
+        "content_ids": _content_ids(event),
+        "contents": _contents(event),
+        "value": None if value is None else _number(value, "value", Decimal(0), MAX_VALUE),
+        "currency": currency,
+        "order_id": _text(event, "order_id", MAX_ID),
+        "search_string": _text(event, "search_string", MAX_SEARCH),
+        "post_id": _text(event, "post_id", MAX_ID),
+        "tag_id": _text(event, "tag_id", MAX_ID),
+        "properties": _properties(event),
+        "browser_ids": _browser_ids(event),
+        "gpc": event.get("gpc") is True,
+    }
+    if cleaned["value"] is not None and not currency:
+        raise EventRejected("currency is required when value is set")
+    return cleaned
