@@ -91,7 +91,7 @@ LOGIN_URL = "/account/login/"
 
 # Celery: a filesystem broker by default (no server); CELERY_BROKER_URL=redis://... in production.
 _BROKER_DIR = VAR_DIR / "broker"
-for _sub in ("in", "processed"):
+for _sub in ("in", "processed", "control"):
     (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -99,6 +99,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_BROKER_DIR / "in"),
         "data_folder_out": str(_BROKER_DIR / "in"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        # kombu otherwise writes its control exchange files into the current directory
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
@@ -152,5 +154,19 @@ SOCIALSHOP = {
     "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
     "CONSENT_REQUIRED": True,
     "CART_ADD_URL": "/cart/add/",
-    "PLATFORMS": {},
+    # `manage.py demo --no-worker` sets this to "inline" for its web server (no worker to run tasks).
+    "RUN_TASKS": os.environ.get("SOCIALSHOP_RUN_TASKS", "auto"),
+    # Test ids and credentials: nothing reaches a real account. SOCIALSHOP_API_BASE points the APIs
+    # at a local stand-in; test_event_code/test_mode keep every server event in the platforms' test mode.
+    "PLATFORMS": {
+        "meta": _platform({"pixel_id": "1234567890123456", "access_token": "demo-meta-access-token",
+                           "test_event_code": "TEST12345"}),
+        "google": _platform({"measurement_id": "G-DEMO123456", "api_secret": "demo-ga4-api-secret",
+                             "ads_id": "AW-123456789", "ads_conversions": {"Purchase": "AW-123456789/DemoPurchase"},
+                             "test_mode": True}),
+        "pinterest": _platform({"ad_account_id": "549755885175", "access_token": "demo-pinterest-conversion-token",
+                                "tag_id": "2612345678901", "test_mode": True}),
+        "tiktok": _platform({"pixel_code": "CDEMO0000000000000AB", "access_token": "demo-tiktok-access-token",
+                             "test_event_code": "TEST54321"}),
+    },
 }

@@ -38,7 +38,14 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "IP_HANDLING": (lambda v: v in ("truncate", "hash", "none"), "'truncate', 'hash' or 'none'"),
     "COLLECT_RATE_LIMIT_PER_MINUTE": (_positive_int, "a positive number of requests"),
     "ALLOWED_ORIGINS": (_origin_list, "a list of origins such as 'https://shop.example.com'"),
+    "COLLECT_ASYNC_COMMIT": (lambda v: isinstance(v, bool), "True or False"),
+    "COLLECT_BUFFER_MS": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 5000, "0 (off) or milliseconds up to 5000"),
     "PLATFORMS": (lambda v: isinstance(v, dict), "a dict of platform slug -> settings dict"),
+    "FORWARD_CLAIM_SIZE": (_positive_int, "a positive number of deliveries"),
+    "FORWARD_LEASE_SECONDS": (_positive_int, "a positive number of seconds"),
+    "FORWARD_MAX_ATTEMPTS": (_positive_int, "a positive number of attempts"),
+    "FORWARD_BACKOFF_SECONDS": (_positive_int, "a positive number of seconds"),
+    "FORWARD_TIME_BUDGET_SECONDS": (_positive_int, "a positive number of seconds"),
     "FEED_STORAGE": (lambda v: isinstance(v, str) and v in (app_settings.django("STORAGES") or {"default": 1}), "an alias in settings.STORAGES"),
     "FEED_PUBLISH_MIN_RATIO": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number from 0 to 1"),
     "CART_ADD_URL": (lambda v: isinstance(v, str), "a path or URL of your add-to-cart endpoint"),
@@ -52,6 +59,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
 # Extra check functions from the domains, each returning a list of messages. Order is fixed here.
 DOMAIN_CHECKS: list[str] = [
     "socialshop.catalog.checks.check_catalog",
+    "socialshop.platforms.checks.check_platforms",
 ]
 
 

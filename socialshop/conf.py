@@ -39,9 +39,25 @@ DEFAULTS: dict[str, Any] = {
     "COLLECT_RATE_LIMIT_PER_MINUTE": 120,
     # Extra origins (scheme://host[:port]) allowed to post to the collector besides our own.
     "ALLOWED_ORIGINS": [],
+    # PostgreSQL: commit collected browser events without waiting for the WAL flush (a database
+    # crash may lose the last ~0.6 s of them; server-side events always wait). False: always wait.
+    "COLLECT_ASYNC_COMMIT": True,
+    # Milliseconds collected events may wait in process memory to be written in bulk (0: write
+    # during the request). A hard kill loses at most this window; a normal shutdown drains it.
+    "COLLECT_BUFFER_MS": 0,
     # --- platforms --------------------------------------------------------------------
     # Per-platform ids and credentials: {"meta": {...}, "google": {...}, "pinterest": {...}, "tiktok": {...}}.
     "PLATFORMS": {},
+    # Outbox deliveries one drain step claims at a time (then sent in batches within each API's limit).
+    "FORWARD_CLAIM_SIZE": 1000,
+    # Seconds after which a claimed but unfinished batch (its worker died) may be claimed again.
+    "FORWARD_LEASE_SECONDS": 300,
+    # Send attempts before a delivery that keeps failing with retryable errors is marked failed.
+    "FORWARD_MAX_ATTEMPTS": 8,
+    # First retry delay in seconds; doubles per attempt (with jitter) up to one hour.
+    "FORWARD_BACKOFF_SECONDS": 30,
+    # Seconds one forwarding run may take before it stops and leaves the rest to the next run (beat: every 60 s).
+    "FORWARD_TIME_BUDGET_SECONDS": 50,
     # --- feeds ------------------------------------------------------------------------
     # Django storage alias (settings.STORAGES) that feed files are written to.
     "FEED_STORAGE": "default",

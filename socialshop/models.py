@@ -1,10 +1,12 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
 from socialshop.core.models import Heartbeat, JobLock
+from socialshop.feeds.models import Feed, FeedBuild
+from socialshop.platforms.models import PlatformStatus
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.posts.models import Comment, CustomerPhoto, Post, ProductTag
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
 
 __all__ = [
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventName", "EventSource",
-    "Heartbeat", "JobLock", "Comment", "CustomerPhoto", "Post", "ProductTag",
+    "Feed", "FeedBuild", "Heartbeat", "JobLock", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

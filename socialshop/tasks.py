@@ -19,3 +19,72 @@ def process_post_image(post_id: int) -> dict:
     from socialshop.posts.images import process_post_image as _process_post_image
 
     return _process_post_image(int(post_id))
+
+
+@shared_task(name="socialshop.purge_events", **TASK_DEFAULTS)
+def purge_events(max_batches: int = 200) -> int:
+    """Delete events past EVENT_RETENTION_DAYS in bounded batches (tracking/retention.py); single-flight."""
+    from socialshop.core.jobs import single_flight
+    from socialshop.exceptions import JobLocked
+    from socialshop.tracking.retention import purge_old_events
+
+    try:
+        with single_flight("socialshop.purge_events"):
+            return purge_old_events(max_batches=int(max_batches))
+    except JobLocked:
+        return 0
+
+
+@shared_task(name="socialshop.create_deliveries", **TASK_DEFAULTS)
+def create_deliveries() -> dict:
+    """Make the outbox rows for newly stored shareable events (tracking/outbox.py); single-flight."""
+    from socialshop.core.jobs import single_flight
+    from socialshop.exceptions import JobLocked
+    from socialshop.tracking.outbox import create_deliveries as _create_deliveries
+
+    try:
+        with single_flight("socialshop.create_deliveries", seconds=600):
+            result = _create_deliveries()
+    except JobLocked:
+        return {}
+    return {"pending": result.pending, "skipped": result.skipped}
+
+
+@shared_task(name="socialshop.forward_events", **TASK_DEFAULTS)
+def forward_events(platform: str | None = None) -> dict:
+    """Send due outbox deliveries to the platforms (tracking/forwarding.py). Concurrent runs are safe:
+    each claims its own rows."""
+    from socialshop.tracking.forwarding import forward_events as _forward_events
+
+    results = _forward_events(platform=platform)
+    return {slug: {"sent": r.sent, "failed": r.failed, "skipped": r.skipped, "retried": r.retried,
+                   "stopped": r.stopped} for slug, r in results.items()}
+
+
+@shared_task(name="socialshop.send_test_event", **TASK_DEFAULTS)
+def send_test_event(platform: str) -> dict:
+    """Send one test event to ``platform`` and return its answer (platforms/status.py)."""
+    from socialshop.platforms.status import send_test_event as _send_test_event
+
+    result = _send_test_event(platform)
+    return {"platform": result.platform, "status": result.status, "response": result.response}
+
+
+@shared_task(name="socialshop.build_feed", **TASK_DEFAULTS)
+def build_feed(slug: str, force: bool = False) -> dict:
+    """Build one feed and publish it unless the guard refuses (feeds/schedule.py); single-flight per feed."""
+    from socialshop.feeds.schedule import build_by_slug
+
+    return build_by_slug(str(slug), force=bool(force))
+
+
+@shared_task(name="socialshop.build_due_feeds", **TASK_DEFAULTS)
+def build_due_feeds() -> list[str]:
+    """Enqueue a ``socialshop.build_feed`` for every enabled feed that is due (feeds/schedule.py)."""
+    from socialshop.core.jobs import run_task
+    from socialshop.feeds.schedule import due_feeds
+
+    slugs = due_feeds()
+    for slug in slugs:
+        run_task(build_feed, slug)
+    return slugs

@@ -6,6 +6,7 @@ app_name = "socialshop"
 urlpatterns = [
     path("api/", include("socialshop.api.urls")),
     path("posts/", include("socialshop.posts.urls")),
+    path("feeds/", include("socialshop.feeds.urls")),
     path("", include("socialshop.tracking.urls")),
     path("", include("socialshop.privacy.urls")),
 ]

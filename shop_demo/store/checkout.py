@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from shop_demo.store.models import Order, OrderLine, Product, Variant
+from socialshop.tracking.server import report_cart_change, report_order_paid
 
 CART_SESSION_KEY = "cart"  # {catalog_id: quantity}; shop_demo/store/context.py reads it too
 ORDERS_SESSION_KEY = "orders"  # order numbers this browser placed (guests may see their orders)
@@ -156,6 +157,7 @@ def add_to_cart(request: HttpRequest, catalog_id: str, quantity: int) -> CartLin
     _check_stock(item, new_quantity)
     cart[item.catalog_id] = new_quantity
     _save_cart(request, cart)
+    report_cart_change(request, catalog_id=item.catalog_id, quantity=quantity, item_price=item.unit_price, currency=currency())
     return CartLine(item=item, quantity=new_quantity)
 
 
@@ -247,6 +249,13 @@ def mark_paid(order: Order, *, request: HttpRequest | None = None) -> Order:
         locked.status = Order.Status.PAID
         locked.paid_at = timezone.now()
         locked.save(update_fields=["status", "paid_at"])
+    report_order_paid(
+        order_id=locked.number, value=locked.total, currency=locked.currency, request=request, user=locked.user,
+        items=[{"id": line.catalog_id, "quantity": line.quantity, "item_price": line.unit_price} for line in locked.lines.all()],
+        user_data={"email": locked.email, "phone": locked.phone, "first_name": locked.first_name, "last_name": locked.last_name,
+                   "city": locked.city, "postcode": locked.postcode, "country": locked.country,
+                   "external_id": str(locked.user_id) if locked.user_id else None},
+    )
     return locked
 
 

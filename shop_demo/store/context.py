@@ -9,6 +9,6 @@ from shop_demo.store.models import Category
 
 def store(request: HttpRequest) -> dict:
     return {
-        "top_categories": Category.objects.filter(parent__isnull=True).prefetch_related("children"),
+        "top_categories": Category.objects.filter(parent__isnull=True).order_by("pk").prefetch_related("children"),
         "cart_count": cart_count(request) if hasattr(request, "session") else 0,
     }

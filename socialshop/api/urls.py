@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from socialshop import __version__
+from socialshop.api.feeds import FeedViewSet
+from socialshop.api.posts import PostTagViewSet, PostViewSet
 
 
 
@@ -23,6 +25,9 @@ class SchemaView(SpectacularAPIView):
 
 router = DefaultRouter()
 # Each domain's viewset is registered here, one line per resource (plural names).
+router.register("posts", PostViewSet, basename="posts")
+router.register("post-tags", PostTagViewSet, basename="post-tags")
+router.register("feeds", FeedViewSet, basename="feeds")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

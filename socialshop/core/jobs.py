@@ -35,6 +35,10 @@ TASK_DEFAULTS: dict[str, Any] = {
 #   app.conf.beat_schedule = {**socialshop.core.jobs.BEAT_SCHEDULE, **app.conf.beat_schedule}
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "socialshop-heartbeat": {"task": "socialshop.record_heartbeat", "schedule": 300.0},
+    "socialshop-purge-events": {"task": "socialshop.purge_events", "schedule": 3600.0},
+    "socialshop-create-deliveries": {"task": "socialshop.create_deliveries", "schedule": 30.0},
+    "socialshop-forward-events": {"task": "socialshop.forward_events", "schedule": 60.0},
+    "socialshop-build-feeds": {"task": "socialshop.build_due_feeds", "schedule": 300.0},
 }
 
 

@@ -41,6 +41,11 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
     invalid characters removed, whitespace collapsed (newlines kept when ``multiline``)."""
     if not value:
         return ""
+    # Fast path: isprintable() excludes every control, separator (bar " "), surrogate and
+    # non-character, so such text holds nothing to remove or collapse.
+    if (value.isprintable() and "<" not in value and "&" not in value and "  " not in value
+            and value[0] != " " and value[-1] != " "):
+        return value
     if "<" in value:
         value = _TAG.sub(" ", value)
     if "&" in value:
@@ -105,6 +110,13 @@ class ItemMapper:
         self.ctx = ctx
         self.limits = dict(spec.limits)
         self._seen_chunk: set[str] = set()
+        # field -> (raw input, cleaned output, problems): variants of one product share their text
+        # objects, so one entry per field saves re-cleaning the same description for each variant.
+        self._memo: dict[str, tuple[str, str | None, tuple[Problem, ...]]] = {}
+        self._filtering = filters.active
+        self._good_group: str | None = None
+        self._prices: dict[tuple[Decimal, str], str] = {}
+        self._last_sale: tuple[Any, Any, str] = (None, None, "")
 
     @classmethod
     def for_feed(cls, feed: Any, spec: PlatformSpec, ctx: RuleContext) -> ItemMapper:
@@ -125,6 +137,40 @@ class ItemMapper:
         """Forget ids seen so far (duplicates are detected within a chunk; memory stays flat)."""
         self._seen_chunk.clear()
 
+    def _price(self, amount: Decimal, currency: str) -> str:
+        """``format_price``, remembered (prices repeat across a catalogue; the memo is capped)."""
+        key = (amount, currency)
+        text = self._prices.get(key)
+        if text is None:
+            if len(self._prices) > 10_000:
+                self._prices.clear()
+            text = self._prices[key] = format_price(amount, currency, self.spec)
+        return text
+
+    def _sale_dates(self, starts: datetime | None, ends: datetime | None) -> str:
+        """``start/end`` of a sale; a one-sided sale gets the build time as start or a year as end."""
+        last = self._last_sale
+        if last[0] == starts and last[1] == ends:
+            return last[2]
+        start = starts or self.ctx.now
+        end = ends or start + timedelta(days=365)
+        text = f"{format_moment(start, self.spec)}/{format_moment(end, self.spec)}"
+        self._last_sale = (starts, ends, text)
+        return text
+
+    def _text(self, name: str, raw: str, problems: list[Problem], *, multiline: bool = False) -> str | None:
+        """``clean_text`` then ``_limit`` for a text field, remembered for the same input object."""
+        memo = self._memo.get(name)
+        if memo is not None and memo[0] is raw:
+            problems.extend(memo[2])
+            return memo[1]
+        found: list[Problem] = []
+        value = clean_text(raw, multiline=multiline)
+        value = self._limit(name, value, found) if value else value
+        self._memo[name] = (raw, value, tuple(found))
+        problems.extend(found)
+        return value
+
     def _limit(self, name: str, value: str, problems: list[Problem]) -> str | None:
         """Apply a length limit: cut (warning), or error/warning when it may not be cut."""
         limit = self.limits.get(name)
@@ -142,9 +188,10 @@ class ItemMapper:
     def map(self, record: ProductRecord) -> tuple[dict[str, Any] | None, list[Problem]]:
         """The item's fields and its problems; fields is None when an error or a filter leaves it out."""
         now = self.ctx.now
-        excluded = self.filters.exclusion(record, now)
-        if excluded:
-            return None, [(FILTERED, *excluded)]
+        if self._filtering:
+            excluded = self.filters.exclusion(record, now)
+            if excluded:
+                return None, [(FILTERED, *excluded)]
         spec, opts = self.spec, self.options
         problems: list[Problem] = []
         item: dict[str, Any] = {}
@@ -152,7 +199,7 @@ class ItemMapper:
         item_id = record.id.strip()
         if not item_id:
             return None, [(ERROR, "missing_id", "the record has no id")]
-        if INVALID_XML_CHARS.search(item_id):
+        if not item_id.isprintable() and INVALID_XML_CHARS.search(item_id):
             return None, [(ERROR, "invalid_id", "id contains characters that XML cannot carry")]
         if item_id in self._seen_chunk:
             return None, [(ERROR, "duplicate_id", "another item has the same id (platforms ignore both)")]
@@ -162,23 +209,25 @@ class ItemMapper:
         item["id"] = item_id
         if record.item_group_id:
             group = record.item_group_id.strip()
-            if len(group) > 50 or not _GROUP_ID.match(group):
+            if group is not self._good_group and (len(group) > 50 or not _GROUP_ID.match(group)):
                 problems.append((WARNING, "item_group_id_format", "item_group_id should be 1–50 of A–Z, 0–9, _ and -"))
+            else:
+                self._good_group = group
             item["item_group_id"] = group
 
-        title = clean_text(record.title)
-        if spec.title_without_emoji and _EMOJI.search(title):
+        title = self._text("title", record.title, problems)
+        if title and spec.title_without_emoji and _EMOJI.search(title):
             title = _ALL_SPACE.sub(" ", _EMOJI.sub("", title)).strip()
             problems.append((WARNING, "emoji_removed", f"{spec.name} titles may not contain emoji"))
         if not title:
             return None, [*problems, (ERROR, "missing_title", "title is empty")]
-        item["title"] = self._limit("title", title, problems)
+        item["title"] = title
 
-        description = clean_text(record.description, multiline=True)
+        description = self._text("description", record.description, problems, multiline=True)
         if not description:
             problems.append((WARNING, "description_from_title", "description is empty; the title is used"))
             description = item["title"]
-        item["description"] = self._limit("description", description, problems)
+        item["description"] = description
 
         link = record.url.strip()
         if not link:
@@ -214,7 +263,7 @@ class ItemMapper:
         currency = (record.currency or opts.currency).upper()
         if currency != opts.currency:
             return None, [*problems, (ERROR, "currency_mismatch", f"priced in {currency}, the feed is in {opts.currency}")]
-        item["price"] = format_price(price, currency, spec)
+        item["price"] = self._price(price, currency)
         sale = record.sale_price
         if sale is not None:
             if sale <= 0 or sale >= price:
@@ -222,26 +271,25 @@ class ItemMapper:
             elif record.sale_ends_at is not None and record.sale_ends_at <= now:
                 pass  # the sale is over: send the regular price only
             else:
-                item["sale_price"] = format_price(sale, currency, spec)
+                item["sale_price"] = self._price(sale, currency)
                 if record.sale_starts_at or record.sale_ends_at:
-                    # A one-sided sale gets the build time as start / a year as end (both ends are required).
-                    start = record.sale_starts_at or now
-                    end = record.sale_ends_at or start + timedelta(days=365)
-                    item["sale_price_effective_date"] = f"{format_moment(start, spec)}/{format_moment(end, spec)}"
+                    item["sale_price_effective_date"] = self._sale_dates(record.sale_starts_at, record.sale_ends_at)
 
         condition = (record.condition or "new").strip().lower()
         if condition not in spec.conditions:
             return None, [*problems, (ERROR, "invalid_condition", f"condition {record.condition!r} is not new, refurbished or used")]
         item["condition"] = condition
 
-        brand = clean_text(record.brand) or opts.default_brand
-        gtin = "".join(ch for ch in record.gtin if not ch.isspace())
+        brand = self._text("brand", record.brand, problems) or opts.default_brand
+        gtin = record.gtin
+        if gtin and not gtin.isdigit():
+            gtin = "".join(gtin.split())
         if gtin and (not gtin.isdigit() or len(gtin) not in GTIN_LENGTHS):
             problems.append((WARNING, "invalid_gtin", "gtin is not 8, 12, 13 or 14 digits; left out"))
             gtin = ""
         mpn = clean_text(record.mpn)
         if brand:
-            item["brand"] = self._limit("brand", brand, problems)
+            item["brand"] = brand
         elif "brand" in spec.recommended:
             problems.append((WARNING, "missing_brand", "no brand (set the feed's default brand for own-label goods)"))
         if gtin:
@@ -254,19 +302,29 @@ class ItemMapper:
             # Google: no GTIN and no brand means no unique product identifier (reference §A identifier_exists).
             item["identifier_exists"] = "no"
 
-        category = clean_text(record.google_product_category) or opts.default_google_category
+        category = self._text("google_product_category", record.google_product_category, problems) or opts.default_google_category
         if category:
             item["google_product_category"] = category
         if record.category_path:
-            path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
-            item["product_type"] = self._limit("product_type", path, problems)
+            memo = self._memo.get("product_type")
+            if memo is not None and memo[0] is record.category_path:
+                item["product_type"] = memo[1]
+                problems.extend(memo[2])
+            else:
+                found: list[Problem] = []
+                path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
+                item["product_type"] = self._limit("product_type", path, found)
+                self._memo["product_type"] = (record.category_path, item["product_type"], tuple(found))  # type: ignore[assignment]
+                problems.extend(found)
 
         color = clean_text(record.color)
         if color:
             if _HEX_COLOR.match(color):
                 problems.append((WARNING, "color_is_hex", "color is a hex code; platforms want a colour name"))
             else:
-                item["color"] = self._limit("color", "/".join(c.strip()[:40] for c in color.split("/")[:3]), problems)
+                if "/" in color or len(color) > 40:  # Google: up to 3 colours of up to 40 characters
+                    color = "/".join(c.strip()[:40] for c in color.split("/")[:3])
+                item["color"] = self._limit("color", color, problems)
         for name in ("size", "material", "pattern"):
             value = clean_text(getattr(record, name))
             if value:
@@ -281,7 +339,7 @@ class ItemMapper:
         if opts.shipping_price is not None:
             item["shipping"] = [{"country": opts.country, "price": format_price(opts.shipping_price, opts.currency, spec)}]
         if opts.labels:
-            for name, value in label_values(list(opts.labels), record, self.ctx).items():
+            for name, value in label_values(opts.labels, record, self.ctx).items():
                 value = self._limit(name, clean_text(value), problems)
                 if value:
                     item[name] = value

@@ -97,7 +97,18 @@ class Feed(models.Model):
     @property
     def path(self) -> str:
         """The URL path (without host and token) the feed is served at."""
-        return f"/socialshop/feeds/{self.slug}.{self.file_format}"
+        from django.urls import reverse
+
+        return reverse("socialshop:feed-file", kwargs={"slug": self.slug, "ext": self.file_format})
+
+    def url(self, *, site_url: str = "") -> str:
+        """The full URL with its token, to paste into the platform (``SITE_URL`` when not given)."""
+        from urllib.parse import quote
+
+        from socialshop.conf import app_settings
+
+        base = (site_url or str(app_settings.SITE_URL or "")).rstrip("/")
+        return f"{base}{self.path}?token={quote(self.token)}"
 
 
 class BuildStatus(models.TextChoices):

@@ -18,6 +18,7 @@ from socialshop.conf import app_settings
 from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
 
 logger = logging.getLogger(__name__)
+HISTORY_KEPT = 200  # build records kept per feed for the admin's history
 
 
 def feed_storage() -> Storage:
@@ -94,6 +95,15 @@ def prune_old_files(feed: Feed, *, keep_pks: set[int]) -> int:
         FeedBuild.objects.filter(pk=build.pk).update(file_name="")
         removed += 1
     return removed
+
+
+def prune_history(feed: Feed, *, keep: int = HISTORY_KEPT) -> int:
+    """Delete build records beyond the newest ``keep`` (never the live one); returns how many."""
+    cutoff = list(FeedBuild.objects.filter(feed=feed).order_by("-started_at", "-pk").values_list("pk", flat=True)[keep:keep + 1000])
+    if not cutoff:
+        return 0
+    old = FeedBuild.objects.filter(pk__in=cutoff, file_name="").exclude(pk=feed.published_build_id or 0)
+    return old.delete()[0]
 
 
 def _delete_quietly(storage: Storage, name: str) -> None:

@@ -5,7 +5,7 @@ A feed's ``custom_labels`` is a list of up to five rule dicts, one per label (``
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -123,7 +123,7 @@ def check_label_rules(rules: Any) -> list[str]:
     return problems
 
 
-def label_values(rules: list, record: ProductRecord, ctx: RuleContext) -> dict[str, str]:
+def label_values(rules: Sequence[Any], record: ProductRecord, ctx: RuleContext) -> dict[str, str]:
     """custom_label_N -> value for one record (empty values left out)."""
     out: dict[str, str] = {}
     for index, rule in enumerate(rules[:5]):
@@ -170,6 +170,12 @@ class Filters:
             max_price=feed.max_price,
             excluded=frozenset(str(i) for i in (feed.excluded_ids or ())),
         )
+
+    @property
+    def active(self) -> bool:
+        """False when no filter is set (every record passes)."""
+        return bool(self.categories or self.in_stock_only or self.min_price is not None
+                    or self.max_price is not None or self.excluded)
 
     def exclusion(self, record: ProductRecord, now: datetime) -> tuple[str, str] | None:
         """(code, message) when the feed's filters leave ``record`` out, else None."""

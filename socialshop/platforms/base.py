@@ -115,6 +115,10 @@ class Platform(abc.ABC):
     required_settings: ClassVar[tuple[str, ...]]
     # Settings key holding the id the browser tag needs; the tag is left out without it.
     browser_id_setting: ClassVar[str]
+    # Further keys this platform reads (checks.py flags any other key as a typo).
+    optional_settings: ClassVar[tuple[str, ...]] = ()
+    # Keys every platform entry accepts.
+    common_settings: ClassVar[tuple[str, ...]] = ("api_base", "script_url", "timeout", "enabled")
     # Events per request the API takes.
     batch_limit: ClassVar[int]
     # Oldest event the API accepts, in seconds.
@@ -149,7 +153,9 @@ class Platform(abc.ABC):
             raise UnsupportedFeature(self.name, feature)
 
     def skip_reason(self, event: ServerEvent, *, now: float) -> str | None:
-        """Why ``event`` must not be sent to this platform (not mapped, too old, no identity), or None."""
+        """Why ``event`` must not be sent to this platform (simulated, not mapped, too old, no identity), or None."""
+        if event.source == "simulated":
+            return "simulated traffic: demo and benchmark events never reach a platform"
         if event.name not in self.event_names:
             return f"not mapped: {self.name} has no server event for {event.name}"
         age = now - event.time

@@ -28,6 +28,7 @@ class GooglePlatform(HttpPlatform):
     browser_event_names: ClassVar[dict[str, str]] = {k: v for k, v in event_names.items() if k != "PageView"}
     required_settings: ClassVar[tuple[str, ...]] = ("measurement_id", "api_secret")
     browser_id_setting: ClassVar[str] = "measurement_id"
+    optional_settings: ClassVar[tuple[str, ...]] = ("ads_id", "ads_conversions", "test_mode", "send_browser_events")
     batch_limit: ClassVar[int] = 25  # GA4 MP: 25 events per request (unconfirmed)
     max_event_age: ClassVar[int] = 72 * 3600  # GA4 MP: timestamp_micros up to 72 h in the past
     required_identity: ClassVar[tuple[frozenset[str], ...]] = (frozenset({"client_id"}),)

@@ -1,7 +1,7 @@
 """Normalise and SHA-256 hash customer identifiers once, for every platform (reference/platforms.md D-F).
 
 ``hash_user_data`` is what tracking stores in ``Event.user_data``; platform modules only map these
-storage keys (em, ph, ph_e164, fn, ...) to their API fields. Decisions are listed in docs/platforms/hashing.md.
+storage keys (em, ph, ph_e164, fn, ...) to their API fields. Decisions: docs/platforms.md, "Hashing".
 """
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ class MetaPlatform(HttpPlatform):
     browser_event_names: ClassVar[dict[str, str]] = event_names
     required_settings: ClassVar[tuple[str, ...]] = ("pixel_id", "access_token")
     browser_id_setting: ClassVar[str] = "pixel_id"
+    optional_settings: ClassVar[tuple[str, ...]] = ("api_version", "test_event_code")
     batch_limit: ClassVar[int] = 1000  # Meta: <= 1,000 events in data
     max_event_age: ClassVar[int] = 7 * 24 * 3600  # Meta: event_time at most 7 days old
     # Meta: website events need client_user_agent (reference/platforms.md D).

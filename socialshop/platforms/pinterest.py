@@ -38,8 +38,9 @@ class PinterestPlatform(HttpPlatform):
         "AddToWishlist": "AddToWishList", "InitiateCheckout": "InitiateCheckout",
         "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Checkout", "Lead": "Lead", "CompleteRegistration": "SignUp",
     }
-    required_settings: ClassVar[tuple[str, ...]] = ("ad_account_id", "access_token", "tag_id")
+    required_settings: ClassVar[tuple[str, ...]] = ("ad_account_id", "access_token")
     browser_id_setting: ClassVar[str] = "tag_id"
+    optional_settings: ClassVar[tuple[str, ...]] = ("tag_id", "test_mode")
     batch_limit: ClassVar[int] = 1000  # Pinterest: data holds 1..1000 events
     # Pinterest's maximum event age is unconfirmed (reference E); we keep Meta's 7 days.
     max_event_age: ClassVar[int] = 7 * 24 * 3600

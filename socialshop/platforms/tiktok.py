@@ -30,6 +30,7 @@ class TikTokPlatform(HttpPlatform):
     browser_event_names: ClassVar[dict[str, str]] = {"PageView": "page", **event_names}
     required_settings: ClassVar[tuple[str, ...]] = ("pixel_code", "access_token")
     browser_id_setting: ClassVar[str] = "pixel_code"
+    optional_settings: ClassVar[tuple[str, ...]] = ("test_event_code",)
     batch_limit: ClassVar[int] = 1000  # TikTok: up to 1,000 events per request (unconfirmed)
     max_event_age: ClassVar[int] = 7 * 24 * 3600  # unconfirmed; kept equal to Meta's window
     features: ClassVar[frozenset[str]] = frozenset({"server_events", "test_events", "browser_tag"})

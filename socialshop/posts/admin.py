@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
@@ -72,9 +72,19 @@ class ProductTagForm(forms.ModelForm):
         return data
 
 
+class ProductTagFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.has_changed() or f.instance.pk]
+        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]
+        if len(kept) > MAX_TAGS_PER_POST:
+            raise forms.ValidationError(f"A post has at most {MAX_TAGS_PER_POST} product tags; this one has {len(kept)}.")
+
+
 class ProductTagInline(admin.TabularInline):
     model = ProductTag
     form = ProductTagForm
+    formset = ProductTagFormSet
     extra = 1
     max_num = MAX_TAGS_PER_POST
     fields = ("product_id", "variant_chosen", "x", "y", "title", "category")
@@ -154,13 +164,11 @@ class PostAdmin(admin.ModelAdmin):
         by_tag = counts_by_tag(obj.tracking_id)
         days = app_settings.POST_ATTRIBUTION_DAYS
         result = attribution_for(obj.tracking_id)
-        rows = format_html("")
-        for tag in obj.tags.all():
-            counts = by_tag.get(str(tag.pk), {})
-            rows += format_html(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", tag.title or tag.product_id,
-                counts.get(EventName.POST_CLICK, 0), counts.get(EventName.ADD_TO_CART, 0),
-            )
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (tag.title or tag.product_id, by_tag.get(str(tag.pk), {}).get(EventName.POST_CLICK, 0),
+             by_tag.get(str(tag.pk), {}).get(EventName.ADD_TO_CART, 0))
+            for tag in obj.tags.all()
+        ))
         revenue = ", ".join(f"{a} {c}" for c, a in result.revenue.items()) or "0"
         return format_html(
             "<p>Attributed ({} days after a tag click): {} orders, {}</p>"

@@ -77,7 +77,8 @@ def attribution_for(post_id: str, *, days: int | None = None) -> Attribution:
     orders = 0
     for row in rows:
         currency = row["currency"] or app_settings.CURRENCY
-        revenue[currency] = revenue.get(currency, Decimal("0")) + (row["total"] or Decimal("0"))
+        total = Decimal(row["total"] or 0).quantize(Decimal("0.01"))  # SQLite sums drop trailing zeros
+        revenue[currency] = revenue.get(currency, Decimal("0.00")) + total
         orders += row["orders"]
     return Attribution(orders=orders, revenue=revenue)
 

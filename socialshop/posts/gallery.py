@@ -5,12 +5,12 @@ Views and template tags that use this are posts/views.py and templatetags/posts_
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from socialshop.catalog import Availability, ProductRecord, get_catalog
@@ -61,13 +61,20 @@ def live_posts(*, product: str = "", category: str = "", hashtag: str = "", at: 
     qs = Post.objects.filter(
         status=PostStatus.PUBLISHED, image_state=ImageState.READY, published_at__lte=at or timezone.now(),
     )
+    return filter_posts(qs, product=product, category=category, hashtag=hashtag).annotate(
+        tag_count=Count("tags")
+    ).order_by("-published_at", "-pk")
+
+
+def filter_posts(qs: QuerySet[Post], *, product: str = "", category: str = "", hashtag: str = "") -> QuerySet[Post]:
+    """``qs`` narrowed to posts tagging ``product``, a product of ``category``, or with ``hashtag``."""
     if product:
         qs = qs.filter(pk__in=ProductTag.objects.filter(Q(product_id=product) | Q(group_id=product)).values("post_id"))
     if category:
         qs = qs.filter(pk__in=ProductTag.objects.filter(category__istartswith=category.strip()).values("post_id"))
     if hashtag:
         qs = qs.filter(hashtags__contains=f" {hashtag.lstrip('#').casefold()} ")
-    return qs.annotate(tag_count=Count("tags")).order_by("-published_at", "-pk")
+    return qs
 
 
 def posts_for_products(product_ids: Sequence[str], *, limit: int = 8) -> QuerySet[Post]:
@@ -75,11 +82,6 @@ def posts_for_products(product_ids: Sequence[str], *, limit: int = 8) -> QuerySe
     ids = [str(i) for i in product_ids if i]
     tags = ProductTag.objects.filter(Q(product_id__in=ids) | Q(group_id__in=ids)).values("post_id")
     return live_posts().filter(pk__in=tags)[:limit]
-
-
-def with_tags(qs: QuerySet[Post]) -> QuerySet[Post]:
-    """Prefetch tags in one extra query for the whole page."""
-    return qs.prefetch_related(Prefetch("tags", queryset=ProductTag.objects.order_by("pk")))
 
 
 def cards_for(post: Post, *, rendition: str = "") -> list[ProductCard]:
@@ -153,6 +155,3 @@ def search_products(query: str, *, limit: int = 20) -> list[dict[str, object]]:
         })
     return out
 
-
-def ids_of(records: Iterable[ProductRecord]) -> list[str]:
-    return [r.id for r in records]

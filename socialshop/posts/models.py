@@ -196,6 +196,11 @@ class ProductTag(models.Model):
     def __str__(self) -> str:
         return f"{self.title or self.product_id} @ ({self.x:.2f}, {self.y:.2f})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is None and self.post_id and ProductTag.objects.filter(post_id=self.post_id).count() >= MAX_TAGS_PER_POST:
+            raise ValidationError(f"A post has at most {MAX_TAGS_PER_POST} product tags.")
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors = {}
         for axis in ("x", "y"):

@@ -14,3 +14,10 @@ def merge(library: template.Library) -> None:
     """Make every tag and filter of ``library`` available under ``{% load socialshop %}``."""
     register.tags.update(library.tags)
     register.filters.update(library.filters)
+
+
+from socialshop.templatetags import tracking_tags  # noqa: E402 - merged after merge() is defined
+from socialshop.templatetags import posts_tags  # noqa: E402
+
+merge(tracking_tags.register)
+merge(posts_tags.register)

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from socialshop.conf import app_settings
 from socialshop.privacy.consent import consent_from_request
-from socialshop.tracking.server import pop_pending_events
+from socialshop.tracking.server import pop_pending_events, purchase_event_id
 from socialshop.tracking.views import tag_source
 
 register = template.Library()
@@ -74,6 +74,19 @@ def _catalog_price(record: Any) -> Decimal | None:
     return record.effective_price(timezone.now()) if record is not None else None
 
 
+def _item_dict(item: Any) -> dict[str, Any]:
+    """An ``items`` entry as a dict: dicts pass through; an order or cart line object is read
+    through ``catalog_id``, ``quantity`` and ``unit_price`` (on itself or on its ``item``)."""
+    if isinstance(item, dict):
+        return item
+    holder = item if hasattr(item, "catalog_id") else getattr(item, "item", None)
+    price = getattr(item, "unit_price", None)
+    if price is None and holder is not None:
+        price = getattr(holder, "unit_price", None)
+    price = price() if callable(price) else price
+    return {"id": getattr(holder, "catalog_id", None), "quantity": getattr(item, "quantity", 1), "item_price": price}
+
+
 def event_data(*, product: Any = None, items: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
     """The EVENT fields a page declares: content_ids/contents from ``product`` or ``items``
     (via the catalog), value/currency from the catalog record unless given."""
@@ -94,8 +107,11 @@ def event_data(*, product: Any = None, items: list[dict[str, Any]] | None = None
     if items:
         catalog = catalog or get_catalog()
         contents = []
-        for item in items:
-            catalog_id = item.get("id") or (catalog.ids_for(item["object"])[:1] or [""])[0]
+        for raw in items:
+            item = _item_dict(raw)
+            catalog_id = item.get("id")
+            if not catalog_id and item.get("object") is not None:
+                catalog_id = (catalog.ids_for(item["object"])[:1] or [""])[0]
             if not catalog_id:
                 continue
             entry: dict[str, Any] = {"id": str(catalog_id), "quantity": int(item.get("quantity") or 1)}
@@ -119,7 +135,10 @@ def socialshop_event(name: str, **kwargs: Any) -> SafeString:
     Keywords: product, items (list of {object|id, quantity, item_price}), value, currency,
     order_id, search_string, event_id, post_id, tag_id, content_ids.
     """
-    spec = {"name": str(name), "data": event_data(**kwargs)}
+    data = event_data(**kwargs)
+    if name == "Purchase" and data.get("order_id") and not data.get("event_id"):
+        data["event_id"] = purchase_event_id(str(data["order_id"]))  # the id report_order_paid uses
+    spec = {"name": str(name), "data": data}
     return mark_safe(  # noqa: S308 - _json escapes <, > and &
         f'<script type="application/json" data-socialshop-event>{_json(spec)}</script>'
     )

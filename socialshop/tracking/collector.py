@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -21,13 +22,16 @@ from socialshop.privacy.consent import (
 )
 from socialshop.privacy.consent import SESSION_COOKIE, VISITOR_COOKIE  # noqa: F401 - re-exported for views
 from socialshop.privacy.ip import stored_ip
+from socialshop.tracking.buffer import event_buffer
 from socialshop.tracking.store import store_events, unshare_visitor
 from socialshop.tracking.validation import MAX_BODY_BYTES, MAX_EVENTS, EventRejected, clean_event
 
 CLICK_ID_KEYS = ("fbclid", "gclid", "epik", "ttclid")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# Crawlers and scripts that say what they are. Headless Chrome is not filtered: its unload-time
+# beacons carry the default "HeadlessChrome" agent even when a page overrides it (test browsers).
 BOT_RE = re.compile(
-    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|headless|phantomjs|python-requests|python-urllib|"
+    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|phantomjs|python-requests|python-urllib|"
     r"curl/|wget|httpclient|lighthouse|pingdom|preview|scrapy|go-http-client|okhttp|java/",
     re.IGNORECASE,
 )
@@ -91,7 +95,7 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def is_bot(user_agent: str) -> bool:
-    """True for crawlers, scripts, headless browsers and clients that send no user agent."""
+    """True for crawlers, HTTP libraries and clients that send no user agent."""
     return not user_agent or bool(BOT_RE.search(user_agent))
 
 
@@ -129,17 +133,23 @@ def parse_body(raw: bytes) -> list[Any]:
 
 
 def url_signals(url: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Click ids and utm parameters from a page URL's query string."""
-    if "?" not in url:
+    """Click ids and utm parameters from a page URL's query string (new dicts each call)."""
+    if "?" not in url or ("utm_" not in url and "clid=" not in url and "epik=" not in url):
         return {}, {}
-    click: dict[str, str] = {}
-    utm: dict[str, str] = {}
+    click, utm = _parsed_signals(url)
+    return dict(click), dict(utm)
+
+
+@lru_cache(maxsize=4096)  # a batch's events usually share their page URL
+def _parsed_signals(url: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    click: list[tuple[str, str]] = []
+    utm: list[tuple[str, str]] = []
     for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
         if key in CLICK_ID_KEYS and len(value) <= 512:
-            click[key] = value
+            click.append((key, value))
         elif key in UTM_KEYS and len(value) <= 256:
-            utm[key] = value
-    return click, utm
+            utm.append((key, value))
+    return tuple(click), tuple(utm)
 
 
 def strip_url(url: str, *, keep_query: bool) -> str:
@@ -184,9 +194,14 @@ def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitCont
     return context, cookies
 
 
-def build_row(event: dict[str, Any], context: VisitContext, *, source: str, now: Any) -> dict[str, Any]:
-    """The Event row for one cleaned event, keeping only what the visitor's consent allows."""
-    may_share = context.consent.may_share and not event["gpc"]
+def build_row(
+    event: dict[str, Any], context: VisitContext, *, source: str, now: Any, share: bool | None = None
+) -> dict[str, Any]:
+    """The Event row for one cleaned event, keeping only what the visitor's consent allows.
+
+    ``share``: ``context.consent.may_share`` computed once per batch by the caller (or None).
+    """
+    may_share = (context.consent.may_share if share is None else share) and not event["gpc"]
     click, utm = url_signals(event["url"])
     row = dict(event)
     row.update(
@@ -235,8 +250,12 @@ def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> Col
     if context.consent.gpc and context.visitor_id and note_gpc(context.visitor_id):
         unshare_visitor(context.visitor_id)
     received = timezone.now()
-    rows = [build_row(event, context, source=source, now=received) for event in cleaned]
-    stored = store_events(rows)
-    return CollectResult(
-        200, {"accepted": len(stored), "duplicates": len(rows) - len(stored), "rejected": rejected}, cookies
-    )
+    share = context.consent.may_share
+    rows = [build_row(event, context, source=source, now=received, share=share) for event in cleaned]
+    async_commit = bool(app_settings.COLLECT_ASYNC_COMMIT)
+    buffer_ms = int(app_settings.COLLECT_BUFFER_MS)
+    counts = event_buffer.add(rows, interval_ms=buffer_ms, async_commit=async_commit) if buffer_ms and rows else None
+    if counts is None:
+        stored = len(store_events(rows, async_commit=async_commit))
+        counts = (stored, len(rows) - stored)
+    return CollectResult(200, {"accepted": counts[0], "duplicates": counts[1], "rejected": rejected}, cookies)

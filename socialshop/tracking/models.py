@@ -115,6 +115,7 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True, default="", help_text="Why it was skipped, or the platform's error.")
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last error answer.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

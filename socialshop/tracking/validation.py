@@ -46,12 +46,14 @@ class EventRejected(SocialshopError, ValueError):
     """One event of a batch is invalid; the message is the reason shown to the client."""
 
 
-def _text(event: dict[str, Any], key: str, limit: int, *, required: bool = False) -> str:
+def _text(event: dict[str, Any], key: str, limit: int) -> str:
     value = event.get(key)
-    if value is None or value == "":
-        if required:
-            raise EventRejected(f"{key} is required")
-        return ""
+    if not value:
+        if value is None or value == "":
+            return ""
+        raise EventRejected(f"{key} must be a string")
+    if value.__class__ is str and len(value) <= limit and "\x00" not in value:
+        return value  # the common case, checked in one go
     if not isinstance(value, str):
         raise EventRejected(f"{key} must be a string")
     if len(value) > limit:

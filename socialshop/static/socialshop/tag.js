@@ -9,7 +9,7 @@
   var BATCH = 20, DELAY = 1000;
   var prior = w.socialshop && w.socialshop.q;
   var config = {}, queue = [], history = [], listeners = [], consentListeners = [];
-  var timer = null, pixelsLoaded = false;
+  var timer = null, pixelsLoaded = false, seen = {};
   var consent = { analytics: false, ads: false, gpc: false, opted_out: false, decided: false };
 
   function safe(fn) {
@@ -57,7 +57,10 @@
     if (timer) { clearTimeout(timer); timer = null; }
     while (queue.length) send(queue.splice(0, BATCH), beacon);
   }
+  function waiting() { return !!(config.consent_required && !consent.decided); }
   function schedule() {
+    // Until the visitor answers the banner, events wait here (sent anonymously if the page is left).
+    if (waiting()) return;
     if (queue.length >= BATCH) flush(false);
     else if (!timer) timer = setTimeout(function () { timer = null; flush(false); }, DELAY);
   }
@@ -100,10 +103,12 @@
     emitConsent();
     loadPixels();
     pump();
+    if (consent.opted_out) queue = []; else flush(false);
   }
 
   var track = safe(function (name, data) {
     data = data || {};
+    if (data.event_id && seen[data.event_id]) return String(data.event_id);
     var ev = {
       event_id: String(data.event_id || uid()), name: String(name), time: Date.now() / 1000,
       url: String(w.location.href), referrer: String(d.referrer || "")
@@ -116,6 +121,7 @@
     if (hasProps) ev.properties = props;
     if (consent.gpc) ev.gpc = true;
     if (canShare()) { var ids = browserIds(); for (var x in ids) { ev.browser_ids = ids; break; } }
+    seen[ev.event_id] = 1;
     history.push(ev);
     if (!consent.opted_out) { queue.push(ev); schedule(); }
     pump();

@@ -1,0 +1,238 @@
+"""Collector throughput: POST /socialshop/collect/ (10-event batches) against an empty Django view.
+
+Both are served the same way in the same run: gunicorn with 2 sync workers on loopback, the demo
+settings on PostgreSQL, load from wrk (a Lua script makes unique event ids and counts accepted).
+Prints req/s and p99 of each, accepted against stored, and the ratio collect/empty on the last line.
+
+    python bench/collect.py [--database-url postgres://postgres@127.0.0.1:5432/ss_tracking]
+                            [--seconds 8] [--rounds 3] [--connections 8] [--port 8201] [--buffer-ms 200]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SETTINGS = '''
+import os
+
+from shop_demo.settings import *  # noqa: F401,F403 - the demo, as a shop would run it
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "bench_collect_urls"
+# The limiter still runs on every request; the bench client is one IP, so lift the ceiling.
+SOCIALSHOP = {**SOCIALSHOP, "COLLECT_RATE_LIMIT_PER_MINUTE": 10**9,
+              "COLLECT_BUFFER_MS": int(os.environ.get("BENCH_BUFFER_MS", "0"))}
+DATABASES["default"]["CONN_MAX_AGE"] = 600
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+'''
+
+URLS = '''
+from django.http import HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from shop_demo.urls import urlpatterns as demo
+
+
+@csrf_exempt
+def empty(request):
+    return HttpResponse(b"")
+
+
+urlpatterns = [path("bench/empty/", empty), *demo]
+'''
+
+LUA = r'''
+local threads = {}
+counter = 0
+accepted = 0
+duplicates = 0
+bad = 0
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  prefix = RUN .. "-" .. tid
+end
+
+function request()
+  counter = counter + 1
+  local now = os.time()
+  local events = {}
+  for i = 1, 10 do
+    events[i] = string.format(
+      '{"event_id":"%s-%d-%d","name":"ViewContent","time":%d,"url":"http://127.0.0.1/p/x/?utm_source=instagram&fbclid=abc%d",' ..
+      '"content_ids":["SKU-%d"],"value":19.5,"currency":"USD"}', prefix, counter, i, now, i, i)
+  end
+  local body = '{"events":[' .. table.concat(events, ",") .. ']}'
+  return wrk.format("POST", PATH, {["Content-Type"] = "text/plain;charset=UTF-8",
+    ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    ["Cookie"] = "ss_consent=ag.dg.o0; ss_vid=benchvisitor0000000001; ss_sid=benchsession000000000001"}, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then bad = bad + 1 return end
+  local a = string.match(body, '"accepted": *(%d+)')
+  if a then accepted = accepted + tonumber(a) end
+  local d = string.match(body, '"duplicates": *(%d+)')
+  if d then duplicates = duplicates + tonumber(d) end
+end
+
+function done(summary, latency, requests)
+  local acc, dup, nbad = 0, 0, 0
+  for _, t in ipairs(threads) do
+    acc = acc + t:get("accepted"); dup = dup + t:get("duplicates"); nbad = nbad + t:get("bad")
+  end
+  io.write(string.format("RESULT requests=%d seconds=%.3f p50_ms=%.2f p99_ms=%.2f non200=%d accepted=%d duplicates=%d errors=%d\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    nbad, acc, dup, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+'''
+
+
+def _wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not listen on 127.0.0.1:{port}")
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _wrk(url: str, path: str, run: str, *, seconds: int, connections: int, tmp: Path) -> dict[str, float]:
+    script = tmp / f"{run}.lua"
+    script.write_text(f'RUN = "{run}"\nPATH = "{path}"\n' + LUA)
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script), url + path],
+        capture_output=True, text=True,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    out = out.stdout
+    match = re.search(r"RESULT (.*)", out)
+    if not match:
+        raise SystemExit(f"wrk gave no result:\n{out}")
+    result = {k: float(v) for k, v in (part.split("=") for part in match.group(1).split())}
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ss_tracking"))
+    parser.add_argument("--seconds", type=int, default=8, help="seconds per run (each kind runs --rounds times)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--port", type=int, default=8201)
+    parser.add_argument("--buffer-ms", type=int, default=200, help="COLLECT_BUFFER_MS of the buffered run")
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgres"):
+        raise SystemExit("bench/collect.py measures PostgreSQL: pass --database-url postgres://...")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    _ensure_database(args.database_url)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-collect-"))
+    (tmp / "bench_collect_settings.py").write_text(SETTINGS)
+    (tmp / "bench_collect_urls.py").write_text(URLS)
+    env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "bench_collect_settings",
+           "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}", "SHOP_DEMO_VAR": str(tmp / "var")}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    run = f"b{int(time.time())}"
+    direct_url, buffered_url = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
+    print(f"gunicorn 2 sync workers each on {direct_url} (COLLECT_BUFFER_MS=0) and {buffered_url} "
+          f"(COLLECT_BUFFER_MS={args.buffer_ms}), PostgreSQL {urlparse(args.database_url).path.lstrip('/')}, "
+          f"wrk 2 threads x {args.connections} connections, 10-event batches; {args.rounds} interleaved rounds of "
+          f"{args.seconds}s per kind (this machine is shared, so kinds alternate)")
+    load = {"seconds": args.seconds, "connections": args.connections, "tmp": tmp}
+    results: dict[str, list[dict[str, float]]] = {"empty": [], "direct": [], "buffered": []}
+    with _server(env, args.port, buffer_ms=0), _server(env, args.port + 1, buffer_ms=args.buffer_ms):
+        _wrk(direct_url, "/bench/empty/", run + "w", **{**load, "seconds": 2})
+        _wrk(direct_url, "/socialshop/collect/", run + "x", **{**load, "seconds": 2})
+        _wrk(buffered_url, "/socialshop/collect/", run + "y", **{**load, "seconds": 2})
+        for index in range(args.rounds):
+            results["empty"].append(_wrk(direct_url, "/bench/empty/", f"{run}e{index}", **load))
+            results["direct"].append(_wrk(direct_url, "/socialshop/collect/", f"{run}d{index}", **load))
+            results["buffered"].append(_wrk(buffered_url, "/socialshop/collect/", f"{run}c{index}", **load))
+    import psycopg
+
+    with psycopg.connect(args.database_url) as conn:
+        def stored(kind: str) -> int:
+            return conn.execute("SELECT count(*) FROM socialshop_event WHERE event_id LIKE %s", (f"{run}{kind}%",)).fetchone()[0]
+
+        stored_direct, stored_buffered = stored("d"), stored("c")
+    empty, direct, buffered = (_total(results[k]) for k in ("empty", "direct", "buffered"))
+    _line("empty view", empty)
+    _line("collect, insert per request (COLLECT_BUFFER_MS=0)", direct)
+    _line(f"collect, buffered (COLLECT_BUFFER_MS={args.buffer_ms})", buffered)
+    for label, result, count in (("insert per request", direct, stored_direct), ("buffered", buffered, stored_buffered)):
+        verdict = "OK, every accepted event is stored" if count >= result["accepted"] else "MISSING EVENTS"
+        print(f"{label}: accepted {int(result['accepted'])} events, stored {count} -> {verdict}")
+    print("(stored can exceed accepted by requests in flight when wrk stopped: stored, but no response counted)")
+    print(f"insert per request: collect/empty ratio {direct['rps'] / empty['rps']:.2f}, p99 {direct['p99_ms']:.1f} ms")
+    print(f"buffered p99 {buffered['p99_ms']:.1f} ms (target < 50 ms: {'met' if buffered['p99_ms'] < 50 else 'NOT met'}); "
+          "ratio target >= 0.5")
+    print(f"collect/empty ratio (buffered): {buffered['rps'] / empty['rps']:.2f}")
+
+
+def _total(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Requests and time summed over rounds; p50/p99 the worst round's (conservative)."""
+    total = {key: sum(r[key] for r in runs) for key in ("requests", "seconds", "accepted", "errors", "non200")}
+    total["rps"] = total["requests"] / total["seconds"]
+    total["p50_ms"] = max(r["p50_ms"] for r in runs)
+    total["p99_ms"] = max(r["p99_ms"] for r in runs)
+    return total
+
+
+def _line(label: str, result: dict[str, float]) -> None:
+    print(f"{label:52s}: {result['rps']:8.1f} req/s  p50 {result['p50_ms']:5.1f} ms  p99 {result['p99_ms']:5.1f} ms  "
+          f"errors {int(result['errors'] + result['non200'])}")
+
+
+@contextmanager
+def _server(env: dict[str, str], port: int, *, buffer_ms: int) -> Iterator[None]:
+    """gunicorn with 2 sync workers; SIGTERM at the end (a graceful stop drains any buffer)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "shop_demo.wsgi:application"],
+        cwd=ROOT, env={**env, "BENCH_BUFFER_MS": str(buffer_ms)}, start_new_session=True,
+    )
+    try:
+        _wait_port(port)
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        time.sleep(0.5)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Seed step: simulated storefront traffic so a newcomer's admin charts are not empty.
+
+Sized by SHOP_DEMO_VISITORS (default 12000 visitors over 14 days: about 70,000 events in 10-30 seconds).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from socialshop.tracking.simulate import simulate_traffic
+
+
+def simulate_traffic_step(progress: Callable[[str], None] | None) -> None:
+    """Simulate visitors over the last two weeks through socialshop's storage path."""
+    visitors = int(os.environ.get("SHOP_DEMO_VISITORS") or 12000)
+    if progress:
+        progress(f"Simulating storefront traffic ({visitors} visitors over 14 days)")
+    result = simulate_traffic(visitors=visitors, days=14, seed=7)
+    if progress:
+        progress(f"  {result.events} events stored, {result.purchases} purchases")

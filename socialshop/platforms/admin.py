@@ -1,0 +1,120 @@
+"""Admin for forwarding: per-platform set-up status with delivery charts and last errors, and the outbox itself.
+
+Edge module (may import tracking). Charts come from core/charts.py; retry and resume call the domain.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDay
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from socialshop.core.admin import ReadOnlyAdmin
+from socialshop.core.charts import line_chart
+from socialshop.platforms import REGISTRY, configured_slugs
+from socialshop.platforms.checks import check_platforms
+from socialshop.platforms.models import PlatformStatus
+from socialshop.platforms.status import resume, send_test_event
+from socialshop.tracking.forwarding import retry_deliveries
+from socialshop.tracking.models import Delivery, DeliveryStatus
+
+CHART_DAYS = 14
+LAST_ERRORS = 10
+
+
+def delivery_charts(*, days: int = CHART_DAYS) -> dict[str, SafeString]:
+    """slug -> SVG chart of deliveries sent, failed and skipped per day over the last ``days`` days."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Delivery.objects.filter(updated_at__gte=since, status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED])
+        .annotate(day=TruncDay("updated_at")).values("platform", "status", "day").annotate(n=Count("id")).order_by("day")
+    )
+    series: dict[str, dict[str, list[tuple[Any, float]]]] = defaultdict(lambda: {"sent": [], "failed": [], "skipped": []})
+    for row in rows:
+        series[row["platform"]][row["status"]].append((row["day"], float(row["n"])))
+    return {
+        slug: line_chart(series[slug], title=f"{REGISTRY[slug].name}: deliveries per day, last {days} days", y_label="deliveries")
+        for slug in configured_slugs()
+    }
+
+
+def last_errors(*, limit: int = LAST_ERRORS) -> list[Delivery]:
+    """The most recent failed deliveries, with the platform's message in ``reason``."""
+    return list(Delivery.objects.filter(status=DeliveryStatus.FAILED).select_related("event").order_by("-updated_at")[:limit])
+
+
+@admin.register(PlatformStatus)
+class PlatformStatusAdmin(ReadOnlyAdmin):
+    list_display = ("slug", "configured", "credentials", "test_event_at", "last_success_at", "halted", "last_error_at", "short_error")
+    readonly_fields = ("slug", "last_success_at", "last_error_at", "last_error", "halted_at", "test_event_at", "test_event_response")
+    actions = ("send_test_events", "resume_forwarding")
+    change_list_template = "socialshop/admin/platformstatus_change_list.html"
+
+    @admin.display(boolean=True)
+    def configured(self, obj: PlatformStatus) -> bool:
+        return obj.slug in configured_slugs()
+
+    @admin.display(boolean=True, description="credentials complete")
+    def credentials(self, obj: PlatformStatus) -> bool:
+        key = f"['PLATFORMS'][{obj.slug!r}]"
+        return obj.slug in configured_slugs() and not any(key in e.msg for e in check_platforms())
+
+    @admin.display(boolean=True, description="halted (credentials refused)")
+    def halted(self, obj: PlatformStatus) -> bool:
+        return obj.halted_at is not None
+
+    @admin.display(description="last error")
+    def short_error(self, obj: PlatformStatus) -> str:
+        return obj.last_error[:160]
+
+    @admin.action(description="Send a test event to the selected platforms")
+    def send_test_events(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
+        for row in queryset:
+            try:
+                result = send_test_event(row.slug)
+            except Exception as exc:  # noqa: BLE001 - shown to the admin user, also stored on the row
+                self.message_user(request, f"{row.slug}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{row.slug}: test event accepted (HTTP {result.status})", messages.SUCCESS)
+
+    @admin.action(description="Resume forwarding (after fixing credentials)")
+    def resume_forwarding(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
+        n = resume(list(queryset.values_list("slug", flat=True)))
+        self.message_user(request, f"resumed {n} platform(s)", messages.SUCCESS)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        for slug in configured_slugs():
+            PlatformStatus.objects.get_or_create(slug=slug)
+        extra = {**(extra_context or {}), "delivery_charts": delivery_charts(), "last_errors": last_errors()}
+        return super().changelist_view(request, extra_context=extra)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("event_name", "event_ref", "platform", "status", "attempts", "error_status", "reason", "next_attempt_at", "sent_at", "updated_at")
+    list_filter = ("platform", "status", "error_status")
+    search_fields = ("=event__event_id", "=event__order_id")
+    list_select_related = ("event",)
+    ordering = ("-updated_at",)
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ("retry_failed",)
+
+    @admin.display(description="event")
+    def event_name(self, obj: Delivery) -> str:
+        return obj.event.name
+
+    @admin.display(description="event id")
+    def event_ref(self, obj: Delivery) -> str:
+        return obj.event.event_id
+
+    @admin.action(description="Retry the selected failed deliveries")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        n = retry_deliveries(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{n} failed deliveries queued again", messages.SUCCESS)

@@ -1,0 +1,61 @@
+"""Admin for the event store: events read-only, filterable, with an events-per-hour chart.
+
+Deliveries (the forwarding outbox) have their own admin; the chart is ``core/charts.py``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from socialshop.core.admin import ReadOnlyAdmin
+from socialshop.core.charts import line_chart
+from socialshop.tracking.models import Event
+
+CHART_DAYS = 7
+CHART_SERIES = 8
+
+
+def events_per_hour_chart(*, days: int = CHART_DAYS) -> SafeString:
+    """SVG chart of events per hour by name over the last ``days`` days (the busiest names)."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Event.objects.filter(occurred_at__gte=since)
+        .annotate(hour=TruncHour("occurred_at"))
+        .values("hour", "name")
+        .annotate(n=Count("id"))
+        .order_by("hour")
+    )
+    series: dict[str, list[tuple[Any, float]]] = defaultdict(list)
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        series[row["name"]].append((row["hour"], float(row["n"])))
+        totals[row["name"]] += row["n"]
+    top = sorted(totals, key=totals.get, reverse=True)[:CHART_SERIES]
+    return line_chart({name: series[name] for name in top}, title=f"Events per hour, last {days} days", y_label="events")
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("name", "occurred_at", "source", "visitor_id", "may_share", "gpc", "value", "currency", "order_id", "url")
+    list_filter = ("name", "source", "may_share", "gpc", ("occurred_at", admin.DateFieldListFilter))
+    search_fields = ("=visitor_id", "=event_id", "=order_id", "=session_id")
+    date_hierarchy = "occurred_at"
+    ordering = ("-occurred_at",)
+    show_full_result_count = False  # counting millions of rows on every page is slow
+    list_per_page = 50
+    change_list_template = "socialshop/admin/event_change_list.html"
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart()}
+        return super().changelist_view(request, extra_context=extra)

@@ -1,0 +1,100 @@
+"""Engagement counts per post and per tag, and revenue attributed to a post, read from stored events."""
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from socialshop.posts.engagement import attribution_for, counts_by_post, counts_by_tag
+from socialshop.tracking.models import Event
+
+pytestmark = pytest.mark.django_db
+_ids = itertools.count()
+NOW = timezone.now()
+
+
+def event(name: str, *, visitor: str = "v1", ago: timedelta = timedelta(0), **fields: object) -> Event:
+    at = NOW - ago
+    return Event.objects.create(event_id=f"e{next(_ids)}", name=name, occurred_at=at, received_at=at, visitor_id=visitor, **fields)
+
+
+def test_counts_by_post_counts_each_post_event_in_one_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        event("PostView", post_id="1")
+    event("PostCloseup", post_id="1")
+    event("PostLike", post_id="2")
+    event("PageView", post_id="")
+    with django_assert_num_queries(1):
+        counts = counts_by_post(["1", "2", "3"])
+    assert counts["1"]["PostView"] == 3 and counts["1"]["PostCloseup"] == 1
+    assert counts["2"]["PostLike"] == 1 and counts["3"]["PostView"] == 0
+
+
+def test_counts_by_tag_counts_clicks_and_adds_per_tag() -> None:
+    event("PostClick", post_id="1", tag_id="10")
+    event("PostClick", post_id="1", tag_id="10")
+    event("AddToCart", post_id="1", tag_id="10")
+    event("PostClick", post_id="1", tag_id="11")
+    event("PostClick", post_id="2", tag_id="20")
+    assert counts_by_tag("1") == {"10": {"PostClick": 2, "AddToCart": 1}, "11": {"PostClick": 1}}
+
+
+def test_purchase_after_a_tag_click_within_the_window_is_attributed(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    event("PostClick", visitor="buyer", post_id="7", tag_id="1", ago=timedelta(days=3))
+    event("Purchase", visitor="buyer", value=Decimal("80.00"), currency="USD", order_id="A1", ago=timedelta(days=1))
+    event("Purchase", visitor="buyer", value=Decimal("20.00"), currency="USD", order_id="A2")
+    with django_assert_num_queries(1):
+        result = attribution_for("7")
+    assert result.orders == 2 and result.revenue == {"USD": Decimal("100.00")}
+
+
+def test_purchase_outside_the_window_or_before_the_click_is_not_attributed() -> None:
+    event("PostClick", visitor="late", post_id="7", ago=timedelta(days=10))
+    event("Purchase", visitor="late", value=Decimal("50.00"), currency="USD", order_id="B1")
+    event("Purchase", visitor="early", value=Decimal("30.00"), currency="USD", order_id="B2", ago=timedelta(days=2))
+    event("PostClick", visitor="early", post_id="7", ago=timedelta(days=1))
+    assert attribution_for("7").orders == 0
+    assert attribution_for("7", days=14).orders == 1
+
+
+def test_purchase_by_another_visitor_or_after_clicking_another_post_is_not_attributed() -> None:
+    event("PostClick", visitor="a", post_id="8")
+    event("Purchase", visitor="b", value=Decimal("50.00"), currency="USD", order_id="C1")
+    event("Purchase", visitor="a", value=Decimal("15.00"), currency="EUR", order_id="C2")
+    assert attribution_for("7").orders == 0
+    assert attribution_for("8").revenue == {"EUR": Decimal("15.00")}
+
+
+def test_attribution_window_follows_the_setting(settings) -> None:  # type: ignore[no-untyped-def]
+    event("PostClick", visitor="s", post_id="9", ago=timedelta(days=3))
+    event("Purchase", visitor="s", value=Decimal("10.00"), currency="USD", order_id="D1")
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "POST_ATTRIBUTION_DAYS": 2}
+    assert attribution_for("9").orders == 0
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "POST_ATTRIBUTION_DAYS": 7}
+    assert attribution_for("9").orders == 1
+
+
+def test_one_purchase_after_several_clicks_counts_once() -> None:
+    for _ in range(3):
+        event("PostClick", visitor="x", post_id="5", ago=timedelta(hours=2))
+    event("Purchase", visitor="x", value=Decimal("42.00"), currency="USD", order_id="E1")
+    assert attribution_for("5").revenue == {"USD": Decimal("42.00")}
+
+
+def test_admin_lists_counts_and_revenue_per_post(admin_client, make_post, products) -> None:  # type: ignore[no-untyped-def]
+    post = make_post([(products[0], 0.5, 0.5)])
+    tag = post.tags.get()
+    for _ in range(4):
+        event("PostView", post_id=str(post.pk))
+    event("PostClick", visitor="buyer", post_id=str(post.pk), tag_id=str(tag.pk))
+    event("Purchase", visitor="buyer", value=Decimal("40.00"), currency="USD", order_id="F1")
+    listing = admin_client.get("/admin/socialshop/post/").content.decode()
+    assert '<td class="field-views">4</td>' in listing
+    assert '<td class="field-clicks">1</td>' in listing
+    assert "40.00 USD (1)" in listing
+    page = admin_client.get(f"/admin/socialshop/post/{post.pk}/change/").content.decode()
+    assert "Attributed (7 days after a tag click): 1 orders, 40.00 USD" in page
+    assert "<td>Linen shirt</td><td>1</td><td>0</td>" in page
