@@ -1,3 +1,4 @@
+"""The demo store's Django app config (label ``store``)."""
 from django.apps import AppConfig
 
 

@@ -116,3 +116,13 @@ def test_static_css_is_served_without_a_cdn(client: Client, small_store: dict) -
     page = client.get("/").content.decode()
     assert "/static/store/store.css" in page
     assert not re.search(r'(src|href)="https?://', page)
+
+
+def test_admin_lists_the_store_models_for_a_superuser(client: Client, small_store: dict) -> None:
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin")
+    client.force_login(admin)
+    assert "Demo store" in client.get("/admin/").content.decode()
+    product = Product.objects.first()
+    for url in ("/admin/store/product/", f"/admin/store/product/{product.pk}/change/", "/admin/store/order/",
+                "/admin/store/category/"):
+        assert client.get(url).status_code == 200, url

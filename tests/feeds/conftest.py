@@ -1,7 +1,6 @@
 """Fixtures for feed tests: demo-store products with images, and feeds per platform."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -33,11 +32,6 @@ def feed_storage_dir(settings, tmp_path):  # type: ignore[no-untyped-def]
     """Feed files in a fresh directory per test."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def price() -> Decimal:
-    return Decimal("20.00")
 
 
 def read_feed_file(build) -> bytes:  # type: ignore[no-untyped-def]

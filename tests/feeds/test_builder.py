@@ -264,3 +264,29 @@ def test_build_history_is_capped_but_keeps_the_live_build(feed_storage_dir):
 
     assert removed == 2
     assert feed.builds.count() == 3 and feed.builds.filter(pk=live.pk).exists()
+
+
+def test_overlapping_builds_after_a_lock_expiry_still_serve_a_complete_file(feed_storage_dir, settings, client):
+    import time
+
+    from tests.feeds.conftest import parse_items
+
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "JOB_LOCK_SECONDS": 1,
+                           "CATALOG_OPTIONS": {**settings.SOCIALSHOP["CATALOG_OPTIONS"], "chunk_size": 2}}
+    for n in range(6):
+        make_product(name=f"Thing {n}")
+    feed = make_feed()
+    inner = []
+
+    def second_build_midway(read: int, written: int) -> None:
+        if not inner:
+            time.sleep(1.1)  # the first build's lock expires, as if its worker hung
+            inner.append(build_feed(Feed.objects.get(pk=feed.pk)))
+
+    outer = build_feed(feed, progress=second_build_midway)
+
+    assert inner[0].status == BuildStatus.PUBLISHED and outer.status == BuildStatus.UNCHANGED
+    feed.refresh_from_db()
+    response = client.get(f"/socialshop/feeds/{feed.slug}.xml", {"token": feed.token})
+    assert response.status_code == 200
+    assert len(parse_items(feed.published_build)) == 6

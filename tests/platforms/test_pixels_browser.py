@@ -31,8 +31,18 @@ def shop(fake: FakePlatforms, settings: Any, live_server: Any) -> dict[str, Any]
     return {"url": live_server.url + product.get_absolute_url(), "fake": fake}
 
 
-def open_page(browser: Any, url: str, fake: FakePlatforms, **context: Any) -> tuple[Any, list[str]]:
+@pytest.fixture
+def browser_contexts() -> Any:
+    """Contexts opened by a test, closed before the live server and the test database go away."""
+    opened: list[Any] = []
+    yield opened
+    for ctx in opened:
+        ctx.close()
+
+
+def open_page(browser: Any, url: str, fake: FakePlatforms, opened: list[Any], **context: Any) -> tuple[Any, list[str]]:
     ctx = browser.new_context(**context)
+    opened.append(ctx)
     page = ctx.new_page()
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
@@ -55,9 +65,9 @@ def platform_requests(requested: list[str], fake: FakePlatforms) -> list[str]:
     return [u for u in requested if u.startswith(fake.url)]
 
 
-def test_accepted_consent_loads_every_tag_from_its_host_with_our_event_ids(browser: Any, shop: dict[str, Any]) -> None:
+def test_accepted_consent_loads_every_tag_from_its_host_with_our_event_ids(browser: Any, shop: dict[str, Any], browser_contexts: list[Any]) -> None:
     fake: FakePlatforms = shop["fake"]
-    page, requested = open_page(browser, shop["url"], fake)
+    page, requested = open_page(browser, shop["url"], fake, browser_contexts)
     page.wait_for_timeout(300)
     assert platform_requests(requested, fake) == []  # nothing before consent
     page.evaluate("() => window.socialshop.setConsent({analytics: true, ads: true})")
@@ -83,18 +93,18 @@ def test_accepted_consent_loads_every_tag_from_its_host_with_our_event_ids(brows
     assert ["consent", "update", "granted"] in layer
 
 
-def test_rejected_consent_contacts_no_platform_host(browser: Any, shop: dict[str, Any]) -> None:
+def test_rejected_consent_contacts_no_platform_host(browser: Any, shop: dict[str, Any], browser_contexts: list[Any]) -> None:
     fake: FakePlatforms = shop["fake"]
-    page, requested = open_page(browser, shop["url"], fake)
+    page, requested = open_page(browser, shop["url"], fake, browser_contexts)
     page.evaluate("() => window.socialshop.setConsent({analytics: false, ads: false})")
     page.wait_for_timeout(1500)
     assert platform_requests(requested, fake) == [] and fake.beacons == []
     assert page.evaluate("() => typeof window.fbq + typeof window.pintrk + typeof window.ttq") == "undefinedundefinedundefined"
 
 
-def test_gpc_contacts_no_platform_host_even_after_accepting(browser: Any, shop: dict[str, Any]) -> None:
+def test_gpc_contacts_no_platform_host_even_after_accepting(browser: Any, shop: dict[str, Any], browser_contexts: list[Any]) -> None:
     fake: FakePlatforms = shop["fake"]
-    page, requested = open_page(browser, shop["url"], fake, extra_http_headers={"Sec-GPC": "1"})
+    page, requested = open_page(browser, shop["url"], fake, browser_contexts, extra_http_headers={"Sec-GPC": "1"})
     page.evaluate("() => window.socialshop.setConsent({analytics: true, ads: true})")
     page.wait_for_timeout(1500)
     assert platform_requests(requested, fake) == [] and fake.beacons == []

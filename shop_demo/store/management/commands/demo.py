@@ -146,7 +146,8 @@ class Command(BaseCommand):
             self.say(f"  {note}")
         if failure:
             raise CommandError(failure)
-        self.say(f"Demo stopped cleanly: {len(supervisor.children)} processes ended, ran {time.monotonic() - started:.0f}s.")
+        count = len(supervisor.children)
+        self.say(f"Demo stopped cleanly: {count} process{'es' if count != 1 else ''} ended, ran {time.monotonic() - started:.0f}s.")
 
     def _wait_http(self, url: str, *, stop: threading.Event, supervisor: Supervisor) -> bool:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -187,7 +188,10 @@ class Command(BaseCommand):
     def _banner(self, url: str, *, no_worker: bool, counts: str, started: float) -> None:
         broker = str(settings.CELERY_BROKER_URL).split("@")[-1]
         var_dir = Path(settings.VAR_DIR)
-        logs = "web" if no_worker else "web, worker and beat"
+        logs = (
+            f"the web server prints below as [web]; a copy in {var_dir}/web.log" if no_worker else
+            f"web, worker and beat print below as [web] [worker] [beat]; copies in {var_dir}/*.log"
+        )
         lines = [
             "",
             "=" * 72,
@@ -198,7 +202,7 @@ class Command(BaseCommand):
             f"  Customers:   any seeded customer's email, password {CUSTOMER_PASSWORD}",
             f"  Data:        {counts}",
             f"  Broker:      {broker}" + ("  (no worker: tasks run inside the web server)" if no_worker else ""),
-            f"  Logs:        {logs} print below as [web] [worker] [beat]; copies in {var_dir}/*.log",
+            f"  Logs:        {logs}",
         ]
         if not no_worker:
             lines.append("  A heartbeat task was queued: look for '[worker] ... socialshop.record_heartbeat[...] succeeded'")
