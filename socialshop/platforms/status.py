@@ -35,9 +35,9 @@ def halted_reason(platform: Platform) -> str | None:
 
 
 def record_success(slug: str) -> None:
-    """Note that ``slug`` accepted a batch now."""
+    """Note that ``slug`` accepted a batch now (which also ends a credential halt: they work again)."""
     now = timezone.now()
-    if not PlatformStatus.objects.filter(slug=slug).update(last_success_at=now, updated_at=now):
+    if not PlatformStatus.objects.filter(slug=slug).update(last_success_at=now, updated_at=now, halted_at=None, halted_fingerprint=""):
         PlatformStatus.objects.get_or_create(slug=slug, defaults={"last_success_at": now})
 
 

@@ -253,7 +253,9 @@ def process_post_image(post_pk: int) -> dict[str, Any]:
 
     try:
         with single_flight(f"posts.image.{post_pk}", seconds=600):
-            post = Post.objects.get(pk=post_pk)
+            post = Post.objects.filter(pk=post_pk).first()
+            if post is None:  # deleted before its turn came: nothing to do, nothing to retry
+                return {"state": "gone", "error": "", "renditions": []}
             return _process(post)
     except JobLocked:
         return {"state": "busy", "error": "", "renditions": []}
@@ -302,4 +304,18 @@ def _process(post: Any) -> dict[str, Any]:
         storage.delete(stale)
     if name != master_name:
         storage.delete(name)  # the upload as sent, with its EXIF/GPS, is not kept
+        _remove_strays(post.pk, keep={master_name, *new_files})
     return {"state": ImageState.READY, "error": "", "renditions": sorted(renditions)}
+
+
+def _remove_strays(post_pk: int, *, keep: set[str]) -> None:
+    """Delete files of earlier images of this post (a replaced picture leaves its master behind)."""
+    folder = f"socialshop/posts/{post_pk}"
+    try:
+        _, names = default_storage.listdir(folder)
+    except (NotImplementedError, FileNotFoundError, OSError):
+        return  # a storage without listing keeps the old files; they are harmless
+    for file_name in names:
+        path = f"{folder}/{file_name}"
+        if path not in keep:
+            default_storage.delete(path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from functools import lru_cache
 
 from socialshop.conf import app_settings
 
@@ -13,12 +14,17 @@ def stored_ip(raw: str) -> str:
     mode = app_settings.IP_HANDLING
     if mode == "none" or not raw:
         return ""
+    key = str(app_settings.django("SECRET_KEY", "")) if mode == "hash" else ""
+    return _reduced(raw, mode, key)
+
+
+@lru_cache(maxsize=4096)  # busy clients repeat; parsing an address is the slow part
+def _reduced(raw: str, mode: str, secret: str) -> str:
     try:
         address = ipaddress.ip_address(raw.strip())
     except ValueError:
         return ""
     if mode == "hash":
-        key = str(app_settings.django("SECRET_KEY", "")).encode()
-        return hashlib.sha256(key + b"|" + address.packed).hexdigest()[:32]
+        return hashlib.sha256(secret.encode() + b"|" + address.packed).hexdigest()[:32]
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)

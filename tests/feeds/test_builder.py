@@ -290,3 +290,18 @@ def test_overlapping_builds_after_a_lock_expiry_still_serve_a_complete_file(feed
     response = client.get(f"/socialshop/feeds/{feed.slug}.xml", {"token": feed.token})
     assert response.status_code == 200
     assert len(parse_items(feed.published_build)) == 6
+
+
+def test_feed_ids_are_exactly_the_ids_the_tag_gets_from_the_catalog(feed_storage_dir):
+    from socialshop.catalog import get_catalog
+
+    plain = make_product()
+    shirt = make_product(variants=2)
+    build = build_feed(make_feed("tiktok", "csv"))
+
+    from tests.feeds.conftest import parse_items
+    feed_ids = {row["sku_id"] for row in parse_items(build, "csv")}
+    catalog = get_catalog()
+    tag_ids = {*catalog.ids_for(plain), *catalog.ids_for(shirt)}
+    assert feed_ids == tag_ids
+    assert catalog.ids_for(shirt.variants.first()) == [f"{shirt.slug}-v0"]

@@ -56,3 +56,16 @@ def test_send_test_event_reports_the_platforms_refusal(fake: FakePlatforms, sett
     with pytest.raises(CommandError, match="Invalid ad account id"):
         run("socialshop_send_test_event", "pinterest")
     assert "Invalid ad account id" in PlatformStatus.objects.get(slug="pinterest").last_error
+
+
+def test_tasks_make_deliveries_then_forward_them(fake: FakePlatforms, make_event: Callable[..., Event], settings: Any) -> None:
+    from socialshop.core.jobs import BEAT_SCHEDULE
+    from socialshop.tasks import create_deliveries, forward_events
+
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": fake.settings("meta", "tiktok")}
+    make_event()
+    assert create_deliveries.apply().get() == {"pending": {"meta": 1, "tiktok": 1}, "skipped": {"meta": 0, "tiktok": 0}}
+    result = forward_events.apply(kwargs={"platform": "tiktok"}).get()
+    assert result["tiktok"]["sent"] == 1
+    tasks = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert {"socialshop.create_deliveries", "socialshop.forward_events"} <= tasks

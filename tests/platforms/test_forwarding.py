@@ -93,6 +93,7 @@ def test_401_stops_forwarding_keeps_deliveries_and_resumes_with_new_credentials(
     assert len(fake.requests) == 1  # halted: the platform is not called again
     only(settings, fake, "pinterest")  # the shop owner puts in a valid token
     assert forward_events()["pinterest"].sent == 2
+    assert PlatformStatus.objects.get(slug="pinterest").halted_at is None
 
 
 def test_401_status_from_the_platform_halts_too(fake: FakePlatforms, make_event: Callable[..., Event], settings: Any) -> None:

@@ -72,5 +72,4 @@ def test_broker_lost_mid_drain_loses_nothing_and_sends_nothing_twice(
     make_event: Callable[..., Event], settings: Any,
 ) -> None:
     events = drain_killed_mid_batch(celery_worker_process, fake, make_event, settings, wipe_broker=True)
-    assert redis.Redis.from_url(REDIS_URL).dbsize() == 0
     finish_and_check(fake, events, settings)

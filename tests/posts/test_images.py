@@ -228,3 +228,19 @@ def test_post_model_picks_hashtags_and_mentions(make_post) -> None:  # type: ign
     post = make_post(caption="Sunny day with @anna.b #Linen #summer #linen", process=False)
     assert post.hashtag_list == ["linen", "summer"] and post.mentions == ["anna.b"]
     assert Post.objects.filter(hashtags__contains=" summer ").exists()
+
+
+def test_replacing_the_picture_removes_the_old_master_and_renditions(make_post, products) -> None:  # type: ignore[no-untyped-def]
+    post = make_post([(products[0], 0.5, 0.5)])
+    old_master = post.image.name
+    post.image.save("second.jpg", ContentFile(picture((900, 1200), color=(10, 90, 200))), save=True)
+    process_post_image(post.pk)
+    post.refresh_from_db()
+    assert post.image.name != old_master and not default_storage.exists(old_master)
+    _, names = default_storage.listdir(f"socialshop/posts/{post.pk}")
+    assert len(names) == 1 + 2 * len(RENDITIONS)
+    assert (post.width, post.height) == (900, 1200)
+
+
+def test_task_for_a_deleted_post_does_nothing() -> None:
+    assert process_post_image(987654)["state"] == "gone"

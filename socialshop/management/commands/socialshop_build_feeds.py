@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from socialshop.conf import app_settings
 from socialshop.exceptions import JobLocked
 from socialshop.feeds.builder import build_feed
 from socialshop.feeds.models import BuildStatus, Feed
@@ -62,6 +63,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"    note: {feed.slug} is disabled, so its URL answers 404 until enabled")
             if options["print_urls"]:
                 self.stdout.write(f"    {feed.url()}")
+        if options["print_urls"] and not app_settings.SITE_URL:
+            self.stdout.write(self.style.WARNING("SOCIALSHOP['SITE_URL'] is not set: the URLs above lack the host"))
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         if problems:
             raise CommandError(f"built {len(feeds)} feeds: {summary}; not published: {', '.join(problems)}")

@@ -7,7 +7,12 @@
   w.__socialshopPosts = true;
 
   function track(name, data) {
-    try { if (w.socialshop && w.socialshop.track) w.socialshop.track(name, data || {}); } catch (e) { /* never break the page */ }
+    try {
+      if (w.socialshop && w.socialshop.version) { w.socialshop.track(name, data || {}); return; }
+      // tag.js loads async: queue the call; the tag replays socialshop.q when it starts.
+      w.socialshop = w.socialshop || {};
+      (w.socialshop.q = w.socialshop.q || []).push(["track", [name, data || {}]]);
+    } catch (e) { /* never break the page */ }
   }
   function num(v) { var n = parseFloat(v); return isNaN(n) ? undefined : n; }
   function csrf(root) {
