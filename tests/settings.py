@@ -86,7 +86,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
-SOCIALSHOP = {**DEMO_SOCIALSHOP, "SITE_URL": "http://testserver", "RUN_TASKS": "inline"}
+# Tests never reach the internet: the demo's platforms keep their ids, but their APIs and browser
+# scripts point at a closed local port (platform tests swap in tests/fakes/platforms.py).
+_NOWHERE = "http://127.0.0.1:9"
+SOCIALSHOP = {
+    **DEMO_SOCIALSHOP,
+    "SITE_URL": "http://testserver",
+    "RUN_TASKS": "inline",
+    "PLATFORMS": {
+        slug: {**options, "api_base": _NOWHERE, "script_url": f"{_NOWHERE}/{slug}.js"}
+        for slug, options in DEMO_SOCIALSHOP["PLATFORMS"].items()
+    },
+}
 
 # The odd-named test store's mapping (tests/store/models.py), used by catalog tests.
 ODD_STORE_CATALOG = {

@@ -319,3 +319,10 @@ def _remove_strays(post_pk: int, *, keep: set[str]) -> None:
         path = f"{folder}/{file_name}"
         if path not in keep:
             default_storage.delete(path)
+
+
+def delete_post_files(post_pk: int, image_name: str) -> None:
+    """Remove a deleted post's upload, master and renditions from storage."""
+    if image_name and default_storage.exists(image_name):
+        default_storage.delete(image_name)
+    _remove_strays(post_pk, keep=set())

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -258,3 +260,13 @@ class CustomerPhoto(Post):
         proxy = True
         verbose_name = "customer photo"
         ordering = ["moderation", "-created_at"]
+
+
+@receiver(post_delete, sender=Post)
+@receiver(post_delete, sender=CustomerPhoto)
+def _delete_files_with_post(sender: type[Post], instance: Post, **kwargs: Any) -> None:
+    """A deleted post takes its picture files with it, once the deletion commits."""
+    from socialshop.posts.images import delete_post_files
+
+    pk, name = instance.pk, instance.image.name if instance.image else ""
+    transaction.on_commit(lambda: delete_post_files(pk, name))

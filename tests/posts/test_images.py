@@ -244,3 +244,11 @@ def test_replacing_the_picture_removes_the_old_master_and_renditions(make_post, 
 
 def test_task_for_a_deleted_post_does_nothing() -> None:
     assert process_post_image(987654)["state"] == "gone"
+
+
+def test_deleting_a_post_deletes_its_files(make_post, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    post = make_post()
+    files = [post.image.name] + [entry["jpeg"] for entry in post.renditions.values()]
+    with django_capture_on_commit_callbacks(execute=True):
+        post.delete()
+    assert not any(default_storage.exists(name) for name in files)
