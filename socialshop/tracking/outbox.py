@@ -16,7 +16,7 @@ from django.utils import timezone
 from socialshop.platforms import configured_platforms
 from socialshop.platforms.base import Platform, ServerEvent
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
-from socialshop.tracking.models import Delivery, DeliveryStatus, Event
+from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventSource
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def create_deliveries(
         while max_rows is None or pending[slug] + skipped[slug] < max_rows:
             events = list(
                 Event.objects.filter(may_share=True, received_at__gte=now - timedelta(days=SCAN_DAYS), pk__gt=last_pk)
+                .exclude(source=EventSource.SIMULATED)  # demo/bench traffic never reaches a platform
                 .filter(~Exists(Delivery.objects.filter(event=OuterRef("pk"), platform=slug)))
                 .order_by("pk")[:chunk]
             )
