@@ -88,7 +88,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # Tests never reach the internet: the demo's platforms keep their ids, but their APIs and browser
 # scripts point at a closed local port (platform tests swap in tests/fakes/platforms.py).
-_NOWHERE = "http://127.0.0.1:9"
+# A worker subprocess gets SOCIALSHOP_API_BASE from a test that runs a fake platform server.
+_NOWHERE = os.environ.get("SOCIALSHOP_API_BASE") or "http://127.0.0.1:9"
 SOCIALSHOP = {
     **DEMO_SOCIALSHOP,
     "SITE_URL": "http://testserver",
