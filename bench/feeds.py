@@ -148,7 +148,7 @@ def feed_stage(feed: Feed, path: Path) -> tuple[float, int]:
     mapper = _mapper(feed)
     seconds, items = 0.0, 0
     with open(path, "wb") as out:
-        writer = writer_for(feed.file_format)(out, spec_for(feed.platform), feed_columns(feed), channel=Channel("b", "", "b"))
+        writer = writer_for(feed.file_format)(out, spec_for(feed.platform), columns=feed_columns(feed), channel=Channel("b", "", "b"))
         writer.open()
         for chunk in get_catalog().iter_chunks():
             started = time.perf_counter()

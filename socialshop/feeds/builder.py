@@ -90,7 +90,7 @@ def build_feed(feed: Feed, *, progress: Progress | None = None, force: bool = Fa
         build = FeedBuild.objects.create(feed=feed, status=BuildStatus.RUNNING, started_at=timezone.now())
         tally = Tally()
         try:
-            _write_and_publish(feed, build, tally, progress=progress, force=force)
+            _write_and_publish(feed, build, tally=tally, progress=progress, force=force)
         except Exception as exc:  # noqa: BLE001 - recorded on the build; the live file stays
             logger.exception("feed %s: build %s failed", feed.slug, build.pk)
             _store_tally(build, tally)
@@ -110,7 +110,7 @@ def _store_tally(build: FeedBuild, tally: Tally) -> None:
     build.reasons = tally.reasons
 
 
-def _write_and_publish(feed: Feed, build: FeedBuild, tally: Tally, *, progress: Progress | None, force: bool) -> None:
+def _write_and_publish(feed: Feed, build: FeedBuild, *, tally: Tally, progress: Progress | None, force: bool) -> None:
     spec = spec_for(feed.platform)
     if feed.file_format not in spec.formats:
         raise ValueError(f"{spec.name} does not accept {feed.file_format!r} feeds; use {', '.join(spec.formats)}")
@@ -120,7 +120,7 @@ def _write_and_publish(feed: Feed, build: FeedBuild, tally: Tally, *, progress: 
         description=f"{feed.name}: {spec.name} product feed",
     )
     with tempfile.TemporaryFile(prefix="socialshop-feed-") as tmp:
-        writer = writer_for(feed.file_format)(tmp, spec, feed_columns(feed), channel=channel)
+        writer = writer_for(feed.file_format)(tmp, spec, columns=feed_columns(feed), channel=channel)
         writer.open()
         write, note, map_record = writer.write, tally.note, mapper.map
         chunks = _chunks(mapper)
@@ -152,7 +152,7 @@ def _write_and_publish(feed: Feed, build: FeedBuild, tally: Tally, *, progress: 
         if tally.written == 0 and not force:
             build.file_name = ""  # the guard refuses it anyway; nothing to store
         else:
-            build.file_name = save_build_file(feed, build, tmp)
+            build.file_name = save_build_file(feed, build, content=tmp)
     publish(feed, build, force=force)
 
 

@@ -70,7 +70,7 @@ def cut_at_word(text: str, limit: int) -> str:
     return head.rstrip(" \n,;:-")
 
 
-def format_price(amount: Decimal, currency: str, spec: PlatformSpec) -> str:
+def format_price(amount: Decimal, currency: str, *, spec: PlatformSpec) -> str:
     """``15.00 USD`` (minor units as the currency has them), in the spec's layout."""
     quantum = Decimal("1") if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
     return spec.price_format.format(amount=amount.quantize(quantum), currency=currency)
@@ -103,7 +103,7 @@ class ItemOptions:
 class ItemMapper:
     """Maps and checks records for one feed build (one platform spec, one set of feed options)."""
 
-    def __init__(self, spec: PlatformSpec, options: ItemOptions, filters: Filters, ctx: RuleContext) -> None:
+    def __init__(self, spec: PlatformSpec, options: ItemOptions, *, filters: Filters, ctx: RuleContext) -> None:
         self.spec = spec
         self.options = options
         self.filters = filters
@@ -131,7 +131,7 @@ class ItemMapper:
             default_google_category=clean_text(feed.google_product_category),
             shipping_price=feed.shipping_price, labels=tuple(feed.custom_labels or ()),
         )
-        return cls(spec, options, Filters.of(feed), ctx)
+        return cls(spec, options, filters=Filters.of(feed), ctx=ctx)
 
     def new_chunk(self) -> None:
         """Forget ids seen so far (duplicates are detected within a chunk; memory stays flat)."""
@@ -144,7 +144,7 @@ class ItemMapper:
         if text is None:
             if len(self._prices) > 10_000:
                 self._prices.clear()
-            text = self._prices[key] = format_price(amount, currency, self.spec)
+            text = self._prices[key] = format_price(amount, currency, spec=self.spec)
         return text
 
     def _sale_dates(self, starts: datetime | None, ends: datetime | None) -> str:
@@ -158,7 +158,7 @@ class ItemMapper:
         self._last_sale = (starts, ends, text)
         return text
 
-    def _text(self, name: str, raw: str, problems: list[Problem], *, multiline: bool = False) -> str | None:
+    def _text(self, name: str, raw: str, *, problems: list[Problem], multiline: bool = False) -> str | None:
         """``clean_text`` then ``_limit`` for a text field, remembered for the same input object."""
         memo = self._memo.get(name)
         if memo is not None and memo[0] is raw:
@@ -166,12 +166,12 @@ class ItemMapper:
             return memo[1]
         found: list[Problem] = []
         value = clean_text(raw, multiline=multiline)
-        value = self._limit(name, value, found) if value else value
+        value = self._limit(name, value, problems=found) if value else value
         self._memo[name] = (raw, value, tuple(found))
         problems.extend(found)
         return value
 
-    def _limit(self, name: str, value: str, problems: list[Problem]) -> str | None:
+    def _limit(self, name: str, value: str, *, problems: list[Problem]) -> str | None:
         """Apply a length limit: cut (warning), or error/warning when it may not be cut."""
         limit = self.limits.get(name)
         if limit is None or len(value) <= limit.max_length:
@@ -204,7 +204,7 @@ class ItemMapper:
         if item_id in self._seen_chunk:
             return None, [(ERROR, "duplicate_id", "another item has the same id (platforms ignore both)")]
         self._seen_chunk.add(item_id)
-        if self._limit("id", item_id, problems) is None:
+        if self._limit("id", item_id, problems=problems) is None:
             return None, problems
         item["id"] = item_id
         if record.item_group_id:
@@ -215,7 +215,7 @@ class ItemMapper:
                 self._good_group = group
             item["item_group_id"] = group
 
-        title = self._text("title", record.title, problems)
+        title = self._text("title", record.title, problems=problems)
         if title and spec.title_without_emoji and _EMOJI.search(title):
             title = _ALL_SPACE.sub(" ", _EMOJI.sub("", title)).strip()
             problems.append((WARNING, "emoji_removed", f"{spec.name} titles may not contain emoji"))
@@ -223,7 +223,7 @@ class ItemMapper:
             return None, [*problems, (ERROR, "missing_title", "title is empty")]
         item["title"] = title
 
-        description = self._text("description", record.description, problems, multiline=True)
+        description = self._text("description", record.description, problems=problems, multiline=True)
         if not description:
             problems.append((WARNING, "description_from_title", "description is empty; the title is used"))
             description = item["title"]
@@ -236,7 +236,7 @@ class ItemMapper:
             return None, [*problems, (ERROR, "link_not_absolute", "link is not absolute; set SOCIALSHOP['SITE_URL']")]
         if opts.utm and "utm_source=" not in link:
             link = f"{link}{'&' if '?' in link else '?'}{opts.utm}"
-        if self._limit("link", link, problems) is None:
+        if self._limit("link", link, problems=problems) is None:
             return None, problems
         item["link"] = link
 
@@ -280,7 +280,7 @@ class ItemMapper:
             return None, [*problems, (ERROR, "invalid_condition", f"condition {record.condition!r} is not new, refurbished or used")]
         item["condition"] = condition
 
-        brand = self._text("brand", record.brand, problems) or opts.default_brand
+        brand = self._text("brand", record.brand, problems=problems) or opts.default_brand
         gtin = record.gtin
         if gtin and not gtin.isdigit():
             gtin = "".join(gtin.split())
@@ -294,7 +294,7 @@ class ItemMapper:
             problems.append((WARNING, "missing_brand", "no brand (set the feed's default brand for own-label goods)"))
         if gtin:
             item["gtin"] = gtin
-        if mpn and self._limit("mpn", mpn, problems) is not None:
+        if mpn and self._limit("mpn", mpn, problems=problems) is not None:
             item["mpn"] = mpn
         if spec.needs_some_identifier and not (brand or gtin or mpn):
             return None, [*problems, (ERROR, "missing_identifier", f"{spec.name} needs a brand, gtin or mpn")]
@@ -302,7 +302,7 @@ class ItemMapper:
             # Google: no GTIN and no brand means no unique product identifier (reference §A identifier_exists).
             item["identifier_exists"] = "no"
 
-        category = self._text("google_product_category", record.google_product_category, problems) or opts.default_google_category
+        category = self._text("google_product_category", record.google_product_category, problems=problems) or opts.default_google_category
         if category:
             item["google_product_category"] = category
         if record.category_path:
@@ -313,7 +313,7 @@ class ItemMapper:
             else:
                 found: list[Problem] = []
                 path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
-                item["product_type"] = self._limit("product_type", path, found)
+                item["product_type"] = self._limit("product_type", path, problems=found)
                 self._memo["product_type"] = (record.category_path, item["product_type"], tuple(found))  # type: ignore[assignment]
                 problems.extend(found)
 
@@ -324,11 +324,11 @@ class ItemMapper:
             else:
                 if "/" in color or len(color) > 40:  # Google: up to 3 colours of up to 40 characters
                     color = "/".join(c.strip()[:40] for c in color.split("/")[:3])
-                item["color"] = self._limit("color", color, problems)
+                item["color"] = self._limit("color", color, problems=problems)
         for name in ("size", "material", "pattern"):
             value = clean_text(getattr(record, name))
             if value:
-                item[name] = self._limit(name, value, problems)
+                item[name] = self._limit(name, value, problems=problems)
         for name, allowed in (("gender", spec.genders), ("age_group", spec.age_groups)):
             value = getattr(record, name).strip().lower()
             if value:
@@ -337,10 +337,10 @@ class ItemMapper:
                 else:
                     problems.append((WARNING, f"invalid_{name}", f"{name} {value!r} is not a {spec.name} value; left out"))
         if opts.shipping_price is not None:
-            item["shipping"] = [{"country": opts.country, "price": format_price(opts.shipping_price, opts.currency, spec)}]
+            item["shipping"] = [{"country": opts.country, "price": format_price(opts.shipping_price, opts.currency, spec=spec)}]
         if opts.labels:
-            for name, value in label_values(opts.labels, record, self.ctx).items():
-                value = self._limit(name, clean_text(value), problems)
+            for name, value in label_values(opts.labels, record, ctx=self.ctx).items():
+                value = self._limit(name, clean_text(value), problems=problems)
                 if value:
                     item[name] = value
         return item, problems

@@ -26,7 +26,7 @@ def feed_storage() -> Storage:
     return storages[app_settings.FEED_STORAGE]
 
 
-def save_build_file(feed: Feed, build: FeedBuild, content: IO[bytes]) -> str:
+def save_build_file(feed: Feed, build: FeedBuild, *, content: IO[bytes]) -> str:
     """Copy the finished temporary file into storage under a fresh name; returns the stored name.
 
     Raises whatever the storage raises (the caller records the build as failed).
@@ -104,6 +104,11 @@ def prune_history(feed: Feed, *, keep: int = HISTORY_KEPT) -> int:
         return 0
     old = FeedBuild.objects.filter(pk__in=cutoff, file_name="").exclude(pk=feed.published_build_id or 0)
     return old.delete()[0]
+
+
+def delete_file_quietly(name: str) -> None:
+    """Delete a feed file from the feed storage, logging (not raising) a failure."""
+    _delete_quietly(feed_storage(), name)
 
 
 def _delete_quietly(storage: Storage, name: str) -> None:

@@ -27,27 +27,27 @@ def _price(record: ProductRecord, ctx: RuleContext) -> Decimal | None:
     return record.effective_price(ctx.now)
 
 
-def _on_sale(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
+def _on_sale(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     on_sale = record.sale_price is not None and record.price is not None and record.effective_price(ctx.now) != record.price
     return str(rule.get("value", "on_sale")) if on_sale else str(rule.get("otherwise", ""))
 
 
-def _new_arrival(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
+def _new_arrival(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     days = int(rule.get("days", 30))
     fresh = record.created_at is not None and record.created_at >= ctx.now - timedelta(days=days)
     return str(rule.get("value", "new_arrival")) if fresh else str(rule.get("otherwise", ""))
 
 
-def _is_member(record: ProductRecord, ctx: RuleContext, index: int) -> bool:
+def _is_member(record: ProductRecord, *, ctx: RuleContext, index: int) -> bool:
     ids = ctx.members.get(index, frozenset())
     return record.id in ids or bool(record.item_group_id and record.item_group_id in ids)
 
 
-def _best_seller(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
-    return str(rule.get("value", "best_seller")) if _is_member(record, ctx, index) else str(rule.get("otherwise", ""))
+def _best_seller(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
+    return str(rule.get("value", "best_seller")) if _is_member(record, ctx=ctx, index=index) else str(rule.get("otherwise", ""))
 
 
-def _price_band(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
+def _price_band(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     price = _price(record, ctx)
     if price is None:
         return ""
@@ -57,26 +57,26 @@ def _price_band(rule: dict, record: ProductRecord, ctx: RuleContext, index: int)
     return str(rule.get("otherwise", ""))
 
 
-def _ids(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
-    return str(rule.get("value", "")) if _is_member(record, ctx, index) else str(rule.get("otherwise", ""))
+def _ids(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
+    return str(rule.get("value", "")) if _is_member(record, ctx=ctx, index=index) else str(rule.get("otherwise", ""))
 
 
-def _category(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
+def _category(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     path = " > ".join(record.category_path).casefold()
     prefix = str(rule.get("prefix", "")).casefold()
     return str(rule.get("value", "")) if prefix and path.startswith(prefix) else str(rule.get("otherwise", ""))
 
 
-def _static(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
+def _static(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     return str(rule.get("value", ""))
 
 
-def _field(rule: dict, record: ProductRecord, ctx: RuleContext, index: int) -> str:
+def _field(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     value = getattr(record, str(rule.get("field", "")), "")
     return "" if value is None else str(value)
 
 
-LabelRule = Callable[[dict, ProductRecord, RuleContext, int], str]
+LabelRule = Callable[..., str]  # (rule, record, *, ctx, index) -> label value
 
 # rule name -> (function, required keys). Audience or campaign membership is the "ids" rule.
 LABEL_RULES: dict[str, tuple[LabelRule, tuple[str, ...]]] = {
@@ -123,13 +123,13 @@ def check_label_rules(rules: Any) -> list[str]:
     return problems
 
 
-def label_values(rules: Sequence[Any], record: ProductRecord, ctx: RuleContext) -> dict[str, str]:
+def label_values(rules: Sequence[Any], record: ProductRecord, *, ctx: RuleContext) -> dict[str, str]:
     """custom_label_N -> value for one record (empty values left out)."""
     out: dict[str, str] = {}
     for index, rule in enumerate(rules[:5]):
         if not rule:
             continue
-        value = LABEL_RULES[rule["rule"]][0](rule, record, ctx, index)
+        value = LABEL_RULES[rule["rule"]][0](rule, record, ctx=ctx, index=index)
         if value:
             out[f"custom_label_{index}"] = value
     return out

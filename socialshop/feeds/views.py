@@ -57,15 +57,15 @@ def gzip_chunks(handle: IO[bytes]) -> Iterator[bytes]:
 
 
 @require_http_methods(["GET", "HEAD"])
-def serve_feed(request: HttpRequest, slug: str, ext: str) -> HttpResponse:
+def serve_feed(request: HttpRequest, *, slug: str, ext: str) -> HttpResponse:
     """The feed file of the last complete build, for the platform that holds the token."""
     token = request.GET.get("token", "")
     feed = Feed.objects.select_related("published_build").filter(slug=slug, enabled=True, file_format=ext).first()
     if feed is None or not token or not constant_time_compare(token, feed.token):
         raise Http404("No such feed.")
     build = feed.published_build
-    if build is None or not build.file_name:
-        raise Http404("No such feed.")
+    if build is None or not build.file_name or not build.file_name.endswith(f".{ext}"):
+        raise Http404("No such feed.")  # never built, or built before its format was changed
     gzip = wants_gzip(request)
     etag = f'"{build.content_hash}{"-gz" if gzip else ""}"'
     last_modified = int((build.finished_at or build.started_at).timestamp())

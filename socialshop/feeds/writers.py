@@ -37,7 +37,7 @@ class Writer(abc.ABC):
 
     content_type = "application/octet-stream"
 
-    def __init__(self, stream: BinaryIO, spec: PlatformSpec, columns: Sequence[str], *, channel: Channel) -> None:
+    def __init__(self, stream: BinaryIO, spec: PlatformSpec, *, columns: Sequence[str], channel: Channel) -> None:
         self.stream = stream
         self.spec = spec
         self.columns = tuple(columns)
@@ -85,8 +85,8 @@ class XmlWriter(Writer):
 
     content_type = "application/xml; charset=utf-8"
 
-    def __init__(self, stream: BinaryIO, spec: PlatformSpec, columns: Sequence[str], *, channel: Channel) -> None:
-        super().__init__(stream, spec, columns, channel=channel)
+    def __init__(self, stream: BinaryIO, spec: PlatformSpec, *, columns: Sequence[str], channel: Channel) -> None:
+        super().__init__(stream, spec, columns=columns, channel=channel)
         self._buffer: list[str] = []
         self._tags = {name: spec.column(name) for name in columns}
 
@@ -146,8 +146,8 @@ class DelimitedWriter(Writer):
     delimiter = ","
     content_type = "text/csv; charset=utf-8"
 
-    def __init__(self, stream: BinaryIO, spec: PlatformSpec, columns: Sequence[str], *, channel: Channel) -> None:
-        super().__init__(stream, spec, columns, channel=channel)
+    def __init__(self, stream: BinaryIO, spec: PlatformSpec, *, columns: Sequence[str], channel: Channel) -> None:
+        super().__init__(stream, spec, columns=columns, channel=channel)
         self._text = io.StringIO()
         self._csv = csv.writer(self._text, delimiter=self.delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 

@@ -305,3 +305,14 @@ def test_feed_ids_are_exactly_the_ids_the_tag_gets_from_the_catalog(feed_storage
     tag_ids = {*catalog.ids_for(plain), *catalog.ids_for(shirt)}
     assert feed_ids == tag_ids
     assert catalog.ids_for(shirt.variants.first()) == [f"{shirt.slug}-v0"]
+
+
+def test_deleting_a_feed_removes_its_files(feed_storage_dir):
+    make_product()
+    feed = make_feed()
+    build_feed(feed)
+    assert list(feed_storage_dir.rglob("*.xml"))
+
+    feed.delete()
+
+    assert not list(feed_storage_dir.rglob("*.xml"))

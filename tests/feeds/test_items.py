@@ -24,7 +24,7 @@ def _mapper(spec=GOOGLE, labels=(), members=None, **options):  # type: ignore[no
     opts = {"currency": "USD", "country": "US", "utm": "", "image_limit": 10, "default_brand": "",
             "default_google_category": "", "shipping_price": None, "labels": tuple(labels), **options}
     filters = Filters(categories=(), in_stock_only=False, min_price=None, max_price=None, excluded=frozenset())
-    return ItemMapper(spec, ItemOptions(**opts), filters, RuleContext(now=NOW, members=members or {}))
+    return ItemMapper(spec, ItemOptions(**opts), filters=filters, ctx=RuleContext(now=NOW, members=members or {}))
 
 
 @pytest.mark.parametrize("spec,expected", [
@@ -75,8 +75,8 @@ def test_a_sale_price_not_below_the_price_is_dropped_with_a_warning():
 
 
 def test_prices_use_the_currency_minor_units():
-    assert format_price(Decimal("1234.5"), "USD", GOOGLE) == "1234.50 USD"
-    assert format_price(Decimal("1500"), "JPY", GOOGLE) == "1500 JPY"
+    assert format_price(Decimal("1234.5"), "USD", spec=GOOGLE) == "1234.50 USD"
+    assert format_price(Decimal("1500"), "JPY", spec=GOOGLE) == "1500 JPY"
     assert format_moment(datetime(2026, 1, 2, 3, 4), GOOGLE) == "2026-01-02T03:04+0000"
 
 

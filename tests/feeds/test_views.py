@@ -101,3 +101,14 @@ def test_a_rebuild_with_new_content_changes_the_etag(client, live_feed):
 
     assert after["ETag"] != before
     assert b"Another" in b"".join(after.streaming_content)
+
+
+def test_changing_the_format_hides_the_old_file_until_the_next_build(client, live_feed):
+    live_feed.file_format = "tsv"
+    live_feed.save()
+
+    assert _get(client, live_feed).status_code == 404
+    build_feed(live_feed)
+    response = _get(client, live_feed)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/tab-separated-values; charset=utf-8"

@@ -23,7 +23,7 @@ COLUMNS = ["id", "title", "description", "additional_image_link", "shipping"]
 
 def _write(writer_cls, spec=GOOGLE, items=(TRICKY,)) -> bytes:  # type: ignore[no-untyped-def]
     stream = io.BytesIO()
-    writer = writer_cls(stream, spec, COLUMNS, channel=CHANNEL)
+    writer = writer_cls(stream, spec, columns=COLUMNS, channel=CHANNEL)
     writer.open()
     for item in items:
         writer.write(item)
@@ -73,7 +73,7 @@ def test_size_and_hash_describe_the_bytes_written():
     import hashlib
 
     stream = io.BytesIO()
-    writer = XmlWriter(stream, GOOGLE, COLUMNS, channel=CHANNEL)
+    writer = XmlWriter(stream, GOOGLE, columns=COLUMNS, channel=CHANNEL)
     writer.open()
     for n in range(1200):  # crosses the flush batch size
         writer.write({**TRICKY, "id": f"id-{n}"})
