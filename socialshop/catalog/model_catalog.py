@@ -17,7 +17,7 @@ from django.db import models
 
 from socialshop.catalog.base import Availability, Catalog, ProductRecord
 from socialshop.catalog.paths import (
-    ATTR, LOCAL, MANY, MAPPABLE_FIELDS, REQUIRED_FIELDS, PathPlan, absolute_url, converter,
+    ATTR, LOCAL, MANY, MAPPABLE_FIELDS, REQUIRED_FIELDS, TEMPLATE, PathPlan, absolute_url, converter,
     normalise_availability, plan_path, read_attr,
 )
 from socialshop.conf import app_settings
@@ -39,8 +39,15 @@ class ReadPlan:
         self.model = model
         self.plans = plans
         self.converters = {name: converter(name, plan) for name, plan in plans.items()}
-        self.local_paths = list(dict.fromkeys(p.path for p in plans.values() if p.kind == LOCAL))
+        self.local_paths = list(dict.fromkeys(
+            [p.path for p in plans.values() if p.kind == LOCAL]
+            + [param for p in plans.values() if p.kind == TEMPLATE for param in p.params]
+        ))
         self.local = [(name, self.local_paths.index(p.path) + 1) for name, p in plans.items() if p.kind == LOCAL]
+        self.templates = [
+            (name, p.path, [(param, self.local_paths.index(param) + 1) for param in p.params])
+            for name, p in plans.items() if p.kind == TEMPLATE
+        ]
         self.many = [(name, p) for name, p in plans.items() if p.kind == MANY]
         self.attrs = [(name, p.path) for name, p in plans.items() if p.kind == ATTR]
 
@@ -52,7 +59,10 @@ class ReadPlan:
         return {name: converters[name](value) for name, value in raw.items()}
 
     def unpack(self, row: Sequence[Any], offset: int = 0) -> Raw:
-        return {name: row[index + offset] for name, index in self.local}
+        raw = {name: row[index + offset] for name, index in self.local}
+        for name, template, params in self.templates:
+            raw[name] = template.format_map({param: "" if row[i + offset] is None else row[i + offset] for param, i in params})
+        return raw
 
     def complete(self, raws: dict[Any, Raw]) -> None:
         """Add to-many and attribute values to ``raws`` (pk -> values) with one query each."""
@@ -70,6 +80,15 @@ class ReadPlan:
             for pk, instance in manager.in_bulk(pks).items():
                 for name, attr in self.attrs:
                     raws[pk][name] = read_attr(instance, attr)
+
+
+def absolutise(values: dict[str, Any], site: str) -> None:
+    """Make ``url`` and ``image_urls`` in ``values`` absolute against ``site``, in place."""
+    if "url" in values:
+        values["url"] = absolute_url(values["url"], site)
+    images = values.get("image_urls")
+    if images:
+        values["image_urls"] = tuple(u if "://" in u else absolute_url(u, site) for u in images)
 
 
 class ModelCatalog(Catalog):
@@ -152,39 +171,43 @@ class ModelCatalog(Catalog):
                 by_product[row[1]].append((row[0], variant_raws[row[0]]))
             self.variants.complete(variant_raws)
         out: list[tuple[Any, Any, ProductRecord]] = []
+        site = str(app_settings.SITE_URL or "")
+        currency = app_settings.CURRENCY
         for pk, raw in raws.items():
             base = self.products.convert(raw)
+            absolutise(base, site)
             product_id = base.get("id") or str(pk)
             base["id"] = product_id
             if not by_product.get(pk):
-                out.append((pk, None, self._record(base)))
+                out.append((pk, None, self._record(base, currency)))
                 continue
             for variant_pk, variant_raw in by_product[pk]:
                 values = dict(base)
                 values["item_group_id"] = base.get("item_group_id") or product_id
-                for name, value in self.variants.convert(variant_raw).items():
+                own = self.variants.convert(variant_raw)
+                absolutise(own, site)
+                for name, value in own.items():
                     if name == "image_urls":
                         value = tuple(dict.fromkeys([*value, *base.get("image_urls", ())]))
                     if value not in (None, "", ()):
                         values[name] = value
                 if not values.get("id") or values["id"] == product_id:
                     values["id"] = f"{product_id}{DEFAULT_VARIANT_SEPARATOR}{variant_pk}"
-                out.append((pk, variant_pk, self._record(values)))
+                out.append((pk, variant_pk, self._record(values, currency)))
         return out
 
     @staticmethod
-    def _record(values: dict[str, Any]) -> ProductRecord:
+    def _record(values: dict[str, Any], currency: str) -> ProductRecord:
+        values.setdefault("title", "")
+        values.setdefault("url", "")
+        values.setdefault("price", None)
         if not values.get("currency"):
-            values["currency"] = app_settings.CURRENCY
+            values["currency"] = currency
         if not values.get("availability"):
             quantity = values.get("quantity")
             values["availability"] = (
                 Availability.IN_STOCK if quantity is None or quantity > 0 else Availability.OUT_OF_STOCK
             )
-        values["url"] = absolute_url(values.get("url") or "")
-        images = values.get("image_urls")
-        if images:
-            values["image_urls"] = tuple(u if "://" in u else absolute_url(u) for u in images)
         return ProductRecord(**values)
 
     def _rows_for(self, pks: Sequence[Any], *, only_sellable: bool = True) -> list[Sequence[Any]]:

@@ -6,6 +6,7 @@ a to-many relation, or an attribute that needs model instances. Used by ``model_
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,10 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
+from django.utils.encoding import filepath_to_uri
+from django.utils.functional import LazyObject, empty
 
 from socialshop.catalog.base import Availability
 from socialshop.conf import app_settings
@@ -31,7 +35,8 @@ MAPPABLE_FIELDS = STR_FIELDS + (
 )
 REQUIRED_FIELDS = ("title", "price", "url")
 
-LOCAL, MANY, ATTR = "local", "many", "attr"
+LOCAL, MANY, ATTR, TEMPLATE = "local", "many", "attr", "template"
+TEMPLATE_FIELD = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class PathPlan:
     kind: str
     ordering: tuple[str, ...] = ()
     storage: Any = None
+    params: tuple[str, ...] = ()  # TEMPLATE: the field paths its {placeholders} name
 
     @property
     def concrete(self) -> bool:
@@ -55,7 +61,19 @@ class PathPlan:
 
 
 def plan_path(model: type[models.Model], path: str) -> PathPlan:
-    """Work out how to read ``path`` on ``model``; ``CatalogError`` names a part that is missing."""
+    """Work out how to read ``path`` on ``model``; ``CatalogError`` names a part that is missing.
+
+    A path with ``{placeholders}`` is a template ("/p/{slug}/"): each placeholder names a plain
+    or foreign-key field path, so the value is built from columns, with no model instances.
+    """
+    if "{" in str(path):
+        params = tuple(dict.fromkeys(TEMPLATE_FIELD.findall(path)))
+        if not params or TEMPLATE_FIELD.sub("", path).count("{") or TEMPLATE_FIELD.sub("", path).count("}"):
+            raise CatalogError(f"{path!r}: a template's placeholders are field paths in braces, e.g. '/p/{{slug}}/'")
+        for param in params:
+            if plan_path(model, param).kind != LOCAL:
+                raise CatalogError(f"{path!r}: {{{param}}} must be a field or foreign-key path, not a method or to-many")
+        return PathPlan(path=path, segments=(), kind=TEMPLATE, params=params)
     segments = tuple(str(path).split("__"))
     current: type[models.Model] | None = model
     kind = LOCAL
@@ -118,14 +136,24 @@ def file_url(value: Any, storage: Any = None) -> str:
         return value.url if value.name else ""
     if value is None or value == "":
         return ""
-    return storage.url(value) if storage is not None else str(value)
+    if storage is None:
+        return str(value)
+    if type(storage) is FileSystemStorage:
+        # The same URL FileSystemStorage.url builds, without a urljoin per image (hot in feed builds).
+        return f"{_storage_base(storage)}{filepath_to_uri(value).lstrip('/')}"
+    return storage.url(value)
 
 
-def absolute_url(url: str) -> str:
-    """Prefix a site-relative URL with ``SITE_URL`` (left alone when already absolute)."""
+def _storage_base(storage: FileSystemStorage) -> str:
+    base = storage.base_url or ""
+    return base if base.endswith("/") else f"{base}/"
+
+
+def absolute_url(url: str, site: str | None = None) -> str:
+    """Prefix a site-relative URL with ``site`` (default ``SITE_URL``); absolute ones stay."""
     if not url or "://" in url:
         return url
-    base = str(app_settings.SITE_URL or "").rstrip("/")
+    base = (str(app_settings.SITE_URL or "") if site is None else site).rstrip("/")
     return f"{base}/{url.lstrip('/')}" if base else url
 
 
@@ -163,6 +191,10 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 def converter(name: str, plan: PathPlan) -> Callable[[Any], Any]:
     """The function that turns a raw value read through ``plan`` into ProductRecord.``name``."""
     storage = plan.storage
+    if isinstance(storage, LazyObject):  # default_storage: resolve once, not per image
+        if storage._wrapped is empty:
+            storage._setup()
+        storage = storage._wrapped
     if name == "image_urls":
         def images(value: Any) -> tuple[str, ...]:
             items = value if isinstance(value, (list, tuple)) else (value,)

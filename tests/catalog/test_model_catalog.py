@@ -136,3 +136,34 @@ def test_mapping_a_name_that_is_not_a_record_field_is_refused():
 def test_a_mapping_through_two_to_many_relations_is_refused():
     with pytest.raises(CatalogError, match="only one to-many relation"):
         ModelCatalog(model="store.Category", fields={"title": "products__images__image"})
+
+
+def test_a_url_template_builds_links_from_columns_without_instances(settings):
+    options = {**settings.ODD_STORE_CATALOG}
+    options["fields"] = {**options["fields"], "url": "/shop/{maker__label}/{article_code}/"}
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "CATALOG_OPTIONS": options}
+    ArticleFactory(article_code="T1", maker__label="Kettle")
+    with CaptureQueriesContext(connection) as with_template:
+        [record] = list(get_catalog().iter_records())
+    assert record.url == "http://testserver/shop/Kettle/T1/"
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "CATALOG_OPTIONS": settings.ODD_STORE_CATALOG}
+    with CaptureQueriesContext(connection) as with_property:
+        list(get_catalog().iter_records())
+    # the property mapping ("storefront_path") needs model instances: one more query per chunk
+    assert len(with_template.captured_queries) == len(with_property.captured_queries) - 1
+
+
+@pytest.mark.parametrize("template", ["/p/{nope}/", "/p/{slug", "/p/{pictures__source}/"])
+def test_a_url_template_naming_a_missing_or_to_many_field_is_refused(template):
+    with pytest.raises(CatalogError):
+        ModelCatalog(model="teststore.Article", fields={"url": template})
+
+
+@pytest.mark.parametrize("name", ["products/a b.jpg", "products/ünï côdé.png", "products/x%y#z.jpg"])
+def test_image_urls_match_what_the_storage_itself_builds(name):
+    from django.core.files.storage import default_storage
+
+    from socialshop.catalog.paths import PathPlan, converter
+
+    images = converter("image_urls", PathPlan(path="images__image", segments=(), kind="many", storage=default_storage))
+    assert images([name]) == (default_storage.url(name),)
