@@ -37,7 +37,9 @@ class EventSource(models.TextChoices):
 
 
 class Event(models.Model):
-    event_id = models.CharField(max_length=64, unique=True, help_text="Client-made id; the dedup key shared with the platforms.")
+    # Unique through Meta.constraints (a plain unique index): ``unique=True`` would add a second,
+    # LIKE-pattern index on PostgreSQL that no query uses and every insert pays for.
+    event_id = models.CharField(max_length=64, help_text="Client-made id; the dedup key shared with the platforms.")
     name = models.CharField(max_length=32, choices=EventName.choices, help_text="Standard or social event name.")
     occurred_at = models.DateTimeField(help_text="When the visitor did it (the event's own time).")
     received_at = models.DateTimeField(help_text="When the store recorded it.")
@@ -45,7 +47,7 @@ class Event(models.Model):
     visitor_id = models.CharField(max_length=40, blank=True, default="", help_text="First-party visitor id; empty without consent.")
     session_id = models.CharField(max_length=40, blank=True, default="")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False, db_index=False,
         related_name="socialshop_events", help_text="The signed-in customer, when there was one.",
     )
     may_share = models.BooleanField(default=False, help_text="Consent allowed sharing with ad platforms when it was recorded.")
@@ -84,8 +86,12 @@ class Event(models.Model):
             models.Index(fields=["occurred_at"], name="ss_event_time"),
             models.Index(fields=["order_id"], name="ss_event_order", condition=~models.Q(order_id="")),
             models.Index(fields=["post_id", "name"], name="ss_event_post", condition=~models.Q(post_id="")),
+            # A deleted user's events (SET_NULL); partial, so anonymous traffic never updates it.
+            models.Index(fields=["user"], name="ss_event_user", condition=models.Q(user__isnull=False)),
         ]
         constraints = [
+            # The dedup key: the collector's INSERT ... ON CONFLICT DO NOTHING relies on it.
+            models.UniqueConstraint(fields=["event_id"], name="ss_event_event_id_unique"),
             # A purchase is recorded once per order, whichever side (browser or server) reports it first.
             models.UniqueConstraint(
                 fields=["order_id"], condition=models.Q(name="Purchase") & ~models.Q(order_id=""),

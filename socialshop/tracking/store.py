@@ -28,15 +28,28 @@ ROW_DEFAULTS: dict[str, Any] = {
     "user_data": {}, "user_agent": "", "ip": "", "properties": {},
 }
 _CONVERTED = (models.JSONField, models.DateTimeField, models.DecimalField)
+_NUMBERS = (int, float, Decimal)  # bool is not among them: False is a default
+_STAMPED = ("created_at", "updated_at")  # set to the row's received_at
 _plans: dict[str, tuple[list[str], list[Any], str]] = {}
+
+
+def _pg_default(value: Any) -> str:
+    """SQL literal of a ROW_DEFAULTS value, for a key a JSON row leaves out."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return f"'{json.dumps(value)}'::jsonb"
 
 
 def _plan() -> tuple[list[str], list[Any], str]:
     """Column attnames, a converter per column (or None) and the SQL head/statement; built once.
 
     PostgreSQL gets one constant statement with a single JSON parameter (``jsonb_to_recordset``):
-    nothing to quote per value and a statement psycopg can cache. Other databases get a multi-row
-    ``VALUES`` list (the SQL is finished per batch size in ``_generic_sql``).
+    nothing to quote per value and a statement psycopg can cache. A JSON row carries only the
+    keys it has: absent ones become their ``ROW_DEFAULTS`` in SQL (``COALESCE``), and
+    ``created_at``/``updated_at`` are the row's ``received_at``. Other databases get a multi-row
+    ``VALUES`` list (the SQL is finished per batch size in ``store_events``).
     """
     vendor = connection.vendor
     if vendor not in _plans:
@@ -46,10 +59,18 @@ def _plan() -> tuple[list[str], list[Any], str]:
         table = quote(Event._meta.db_table)
         returning = f"RETURNING {quote('event_id')}, {quote('may_share')}"
         if vendor == "postgresql":
-            record = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+            source = [f for f in fields if f.attname not in _STAMPED]
+            record = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in source)
+            received = f"r.{quote('received_at')}"
+            select = ", ".join(
+                received if f.attname in _STAMPED
+                else f"COALESCE(r.{quote(f.column)}, {_pg_default(ROW_DEFAULTS[f.attname])})"
+                if ROW_DEFAULTS.get(f.attname) is not None else f"r.{quote(f.column)}"
+                for f in fields
+            )
             # set_config(..., is_local) in the statement itself: async commit without a BEGIN/SET/COMMIT
             # round trip each. The flag is a parameter so one statement serves both modes.
-            sql = (f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "
+            sql = (f"INSERT INTO {table} ({columns}) SELECT {select} FROM "
                    f"(SELECT set_config('synchronous_commit', %s, true)) AS cfg, jsonb_to_recordset(%s::jsonb) AS r({record}) "
                    f"ON CONFLICT DO NOTHING {returning}")
         else:
@@ -63,6 +84,47 @@ def _json_default(value: Any) -> str:
     if isinstance(value, (datetime, Decimal)):
         return value.isoformat() if isinstance(value, datetime) else str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# Rows are trees of fresh dicts and lists: no cycle check needed.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_json_default)
+
+
+def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """The JSON array of ``rows`` for ``jsonb_to_recordset``, as small as it can be: keys holding
+    their column's default (``""``, ``[]``, ``{}``, ``False``, ``None``) are left out and filled in
+    by SQL, and the times and ``value`` are converted up front so the C encoder never calls back.
+    """
+    out = []
+    times: dict[datetime, str] = {}  # a batch shares received_at and mostly a few event times
+    for row in rows:
+        # Falsy numbers (a value of 0) are kept: only the empty defaults may be dropped.
+        compact = {key: value for key, value in row.items() if value or value.__class__ in _NUMBERS}
+        for key in ("occurred_at", "received_at"):
+            when = row[key]
+            text = times.get(when)
+            if text is None:
+                text = times[when] = when.isoformat()
+            compact[key] = text
+        value = row.get("value")
+        if value is not None:
+            compact["value"] = str(value)
+        compact.pop("created_at", None)
+        compact.pop("updated_at", None)
+        out.append(compact)
+    return _ENCODER.encode(out)
+
+
+def _execute_pg(sql: str, params: list[Any]) -> list[tuple[str, bool]]:
+    """Run the insert with server-side binding: the JSON travels as a parameter, not as a quoted
+    literal the server must scan (about a quarter less time per row, measured); unnamed
+    statements, so poolers are fine. Errors are translated to Django's like any query."""
+    import psycopg
+
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        with psycopg.Cursor(wrapper.cursor.connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
 
 def _full_row(row: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -89,25 +151,44 @@ def store_events(rows: Sequence[dict[str, Any]], *, notify: bool = True, async_c
     """
     if not rows:
         return []
-    names, converters, sql = _plan()
     if connection.vendor == "postgresql":
-        # Async commit: a database crash may lose the last moments (wal_writer_delay, ~0.2-0.6 s)
-        # of collected events; an app crash loses nothing (docs/tracking.md). Inside a caller's
-        # transaction the setting ends with that transaction.
-        params: list[Any] = [
-            "off" if async_commit else "on",
-            json.dumps([_full_row(row, names) for row in rows], default=_json_default),
-        ]
-    else:
-        params = []
-        for row in rows:
-            full = _full_row(row, names)
-            for name, field in zip(names, converters):
-                value = full[name]
-                params.append(field.get_db_prep_save(value, connection) if field is not None and value is not None else value)
-        one = "(" + ", ".join(["%s"] * len(names)) + ")"
-        sql = sql.replace("{values}", ", ".join([one] * len(rows)))
-    stored = _execute(sql, params)
+        return store_encoded([encode_rows(rows)], notify=notify, async_commit=async_commit)
+    names, converters, sql = _plan()
+    params = []
+    for row in rows:
+        full = _full_row(row, names)
+        for name, field in zip(names, converters):
+            value = full[name]
+            params.append(field.get_db_prep_save(value, connection) if field is not None and value is not None else value)
+    one = "(" + ", ".join(["%s"] * len(names)) + ")"
+    sql = sql.replace("{values}", ", ".join([one] * len(rows)))
+    return _stored(_execute(sql, params), notify=notify)
+
+
+def encode_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """PostgreSQL only: ``rows`` as the JSON objects ``store_encoded`` takes (comma-separated).
+
+    The write buffer keeps this string instead of the row dicts: a string is not tracked by
+    Python's garbage collector, while thousands of queued dicts made every full collection scan them.
+    """
+    return _json_rows(rows)[1:-1]
+
+
+def store_encoded(parts: Sequence[str], *, notify: bool = True, async_commit: bool = False) -> list[str]:
+    """PostgreSQL only: store rows already encoded by ``encode_rows`` in one statement, as
+    ``store_events`` does; returns the event_ids actually stored."""
+    parts = [part for part in parts if part]
+    if not parts:
+        return []
+    _names, _converters, sql = _plan()
+    # Async commit: a database crash may lose the last moments (wal_writer_delay, ~0.2-0.6 s)
+    # of collected events; an app crash loses nothing (docs/tracking.md). Inside a caller's
+    # transaction the setting ends with that transaction.
+    params = ["off" if async_commit else "on", "[" + ",".join(parts) + "]"]
+    return _stored(_execute_pg(sql, params), notify=notify)
+
+
+def _stored(stored: list[tuple[str, bool]], *, notify: bool) -> list[str]:
     shared = [event_id for event_id, may_share in stored if may_share]
     if shared and notify:
         events_stored.send(sender=Event, event_ids=shared)

@@ -176,15 +176,22 @@ def clean_event(event: Any, *, now: float) -> dict[str, Any]:
         "event_id": event_id,
         "name": name,
         "occurred_at": datetime.fromtimestamp(when, tz=dt_timezone.utc),
-        "content_ids": _content_ids(event),
+        "content_ids": _content_ids(event) if "content_ids" in event else [],
         "contents": _contents(event) if "contents" in event else [],
         "value": None if value is None else _number(value, "value", Decimal(0), MAX_VALUE),
         "properties": _properties(event) if "properties" in event else {},
         "browser_ids": _browser_ids(event) if "browser_ids" in event else {},
         "gpc": event.get("gpc") is True,
     }
+    get = event.get
     for key, limit in TEXT_FIELDS:
-        cleaned[key] = _text(event, key, limit)
+        text = get(key)
+        if text is None:
+            cleaned[key] = ""
+        elif text.__class__ is str and len(text) <= limit and "\x00" not in text:
+            cleaned[key] = text  # the common case inline; _text explains anything else
+        else:
+            cleaned[key] = _text(event, key, limit)
     currency = cleaned["currency"]
     if currency and currency not in CURRENCIES:
         raise EventRejected(f"currency {currency!r} is not an ISO 4217 code")

@@ -45,8 +45,9 @@ def tag_js(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _respond(request: HttpRequest, result: CollectResult) -> JsonResponse:
-    response = JsonResponse(result.body, status=result.status)
+def _respond(request: HttpRequest, result: CollectResult) -> HttpResponse:
+    # The body is plain JSON types: the stdlib encoder, without JsonResponse's encoder class.
+    response = HttpResponse(json.dumps(result.body), content_type="application/json", status=result.status)
     for name, (value, max_age) in result.cookies.items():
         response.set_cookie(name, value, max_age=max_age, samesite="Lax", httponly=True, secure=request.is_secure())
     response["Cache-Control"] = "no-store"
@@ -55,7 +56,7 @@ def _respond(request: HttpRequest, result: CollectResult) -> JsonResponse:
 
 @csrf_exempt
 @require_http_methods(["POST"])
-def collect_view(request: HttpRequest) -> JsonResponse:
+def collect_view(request: HttpRequest) -> HttpResponse:
     """POST /socialshop/collect/: ``{"events": [...]}`` as application/json or text/plain (beacon)."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     if content_type not in ("application/json", "text/plain"):
