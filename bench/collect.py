@@ -25,6 +25,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+# The same production tuning for both servers: the app is imported before forking (--preload) and
+# its long-lived objects are frozen out of the garbage collector's view (README, Production).
+GUNICORN_CONFIG = Path(__file__).resolve().parent / "gunicorn_conf.py"
 
 SETTINGS = '''
 import os
@@ -223,7 +226,7 @@ def _server(env: dict[str, str], port: int, *, buffer_ms: int) -> Iterator[None]
     """gunicorn with 2 sync workers; SIGTERM at the end (a graceful stop drains any buffer)."""
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "shop_demo.wsgi:application"],
+         "-c", str(GUNICORN_CONFIG), "shop_demo.wsgi:application"],
         cwd=ROOT, env={**env, "BENCH_BUFFER_MS": str(buffer_ms)}, start_new_session=True,
     )
     try:

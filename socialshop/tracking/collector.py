@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+import orjson
 from django.http import HttpRequest
 
 from socialshop.conf import app_settings
@@ -36,6 +37,7 @@ BOT_RE = re.compile(
     re.IGNORECASE,
 )
 CONTENT_TYPES = ("application/json", "text/plain")
+_BRACKET_RUN = re.compile(rb"(?:[\[{]\s*){8}")
 
 
 @dataclass(slots=True)
@@ -129,14 +131,32 @@ def parse_body(raw: bytes) -> list[Any]:
 
     NaN/Infinity/1e309 parse to non-finite floats so that only their event is rejected.
     """
-    text = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
-    try:
-        body = json.loads(text)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+    body = _fast_parse(raw)
+    if body is None:
+        # NaN, Infinity, 1e309, runs of brackets, bad UTF-8: the json module says what is wrong,
+        # and parses non-finite numbers so that only their event is rejected.
+        text = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        try:
+            body = json.loads(text)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise ValueError('the body must be {"events": [...]}')
     return body["events"]
+
+
+def _fast_parse(raw: bytes) -> Any:
+    """orjson's parse of an ordinary body (about 5x faster), or None to take the careful path.
+
+    A real collect body nests a few levels at most; a run of opening brackets goes to the json
+    module, whose recursion limit turns absurd nesting into a 400 as documented.
+    """
+    if _BRACKET_RUN.search(raw):
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def url_signals(url: str) -> tuple[dict[str, str], dict[str, str]]:

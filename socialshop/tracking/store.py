@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.dispatch import Signal
 
@@ -80,16 +81,6 @@ def _plan() -> tuple[list[str], list[Any], str]:
     return _plans[vendor]
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, (datetime, Decimal)):
-        return value.isoformat() if isinstance(value, datetime) else str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-# Rows are trees of fresh dicts and lists: no cycle check needed.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_json_default)
-
-
 def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
     """The JSON array of ``rows`` for ``jsonb_to_recordset``, as small as it can be: keys holding
     their column's default (``""``, ``[]``, ``{}``, ``False``, ``None``) are left out and filled in
@@ -112,7 +103,7 @@ def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
         compact.pop("created_at", None)
         compact.pop("updated_at", None)
         out.append(compact)
-    return _ENCODER.encode(out)
+    return orjson.dumps(out).decode()
 
 
 def _execute_pg(sql: str, params: list[Any]) -> list[tuple[str, bool]]:
