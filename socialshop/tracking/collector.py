@@ -37,7 +37,6 @@ BOT_RE = re.compile(
     re.IGNORECASE,
 )
 CONTENT_TYPES = ("application/json", "text/plain")
-_BRACKET_RUN = re.compile(rb"(?:[\[{]\s*){8}")
 
 
 @dataclass(slots=True)
@@ -148,10 +147,11 @@ def parse_body(raw: bytes) -> list[Any]:
 def _fast_parse(raw: bytes) -> Any:
     """orjson's parse of an ordinary body (about 5x faster), or None to take the careful path.
 
-    A real collect body nests a few levels at most; a run of opening brackets goes to the json
-    module, whose recursion limit turns absurd nesting into a 400 as documented.
+    No EVENT field holds a list of lists or an object of objects directly, so a body with "[[" or
+    "{{" goes to the json module, whose recursion limit turns absurd nesting into a 400 as
+    documented. (Two substring tests: a regex here cost more than the whole orjson parse.)
     """
-    if _BRACKET_RUN.search(raw):
+    if b"[[" in raw or b"{{" in raw:
         return None
     try:
         return orjson.loads(raw)
