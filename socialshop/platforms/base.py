@@ -31,6 +31,18 @@ def valid_ip(value: str) -> str:
         return ""
 
 
+def hashed_user_arrays(event: "ServerEvent", keys: Mapping[str, str]) -> dict[str, Any]:
+    """Meta/Pinterest-style ``user_data``: each hashed value as a one-item array under the
+    platform's key (``keys``: ours -> theirs), plus the unhashed client IP and user agent."""
+    user: dict[str, Any] = {theirs: [event.user_data[ours]] for ours, theirs in keys.items() if event.user_data.get(ours)}
+    ip = valid_ip(event.ip)
+    if ip:
+        user["client_ip_address"] = ip
+    if event.user_agent:
+        user["client_user_agent"] = event.user_agent
+    return user
+
+
 class PlatformAPIError(SocialshopError):
     """A platform refused or failed a call.
 

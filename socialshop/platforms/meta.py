@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, valid_ip
+from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, hashed_user_arrays
 
 # Storage keys of hashing.hash_user_data -> Meta user_data keys (Meta: phone digits without '+').
 USER_DATA_KEYS: dict[str, str] = {
@@ -57,12 +57,7 @@ class MetaPlatform(HttpPlatform):
 
     def event_payload(self, event: ServerEvent) -> dict[str, Any]:
         """One Conversions API event (server-event parameters, hashed user_data as arrays)."""
-        user: dict[str, Any] = {meta: [event.user_data[ours]] for ours, meta in USER_DATA_KEYS.items() if event.user_data.get(ours)}
-        ip = valid_ip(event.ip)
-        if ip:
-            user["client_ip_address"] = ip
-        if event.user_agent:
-            user["client_user_agent"] = event.user_agent
+        user = hashed_user_arrays(event, USER_DATA_KEYS)
         if event.browser_ids.get("fbp"):
             user["fbp"] = event.browser_ids["fbp"]
         fbc = event.browser_ids.get("fbc")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, valid_ip
+from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, hashed_user_arrays, valid_ip
 
 # Storage keys -> Pinterest user_data keys; hashed fields are arrays (Pinterest: ph digits, no '+').
 USER_DATA_KEYS: dict[str, str] = {
@@ -55,12 +55,7 @@ class PinterestPlatform(HttpPlatform):
 
     def event_payload(self, event: ServerEvent) -> dict[str, Any]:
         """One Pinterest conversion event."""
-        user: dict[str, Any] = {theirs: [event.user_data[ours]] for ours, theirs in USER_DATA_KEYS.items() if event.user_data.get(ours)}
-        ip = valid_ip(event.ip)
-        if ip:
-            user["client_ip_address"] = ip
-        if event.user_agent:
-            user["client_user_agent"] = event.user_agent
+        user = hashed_user_arrays(event, USER_DATA_KEYS)
         epik = event.click_ids.get("epik") or event.browser_ids.get("epik")
         if epik:
             user["click_id"] = epik  # Pinterest: epik click id, unhashed
