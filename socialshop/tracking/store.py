@@ -32,6 +32,9 @@ _CONVERTED = (models.JSONField, models.DateTimeField, models.DecimalField)
 _NUMBERS = (int, float, Decimal)  # bool is not among them: False is a default
 _STAMPED = ("created_at", "updated_at")  # set to the row's received_at
 _plans: dict[str, tuple[list[str], list[Any], str]] = {}
+# Columns that describe the request rather than the event: sent once per request to PostgreSQL.
+CONTEXT = ("source", "received_at", "visitor_id", "session_id", "user_id", "ip", "user_agent")
+_SHARED = frozenset((*CONTEXT, *_STAMPED))
 
 
 def _pg_default(value: Any) -> str:
@@ -60,19 +63,29 @@ def _plan() -> tuple[list[str], list[Any], str]:
         table = quote(Event._meta.db_table)
         returning = f"RETURNING {quote('event_id')}, {quote('may_share')}"
         if vendor == "postgresql":
-            source = [f for f in fields if f.attname not in _STAMPED]
-            record = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in source)
-            received = f"r.{quote('received_at')}"
-            select = ", ".join(
-                received if f.attname in _STAMPED
-                else f"COALESCE(r.{quote(f.column)}, {_pg_default(ROW_DEFAULTS[f.attname])})"
-                if ROW_DEFAULTS.get(f.attname) is not None else f"r.{quote(f.column)}"
-                for f in fields
-            )
-            # set_config(..., is_local) in the statement itself: async commit without a BEGIN/SET/COMMIT
-            # round trip each. The flag is a parameter so one statement serves both modes.
+            def typed(group: list[Any]) -> str:
+                return ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in group)
+
+            def read(f: Any) -> str:
+                ref = f"{'c' if f.attname in CONTEXT else 'r'}.{quote(f.column)}"
+                if f.attname in _STAMPED:
+                    return f"c.{quote('received_at')}"
+                if ROW_DEFAULTS.get(f.attname) is not None:
+                    return f"COALESCE({ref}, {_pg_default(ROW_DEFAULTS[f.attname])})"
+                return ref
+
+            context = [f for f in fields if f.attname in CONTEXT]
+            own = [f for f in fields if f.attname not in CONTEXT and f.attname not in _STAMPED]
+            select = ", ".join(read(f) for f in fields)
+            # One JSON parameter: [{"c": request context, "e": [events]}, ...]. The context (visitor,
+            # visit, user agent, IP, source, received_at) travels once per request, not once per
+            # event. set_config(..., is_local) in the statement itself gives async commit without a
+            # BEGIN/SET/COMMIT round trip; the flag is a parameter so one statement serves both modes.
             sql = (f"INSERT INTO {table} ({columns}) SELECT {select} FROM "
-                   f"(SELECT set_config('synchronous_commit', %s, true)) AS cfg, jsonb_to_recordset(%s::jsonb) AS r({record}) "
+                   f"(SELECT set_config('synchronous_commit', %s, true)) AS cfg, "
+                   f"jsonb_array_elements(%s::jsonb) AS part, "
+                   f"jsonb_to_record(part->'c') AS c({typed(context)}), "
+                   f"jsonb_to_recordset(part->'e') AS r({typed(own)}) "
                    f"ON CONFLICT DO NOTHING {returning}")
         else:
             sql = f"INSERT INTO {table} ({columns}) VALUES {{values}} ON CONFLICT DO NOTHING {returning}"
@@ -82,28 +95,31 @@ def _plan() -> tuple[list[str], list[Any], str]:
 
 
 def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
-    """The JSON array of ``rows`` for ``jsonb_to_recordset``, as small as it can be: keys holding
-    their column's default (``""``, ``[]``, ``{}``, ``False``, ``None``) are left out and filled in
-    by SQL, and the times and ``value`` are converted up front so the C encoder never calls back.
+    """``rows`` as ``[{"c": context, "e": [events]}, ...]`` for the PostgreSQL statement, as small as
+    it can be: consecutive rows with the same request context share one ``c``; keys holding their
+    column's default (``""``, ``[]``, ``{}``, ``False``, ``None``) are left out and filled in by SQL;
+    times and ``value`` are converted up front so the C encoder never calls back.
     """
-    out = []
+    groups: list[dict[str, Any]] = []
+    last: tuple[Any, ...] | None = None
     times: dict[datetime, str] = {}  # a batch shares received_at and mostly a few event times
     for row in rows:
+        key = tuple(row.get(name) for name in CONTEXT)
+        if key != last:
+            context = {name: value for name, value in zip(CONTEXT, key) if value or value.__class__ in _NUMBERS}
+            context["received_at"] = times.get(key[1]) or times.setdefault(key[1], key[1].isoformat())
+            events: list[dict[str, Any]] = []
+            groups.append({"c": context, "e": events})
+            last = key
         # Falsy numbers (a value of 0) are kept: only the empty defaults may be dropped.
-        compact = {key: value for key, value in row.items() if value or value.__class__ in _NUMBERS}
-        for key in ("occurred_at", "received_at"):
-            when = row[key]
-            text = times.get(when)
-            if text is None:
-                text = times[when] = when.isoformat()
-            compact[key] = text
+        compact = {k: v for k, v in row.items() if (v or v.__class__ in _NUMBERS) and k not in _SHARED}
+        when = row["occurred_at"]
+        compact["occurred_at"] = times.get(when) or times.setdefault(when, when.isoformat())
         value = row.get("value")
         if value is not None:
             compact["value"] = str(value)
-        compact.pop("created_at", None)
-        compact.pop("updated_at", None)
-        out.append(compact)
-    return orjson.dumps(out).decode()
+        events.append(compact)
+    return orjson.dumps(groups).decode()
 
 
 def _execute_pg(sql: str, params: list[Any]) -> list[tuple[str, bool]]:
@@ -157,7 +173,7 @@ def store_events(rows: Sequence[dict[str, Any]], *, notify: bool = True, async_c
 
 
 def encode_rows(rows: Sequence[dict[str, Any]]) -> str:
-    """PostgreSQL only: ``rows`` as the JSON objects ``store_encoded`` takes (comma-separated).
+    """PostgreSQL only: ``rows`` as the JSON groups ``store_encoded`` takes (comma-separated).
 
     The write buffer keeps this string instead of the row dicts: a string is not tracked by
     Python's garbage collector, while thousands of queued dicts made every full collection scan them.

@@ -1,6 +1,7 @@
 """The one storage path (``store_events``): compact rows keep their values, defaults fill the rest."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -43,3 +44,21 @@ def test_buffer_counts_replays_within_and_across_batches_as_duplicates() -> None
     assert buffer.add([row, {**row, "event_id": "b2"}], interval_ms=60_000, async_commit=False) == (1, 1)
     assert buffer.drain() == 2
     assert sorted(Event.objects.values_list("event_id", flat=True)) == ["b1", "b2"]
+
+
+def test_rows_of_different_visitors_in_one_batch_keep_their_own_context() -> None:
+    now = timezone.now()
+    later = now + timedelta(seconds=1)
+
+    def row(event_id: str, visitor: str, agent: str, received: object, **extra: object) -> dict:
+        return {"event_id": event_id, "name": "PageView", "occurred_at": now, "received_at": received,
+                "visitor_id": visitor, "session_id": f"s-{visitor}", "user_agent": agent, "ip": "10.1.2.0", **extra}
+
+    rows = [row("a1", "va", "Agent A", now), row("b1", "vb", "Agent B", now, may_share=True),
+            row("a2", "va", "Agent A", later, source="server"), row("c1", "", "", now, url="/anon/")]
+    assert store_events(rows) == ["a1", "b1", "a2", "c1"]
+    got = {e.event_id: e for e in Event.objects.all()}
+    assert (got["a1"].visitor_id, got["a1"].session_id, got["a1"].user_agent) == ("va", "s-va", "Agent A")
+    assert (got["b1"].visitor_id, got["b1"].user_agent, got["b1"].may_share) == ("vb", "Agent B", True)
+    assert (got["a2"].source, got["a2"].received_at, got["a2"].created_at) == ("server", later, later)
+    assert (got["c1"].visitor_id, got["c1"].user_agent, got["c1"].ip, got["c1"].url) == ("", "", "10.1.2.0", "/anon/")
