@@ -4,17 +4,17 @@ Limits come from POST_UPLOADS_PER_HOUR and COMMENTS_PER_HOUR; views call ``allow
 """
 from __future__ import annotations
 
-import hashlib
 import time
 
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from socialshop.privacy.ip import ip_digest
+
 
 def client_key(request: HttpRequest) -> str:
-    """A hashed client key (IP address); the raw address is never stored."""
-    ip = request.META.get("REMOTE_ADDR", "") or "unknown"
-    return hashlib.sha256(ip.encode()).hexdigest()[:24]
+    """A keyed hash of the client's IP address (privacy/ip.py); the raw address is never stored."""
+    return ip_digest(request.META.get("REMOTE_ADDR", "")) or "unknown"
 
 
 def allow(request: HttpRequest, kind: str, *, per_hour: int) -> bool:

@@ -18,6 +18,12 @@ def stored_ip(raw: str) -> str:
     return _reduced(raw, mode, key)
 
 
+def ip_digest(raw: str) -> str:
+    """A keyed SHA-256 prefix of an address (whatever IP_HANDLING says), for counting per client
+    without keeping the address; "" when it does not parse."""
+    return _reduced(raw, "hash", str(app_settings.django("SECRET_KEY", "")))
+
+
 @lru_cache(maxsize=4096)  # busy clients repeat; parsing an address is the slow part
 def _reduced(raw: str, mode: str, secret: str) -> str:
     try:

@@ -16,12 +16,15 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import orjson
 from django.http import HttpRequest
+from django.utils import timezone
 
 from socialshop.conf import app_settings
 from socialshop.privacy.consent import (
     ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
 )
-from socialshop.privacy.consent import SESSION_COOKIE, VISITOR_COOKIE  # noqa: F401 - re-exported for views
+from socialshop.privacy.consent import (  # noqa: F401 - the cookie names are re-exported for views
+    SESSION_COOKIE, SESSION_COOKIE_AGE, VISITOR_COOKIE, VISITOR_COOKIE_AGE,
+)
 from socialshop.privacy.ip import stored_ip
 from socialshop.tracking.buffer import event_buffer
 from socialshop.tracking.store import store_events, unshare_visitor
@@ -198,8 +201,6 @@ def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitCont
     consent = with_gpc(consent_from_request(request), gpc)
     if not consent.may_identify:
         return VisitContext(consent=consent), {}
-    from socialshop.privacy.consent import SESSION_COOKIE_AGE, VISITOR_COOKIE_AGE
-
     visitor_id = visitor_id_from_request(request)
     session_id = request.COOKIES.get(SESSION_COOKIE, "")
     cookies: dict[str, tuple[str, int]] = {}
@@ -250,8 +251,6 @@ def build_row(
 
 def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> CollectResult:
     """Validate and store one collect body read from ``request`` (at most 64 KiB already)."""
-    from django.utils import timezone
-
     if not rate_limiter.hit(client_ip(request), limit=int(app_settings.COLLECT_RATE_LIMIT_PER_MINUTE)):
         return CollectResult(429, {"error": "too many requests from this address; retry in a minute"})
     if not origin_allowed(request):
