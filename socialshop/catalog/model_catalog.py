@@ -28,6 +28,28 @@ __all__ = ["MAPPABLE_FIELDS", "REQUIRED_FIELDS", "ModelCatalog", "normalise_avai
 DEFAULT_VARIANT_SEPARATOR = "-"
 Raw = dict[str, Any]
 
+INDEX = {name: index for index, name in enumerate(ProductRecord._fields)}
+ID, IMAGES, AVAILABILITY, QUANTITY, CURRENCY = (
+    INDEX["id"], INDEX["image_urls"], INDEX["availability"], INDEX["quantity"], INDEX["currency"])
+BLANK = tuple(ProductRecord(id="", title="", url="", price=None, currency="", availability=""))
+
+
+def _values(values: dict[str, Any], currency: str) -> list[Any]:
+    """A record's fields in ``ProductRecord`` order: ``values`` over the defaults."""
+    out = list(BLANK)
+    for name, value in values.items():
+        out[INDEX[name]] = value
+    if not out[CURRENCY]:
+        out[CURRENCY] = currency
+    return out
+
+
+def _derive_availability(values: list[Any]) -> None:
+    """In stock unless a quantity says none is left, when no availability is mapped."""
+    if not values[AVAILABILITY]:
+        quantity = values[QUANTITY]
+        values[AVAILABILITY] = Availability.IN_STOCK if quantity is None or quantity > 0 else Availability.OUT_OF_STOCK
+
 
 class ReadPlan:
     """The queries that read one model's mapped paths for a set of primary keys."""
@@ -43,43 +65,62 @@ class ReadPlan:
             [p.path for p in plans.values() if p.kind == LOCAL]
             + [param for p in plans.values() if p.kind == TEMPLATE for param in p.params]
         ))
-        self.local = [(name, self.local_paths.index(p.path) + 1) for name, p in plans.items() if p.kind == LOCAL]
+        converters = self.converters
+        self.local = [
+            (name, self.local_paths.index(p.path) + 1, converters[name]) for name, p in plans.items() if p.kind == LOCAL
+        ]
         self.templates = [
-            (name, p.path, [(param, self.local_paths.index(param) + 1) for param in p.params])
+            (name, p.path, [(param, self.local_paths.index(param) + 1) for param in p.params], converters[name])
             for name, p in plans.items() if p.kind == TEMPLATE
         ]
         self.many = [(name, p) for name, p in plans.items() if p.kind == MANY]
         self.attrs = [(name, p.path) for name, p in plans.items() if p.kind == ATTR]
+        # Plain columns only (the usual variant mapping: sku, size, colour, price, stock): rows can
+        # be written straight into a record's value list, see ``fill``.
+        self.columns_only = not (self.templates or self.many or self.attrs or {"url", "image_urls"} & set(plans))
+        self.fill_plan = [(INDEX[name], index, convert) for name, index, convert in self.local]
 
     def columns(self, *leading: str) -> list[str]:
         return [*leading, *self.local_paths]
 
-    def convert(self, raw: Raw) -> dict[str, Any]:
-        converters = self.converters
-        return {name: converters[name](value) for name, value in raw.items()}
-
     def unpack(self, row: Sequence[Any], offset: int = 0) -> Raw:
-        raw = {name: row[index + offset] for name, index in self.local}
-        for name, template, params in self.templates:
-            raw[name] = template.format_map({param: "" if row[i + offset] is None else row[i + offset] for param, i in params})
-        return raw
+        """The record values of one main-query row, converted (``complete`` adds the others)."""
+        values = {name: convert(row[index + offset]) for name, index, convert in self.local}
+        for name, template, params, convert in self.templates:
+            values[name] = convert(template.format_map(
+                {param: "" if row[i + offset] is None else row[i + offset] for param, i in params}))
+        return values
 
-    def complete(self, raws: dict[Any, Raw]) -> None:
-        """Add to-many and attribute values to ``raws`` (pk -> values) with one query each."""
+    def fill(self, values: list[Any], row: Sequence[Any], offset: int = 0) -> None:
+        """Write a ``columns_only`` row's non-empty values into ``values`` (in record field order)."""
+        for position, index, convert in self.fill_plan:
+            value = convert(row[index + offset])
+            if value is not None and value != "" and value != ():
+                values[position] = value
+
+    def complete(self, raws: dict[Any, Raw], *, span: tuple[Any, Any] | None = None) -> None:
+        """Add converted to-many and attribute values to ``raws`` (pk -> values), one query each.
+
+        ``span`` (lowest pk, highest pk) says ``raws`` holds every wanted row in that range, so
+        the to-many queries select the range instead of sending a thousand ids.
+        """
         if not raws:
             return
         pks = list(raws)
         manager = self.model._default_manager
+        wanted = models.Q(pk__gte=span[0], pk__lte=span[1]) if span else models.Q(pk__in=pks)
         for name, plan in self.many:
-            for raw in raws.values():
-                raw[name] = []
-            for pk, value in manager.filter(pk__in=pks).order_by("pk", *plan.ordering).values_list("pk", plan.path):
-                if value is not None and value != "":
-                    raws[pk][name].append(value)
+            found: dict[Any, list[Any]] = {pk: [] for pk in pks}
+            for pk, value in manager.filter(wanted).order_by("pk", *plan.ordering).values_list("pk", plan.path):
+                if value is not None and value != "" and pk in found:
+                    found[pk].append(value)
+            convert = self.converters[name]
+            for pk, values in found.items():
+                raws[pk][name] = convert(values)
         if self.attrs:
             for pk, instance in manager.in_bulk(pks).items():
                 for name, attr in self.attrs:
-                    raws[pk][name] = read_attr(instance, attr)
+                    raws[pk][name] = self.converters[name](read_attr(instance, attr))
 
 
 def absolutise(values: dict[str, Any], site: str) -> None:
@@ -152,63 +193,71 @@ class ModelCatalog(Catalog):
             if not rows:
                 return
             last_pk = rows[-1][0]
-            yield [record for _, _, record in self._load(rows)]
+            yield [record for _, _, record in self._load(rows, span=(rows[0][0], last_pk))]
 
-    def _load(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, Any, ProductRecord]]:
-        """(product pk, variant pk or None, record) for main-query rows, in order."""
+    def _load(self, rows: Sequence[Sequence[Any]], *, span: tuple[Any, Any] | None = None) -> list[tuple[Any, Any, ProductRecord]]:
+        """(product pk, variant pk or None, record) for main-query rows, in order.
+
+        ``span``: the rows are every sellable product from its first to its last pk (a chunk).
+        """
         raws: dict[Any, Raw] = {row[0]: self.products.unpack(row) for row in rows}
-        self.products.complete(raws)
+        self.products.complete(raws, span=span)
         by_product: dict[Any, list[tuple[Any, Raw]]] = defaultdict(list)
         if self.variants is not None:
+            parent = self.variant_parent
+            if span:
+                wanted = {f"{parent}__gte": span[0], f"{parent}__lte": span[1]}
+            else:
+                wanted = {f"{parent}__in": list(raws)}
             variant_rows = (
-                self.variants.model._default_manager.filter(**{f"{self.variant_parent}__in": list(raws)})
-                .order_by(self.variant_parent, "pk")
-                .values_list(*self.variants.columns("pk", self.variant_parent))
+                self.variants.model._default_manager.filter(**wanted)
+                .order_by(parent, "pk")
+                .values_list(*self.variants.columns("pk", parent))
             )
+            columns_only = self.variants.columns_only
             variant_raws: dict[Any, Raw] = {}
             for row in variant_rows:
-                variant_raws[row[0]] = self.variants.unpack(row, offset=1)
-                by_product[row[1]].append((row[0], variant_raws[row[0]]))
-            self.variants.complete(variant_raws)
+                if row[1] in raws:  # a product in the span that the catalogue filter leaves out
+                    own = row if columns_only else self.variants.unpack(row, offset=1)
+                    variant_raws[row[0]] = own
+                    by_product[row[1]].append((row[0], own))
+            if not columns_only:
+                self.variants.complete(variant_raws)
         out: list[tuple[Any, Any, ProductRecord]] = []
         site = str(app_settings.SITE_URL or "")
         currency = app_settings.CURRENCY
-        for pk, raw in raws.items():
-            base = self.products.convert(raw)
+        make = ProductRecord._make
+        for pk, base in raws.items():
             absolutise(base, site)
             product_id = base.get("id") or str(pk)
             base["id"] = product_id
-            if not by_product.get(pk):
-                out.append((pk, None, self._record(base, currency)))
+            variants = by_product.get(pk)
+            if not variants:
+                values = _values(base, currency)
+                _derive_availability(values)
+                out.append((pk, None, make(values)))
                 continue
-            for variant_pk, variant_raw in by_product[pk]:
-                values = dict(base)
-                values["item_group_id"] = base.get("item_group_id") or product_id
-                own = self.variants.convert(variant_raw)
-                absolutise(own, site)
-                for name, value in own.items():
-                    if name == "image_urls":
-                        value = tuple(dict.fromkeys([*value, *base.get("image_urls", ())]))
-                    if value not in (None, "", ()):
-                        values[name] = value
-                if not values.get("id") or values["id"] == product_id:
-                    values["id"] = f"{product_id}{DEFAULT_VARIANT_SEPARATOR}{variant_pk}"
-                out.append((pk, variant_pk, self._record(values, currency)))
+            # Variants share the product's value objects: one list per product, copied per variant.
+            base["item_group_id"] = base.get("item_group_id") or product_id
+            template = _values(base, currency)
+            base_images = template[IMAGES]
+            fill = self.variants.fill if self.variants.columns_only else None  # type: ignore[union-attr]
+            for variant_pk, own in variants:
+                values = template.copy()
+                if fill is not None:
+                    fill(values, own, 1)
+                else:
+                    absolutise(own, site)
+                    for name, value in own.items():
+                        if name == "image_urls" and value:
+                            value = tuple(dict.fromkeys([*value, *base_images]))
+                        if value is not None and value != "" and value != ():
+                            values[INDEX[name]] = value
+                if not values[ID] or values[ID] == product_id:
+                    values[ID] = f"{product_id}{DEFAULT_VARIANT_SEPARATOR}{variant_pk}"
+                _derive_availability(values)
+                out.append((pk, variant_pk, make(values)))
         return out
-
-    @staticmethod
-    def _record(values: dict[str, Any], currency: str) -> ProductRecord:
-        values.setdefault("title", "")
-        values.setdefault("url", "")
-        values.setdefault("price", None)
-        if not values.get("currency"):
-            values["currency"] = currency
-        if not values.get("availability"):
-            quantity = values.get("quantity")
-            values["availability"] = (
-                Availability.IN_STOCK if quantity is None or quantity > 0 else Availability.OUT_OF_STOCK
-            )
-        return ProductRecord(**values)
 
     def _rows_for(self, pks: Sequence[Any], *, only_sellable: bool = True) -> list[Sequence[Any]]:
         qs = self._products() if only_sellable else self.model._default_manager.all()

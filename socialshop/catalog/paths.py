@@ -36,6 +36,7 @@ MAPPABLE_FIELDS = STR_FIELDS + (
 REQUIRED_FIELDS = ("title", "price", "url")
 
 LOCAL, MANY, ATTR, TEMPLATE = "local", "many", "attr", "template"
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~/!*()'-]*")  # what filepath_to_uri leaves unchanged
 TEMPLATE_FIELD = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 
@@ -139,8 +140,10 @@ def file_url(value: Any, storage: Any = None) -> str:
     if storage is None:
         return str(value)
     if type(storage) is FileSystemStorage:
-        # The same URL FileSystemStorage.url builds, without a urljoin per image (hot in feed builds).
-        return f"{_storage_base(storage)}{filepath_to_uri(value).lstrip('/')}"
+        # The same URL FileSystemStorage.url builds, without a urljoin per image (hot in feed builds);
+        # a name of characters that quoting keeps as they are skips the quoting.
+        name = value if _UNQUOTED.fullmatch(value) else filepath_to_uri(value)
+        return f"{_storage_base(storage)}{name.lstrip('/')}"
     return storage.url(value)
 
 

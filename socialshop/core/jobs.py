@@ -4,6 +4,7 @@ Tasks themselves live in ``socialshop/tasks.py``; the beat schedule they run on 
 """
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from collections.abc import Iterator
@@ -89,3 +90,21 @@ def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
     if mode in ("inline", "auto"):
         return task.apply(args=args, kwargs=kwargs, throw=True)
     raise ConfigurationError(f"SOCIALSHOP['RUN_TASKS'] is {mode!r}; use 'auto', 'celery' or 'inline'")
+
+
+@contextmanager
+def bulk_work(gen0_threshold: int = 100_000) -> Iterator[None]:
+    """Fewer garbage-collector passes while a job streams many short-lived records.
+
+    A feed build or an event import allocates millions of tuples and dicts that live for one
+    chunk; with the default threshold (700 allocations) the collector runs thousands of times
+    per build, each pass also walking the chunk still in use: about a quarter of a build's time.
+    Raising the young-generation threshold for the duration keeps collection on (cycles are still
+    freed, memory stays bounded) but rarer; the previous thresholds are restored on exit.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], gen0_threshold), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)

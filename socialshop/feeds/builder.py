@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from socialshop.catalog import ProductRecord, get_catalog
 from socialshop.conf import app_settings
-from socialshop.core.jobs import single_flight
+from socialshop.core.jobs import bulk_work, single_flight
 from socialshop.feeds.items import ERROR, FILTERED, ItemMapper, Problem
 from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
 from socialshop.feeds.publishing import prune_history, publish, save_build_file
@@ -86,7 +86,7 @@ def build_feed(feed: Feed, *, progress: Progress | None = None, force: bool = Fa
     (catalogue, storage) is recorded on the returned build as ``failed``; the live file stays.
     ``force`` skips the publish guard.
     """
-    with single_flight(f"socialshop.build_feed:{feed.pk}"):
+    with single_flight(f"socialshop.build_feed:{feed.pk}"), bulk_work():
         build = FeedBuild.objects.create(feed=feed, status=BuildStatus.RUNNING, started_at=timezone.now())
         tally = Tally()
         try:
@@ -122,7 +122,7 @@ def _write_and_publish(feed: Feed, build: FeedBuild, *, tally: Tally, progress: 
     with tempfile.TemporaryFile(prefix="socialshop-feed-") as tmp:
         writer = writer_for(feed.file_format)(tmp, spec, columns=feed_columns(feed), channel=channel)
         writer.open()
-        write, note, map_record = writer.write, tally.note, mapper.map
+        write, note, map_record = writer.write, tally.note, mapper.map_parts
         chunks = _chunks(mapper)
         while True:
             chunk = None  # let go of the previous chunk before the next one is read
@@ -131,15 +131,14 @@ def _write_and_publish(feed: Feed, build: FeedBuild, *, tally: Tally, progress: 
                 break
             for record in chunk:
                 tally.seen += 1
-                item, problems = map_record(record)
+                own, shared, problems = map_record(record)
                 if problems:
                     note(record.id, problems)
-                if item is None:
-                    tally.skipped += 1
-                    continue
-                if problems:
+                    if own is None:
+                        tally.skipped += 1
+                        continue
                     tally.warned += 1
-                write(item)
+                write(own, shared)
                 tally.written += 1
             if progress is not None:
                 progress(tally.seen, tally.written)
@@ -174,21 +173,22 @@ def dry_run(feed: Feed, *, limit: int = 500) -> DryRun:
     tally = Tally()
     excluded: list[dict[str, str]] = []
     truncated = False
-    for chunk in _chunks(mapper):
-        for record in chunk:
-            tally.seen += 1
-            item, problems = mapper.map(record)
-            if problems:
-                tally.note(record.id, problems)
-            if item is None:
-                tally.skipped += 1
-                reason = next((p for p in problems if p[0] in (ERROR, FILTERED)), problems[-1])
-                if len(excluded) < limit:
-                    excluded.append({"id": record.id, "title": record.title[:120], "severity": reason[0],
-                                     "code": reason[1], "message": reason[2]})
+    with bulk_work():
+        for chunk in _chunks(mapper):
+            for record in chunk:
+                tally.seen += 1
+                item, problems = mapper.map(record)
+                if problems:
+                    tally.note(record.id, problems)
+                if item is None:
+                    tally.skipped += 1
+                    reason = next((p for p in problems if p[0] in (ERROR, FILTERED)), problems[-1])
+                    if len(excluded) < limit:
+                        excluded.append({"id": record.id, "title": record.title[:120], "severity": reason[0],
+                                         "code": reason[1], "message": reason[2]})
+                    else:
+                        truncated = True
                 else:
-                    truncated = True
-            else:
-                tally.written += 1
-                tally.warned += bool(problems)
+                    tally.written += 1
+                    tally.warned += bool(problems)
     return DryRun(tally=tally, excluded=excluded, truncated=truncated)

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlencode
 
 from socialshop.catalog import ProductRecord
-from socialshop.feeds.rules import Filters, RuleContext, label_values
+from socialshop.feeds.rules import LABEL_RULES, Filters, RuleContext
 from socialshop.feeds.specs import ZERO_DECIMAL_CURRENCIES, PlatformSpec
 
 # XML 1.0 Char production: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF.
@@ -34,6 +35,18 @@ WARNING = "warning"
 FILTERED = "filtered"
 
 Problem = tuple[str, str, str]  # (severity, code, message)
+
+# The record fields an item's product-level part is computed from. Variants of one product share
+# these values, so ``ItemMapper`` computes that part once per product (see ``map_parts``).
+SHARED_INPUTS = (
+    "title", "description", "url", "image_urls", "price", "currency", "sale_price", "sale_starts_at",
+    "sale_ends_at", "condition", "brand", "gtin", "mpn", "google_product_category", "category_path",
+    "gender", "age_group", "material", "pattern", "created_at",
+)
+_shared_key = attrgetter(*SHARED_INPUTS)
+# Label rules whose value depends only on SHARED_INPUTS (and the build time).
+SHARED_LABEL_RULES = frozenset({"on_sale", "new_arrival", "price_band", "category", "static"})
+LABEL_NAMES = tuple(f"custom_label_{n}" for n in range(5))
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
@@ -110,13 +123,19 @@ class ItemMapper:
         self.ctx = ctx
         self.limits = dict(spec.limits)
         self._seen_chunk: set[str] = set()
-        # field -> (raw input, cleaned output, problems): variants of one product share their text
-        # objects, so one entry per field saves re-cleaning the same description for each variant.
-        self._memo: dict[str, tuple[str, str | None, tuple[Problem, ...]]] = {}
         self._filtering = filters.active
         self._good_group: str | None = None
         self._prices: dict[tuple[Decimal, str], str] = {}
         self._last_sale: tuple[Any, Any, str] = (None, None, "")
+        self._shared_key: tuple | None = None
+        self._variant_values: dict[tuple[str, str], tuple[str | None, tuple[Problem, ...]]] = {}
+        self._shared: tuple[dict[str, Any] | None, list[Problem]] = (None, [])
+        rules = [(index, rule) for index, rule in enumerate(options.labels[:5]) if rule]
+        self._shared_labels = [
+            (i, r) for i, r in rules
+            if r["rule"] in SHARED_LABEL_RULES or (r["rule"] == "field" and r.get("field") in SHARED_INPUTS)
+        ]
+        self._own_labels = [(i, r) for i, r in rules if (i, r) not in self._shared_labels]
 
     @classmethod
     def for_feed(cls, feed: Any, spec: PlatformSpec, ctx: RuleContext) -> ItemMapper:
@@ -159,17 +178,9 @@ class ItemMapper:
         return text
 
     def _text(self, name: str, raw: str, *, problems: list[Problem], multiline: bool = False) -> str | None:
-        """``clean_text`` then ``_limit`` for a text field, remembered for the same input object."""
-        memo = self._memo.get(name)
-        if memo is not None and memo[0] is raw:
-            problems.extend(memo[2])
-            return memo[1]
-        found: list[Problem] = []
+        """``clean_text`` then ``_limit`` for a text field."""
         value = clean_text(raw, multiline=multiline)
-        value = self._limit(name, value, problems=found) if value else value
-        self._memo[name] = (raw, value, tuple(found))
-        problems.extend(found)
-        return value
+        return self._limit(name, value, problems=problems) if value else value
 
     def _limit(self, name: str, value: str, *, problems: list[Problem]) -> str | None:
         """Apply a length limit: cut (warning), or error/warning when it may not be cut."""
@@ -187,40 +198,122 @@ class ItemMapper:
 
     def map(self, record: ProductRecord) -> tuple[dict[str, Any] | None, list[Problem]]:
         """The item's fields and its problems; fields is None when an error or a filter leaves it out."""
-        now = self.ctx.now
-        if self._filtering:
-            excluded = self.filters.exclusion(record, now)
-            if excluded:
-                return None, [(FILTERED, *excluded)]
-        spec, opts = self.spec, self.options
-        problems: list[Problem] = []
-        item: dict[str, Any] = {}
+        own, shared, problems = self.map_parts(record)
+        if own is None:
+            return None, problems
+        return {**own, **shared}, problems  # type: ignore[dict-item]
 
+    def map_parts(self, record: ProductRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[Problem]]:
+        """``(own, shared, problems)``: the item is ``own`` plus ``shared``; both None when left out.
+
+        ``shared`` holds the fields computed only from ``SHARED_INPUTS``; it is the same dict object
+        for consecutive records with equal inputs (the variants of one product), so it is computed
+        once per product and writers may render it once. Never modify it.
+        """
+        if self._filtering:
+            excluded = self.filters.exclusion(record, self.ctx.now)
+            if excluded:
+                return None, None, [(FILTERED, *excluded)]
+        problems: list[Problem] = []
+        own = self._own(record, problems)
+        if own is None:
+            return None, None, problems
+        key = _shared_key(record)
+        if key == self._shared_key:
+            shared, found = self._shared
+        else:
+            found = []
+            shared = self._shared_part(record, found)
+            self._shared_key, self._shared = key, (shared, found)
+        if found:
+            problems.extend(found)
+        if shared is None:
+            return None, None, problems
+        return own, shared, problems
+
+    def _own(self, record: ProductRecord, problems: list[Problem]) -> dict[str, Any] | None:
+        """The fields that differ between variants: id, group, availability, colour, size, id labels."""
+        spec = self.spec
+        item: dict[str, Any] = {}
         item_id = record.id.strip()
         if not item_id:
-            return None, [(ERROR, "missing_id", "the record has no id")]
+            problems.append((ERROR, "missing_id", "the record has no id"))
+            return None
         if not item_id.isprintable() and INVALID_XML_CHARS.search(item_id):
-            return None, [(ERROR, "invalid_id", "id contains characters that XML cannot carry")]
+            problems.append((ERROR, "invalid_id", "id contains characters that XML cannot carry"))
+            return None
         if item_id in self._seen_chunk:
-            return None, [(ERROR, "duplicate_id", "another item has the same id (platforms ignore both)")]
+            problems.append((ERROR, "duplicate_id", "another item has the same id (platforms ignore both)"))
+            return None
         self._seen_chunk.add(item_id)
         if self._limit("id", item_id, problems=problems) is None:
-            return None, problems
+            return None
         item["id"] = item_id
         if record.item_group_id:
             group = record.item_group_id.strip()
-            if group is not self._good_group and (len(group) > 50 or not _GROUP_ID.match(group)):
+            if group != self._good_group and (len(group) > 50 or not _GROUP_ID.match(group)):
                 problems.append((WARNING, "item_group_id_format", "item_group_id should be 1–50 of A–Z, 0–9, _ and -"))
             else:
                 self._good_group = group
             item["item_group_id"] = group
+
+        availability = spec.availability.get(record.availability)
+        if availability is None:
+            problems.append((ERROR, "invalid_availability", f"availability {record.availability!r} is not known"))
+            return None
+        item["availability"] = availability
+
+        for name, raw in (("color", record.color), ("size", record.size)):
+            if raw:
+                # Few distinct colours and sizes: each is cleaned and checked once per build.
+                memo = self._variant_values
+                hit = memo.get((name, raw))
+                if hit is None:
+                    found: list[Problem] = []
+                    if len(memo) > 2_000:
+                        memo.clear()
+                    hit = memo[(name, raw)] = (self._variant_value(name, raw, found), tuple(found))
+                if hit[0]:
+                    item[name] = hit[0]
+                if hit[1]:
+                    problems.extend(hit[1])
+        if self._own_labels:
+            self._labels(self._own_labels, record, item, problems)
+        return item
+
+    def _variant_value(self, name: str, raw: str, problems: list[Problem]) -> str | None:
+        """A cleaned ``color`` or ``size`` (None when it is left out)."""
+        value = clean_text(raw)
+        if name == "color" and value:
+            if _HEX_COLOR.match(value):
+                problems.append((WARNING, "color_is_hex", "color is a hex code; platforms want a colour name"))
+                return None
+            if "/" in value or len(value) > 40:  # Google: up to 3 colours of up to 40 characters
+                value = "/".join(c.strip()[:40] for c in value.split("/")[:3])
+        return self._limit(name, value, problems=problems) if value else None
+
+    def _labels(self, rules: list[tuple[int, dict]], record: ProductRecord, item: dict[str, Any], problems: list[Problem]) -> None:
+        ctx = self.ctx
+        for index, rule in rules:
+            value = LABEL_RULES[rule["rule"]][0](rule, record, ctx=ctx, index=index)
+            if value:
+                name = LABEL_NAMES[index]
+                value = self._limit(name, clean_text(value), problems=problems)
+                if value:
+                    item[name] = value
+
+    def _shared_part(self, record: ProductRecord, problems: list[Problem]) -> dict[str, Any] | None:
+        """The fields computed from ``SHARED_INPUTS`` only (None after an error, named in ``problems``)."""
+        spec, opts = self.spec, self.options
+        item: dict[str, Any] = {}
 
         title = self._text("title", record.title, problems=problems)
         if title and spec.title_without_emoji and _EMOJI.search(title):
             title = _ALL_SPACE.sub(" ", _EMOJI.sub("", title)).strip()
             problems.append((WARNING, "emoji_removed", f"{spec.name} titles may not contain emoji"))
         if not title:
-            return None, [*problems, (ERROR, "missing_title", "title is empty")]
+            problems.append((ERROR, "missing_title", "title is empty"))
+            return None
         item["title"] = title
 
         description = self._text("description", record.description, problems=problems, multiline=True)
@@ -231,44 +324,45 @@ class ItemMapper:
 
         link = record.url.strip()
         if not link:
-            return None, [*problems, (ERROR, "missing_link", "the product has no URL")]
+            problems.append((ERROR, "missing_link", "the product has no URL"))
+            return None
         if not link.startswith(("http://", "https://")):
-            return None, [*problems, (ERROR, "link_not_absolute", "link is not absolute; set SOCIALSHOP['SITE_URL']")]
+            problems.append((ERROR, "link_not_absolute", "link is not absolute; set SOCIALSHOP['SITE_URL']"))
+            return None
         if opts.utm and "utm_source=" not in link:
             link = f"{link}{'&' if '?' in link else '?'}{opts.utm}"
         if self._limit("link", link, problems=problems) is None:
-            return None, problems
+            return None
         item["link"] = link
 
         images = [u for u in record.image_urls if u.startswith(("http://", "https://"))]
         if not images:
-            return None, [*problems, (ERROR, "missing_image", "the product has no absolute image URL")]
+            problems.append((ERROR, "missing_image", "the product has no absolute image URL"))
+            return None
         item["image_link"] = images[0]
         if opts.image_limit and len(images) > 1:
             extra = [u.replace(",", "%2C") for u in images[1: 1 + opts.image_limit] if len(u) <= 2000]
             if extra:
                 item["additional_image_link"] = extra
 
-        availability = spec.availability.get(record.availability)
-        if availability is None:
-            return None, [*problems, (ERROR, "invalid_availability", f"availability {record.availability!r} is not known")]
-        item["availability"] = availability
-
         price = record.price
         if price is None:
-            return None, [*problems, (ERROR, "missing_price", "the product has no price")]
+            problems.append((ERROR, "missing_price", "the product has no price"))
+            return None
         if price <= 0:
             code = "zero_price" if price == 0 else "negative_price"
-            return None, [*problems, (ERROR, code, f"price {price} is not above zero")]
+            problems.append((ERROR, code, f"price {price} is not above zero"))
+            return None
         currency = (record.currency or opts.currency).upper()
         if currency != opts.currency:
-            return None, [*problems, (ERROR, "currency_mismatch", f"priced in {currency}, the feed is in {opts.currency}")]
+            problems.append((ERROR, "currency_mismatch", f"priced in {currency}, the feed is in {opts.currency}"))
+            return None
         item["price"] = self._price(price, currency)
         sale = record.sale_price
         if sale is not None:
             if sale <= 0 or sale >= price:
                 problems.append((WARNING, "sale_price_ignored", "sale price is not between zero and the price"))
-            elif record.sale_ends_at is not None and record.sale_ends_at <= now:
+            elif record.sale_ends_at is not None and record.sale_ends_at <= self.ctx.now:
                 pass  # the sale is over: send the regular price only
             else:
                 item["sale_price"] = self._price(sale, currency)
@@ -277,7 +371,8 @@ class ItemMapper:
 
         condition = (record.condition or "new").strip().lower()
         if condition not in spec.conditions:
-            return None, [*problems, (ERROR, "invalid_condition", f"condition {record.condition!r} is not new, refurbished or used")]
+            problems.append((ERROR, "invalid_condition", f"condition {record.condition!r} is not new, refurbished or used"))
+            return None
         item["condition"] = condition
 
         brand = self._text("brand", record.brand, problems=problems) or opts.default_brand
@@ -297,7 +392,8 @@ class ItemMapper:
         if mpn and self._limit("mpn", mpn, problems=problems) is not None:
             item["mpn"] = mpn
         if spec.needs_some_identifier and not (brand or gtin or mpn):
-            return None, [*problems, (ERROR, "missing_identifier", f"{spec.name} needs a brand, gtin or mpn")]
+            problems.append((ERROR, "missing_identifier", f"{spec.name} needs a brand, gtin or mpn"))
+            return None
         if spec.uses_identifier_exists and not gtin and not brand:
             # Google: no GTIN and no brand means no unique product identifier (reference §A identifier_exists).
             item["identifier_exists"] = "no"
@@ -306,26 +402,10 @@ class ItemMapper:
         if category:
             item["google_product_category"] = category
         if record.category_path:
-            memo = self._memo.get("product_type")
-            if memo is not None and memo[0] is record.category_path:
-                item["product_type"] = memo[1]
-                problems.extend(memo[2])
-            else:
-                found: list[Problem] = []
-                path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
-                item["product_type"] = self._limit("product_type", path, problems=found)
-                self._memo["product_type"] = (record.category_path, item["product_type"], tuple(found))  # type: ignore[assignment]
-                problems.extend(found)
+            path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
+            item["product_type"] = self._limit("product_type", path, problems=problems)
 
-        color = clean_text(record.color)
-        if color:
-            if _HEX_COLOR.match(color):
-                problems.append((WARNING, "color_is_hex", "color is a hex code; platforms want a colour name"))
-            else:
-                if "/" in color or len(color) > 40:  # Google: up to 3 colours of up to 40 characters
-                    color = "/".join(c.strip()[:40] for c in color.split("/")[:3])
-                item["color"] = self._limit("color", color, problems=problems)
-        for name in ("size", "material", "pattern"):
+        for name in ("material", "pattern"):
             value = clean_text(getattr(record, name))
             if value:
                 item[name] = self._limit(name, value, problems=problems)
@@ -338,9 +418,6 @@ class ItemMapper:
                     problems.append((WARNING, f"invalid_{name}", f"{name} {value!r} is not a {spec.name} value; left out"))
         if opts.shipping_price is not None:
             item["shipping"] = [{"country": opts.country, "price": format_price(opts.shipping_price, opts.currency, spec=spec)}]
-        if opts.labels:
-            for name, value in label_values(opts.labels, record, ctx=self.ctx).items():
-                value = self._limit(name, clean_text(value), problems=problems)
-                if value:
-                    item[name] = value
-        return item, problems
+        if self._shared_labels:
+            self._labels(self._shared_labels, record, item, problems)
+        return item

@@ -89,7 +89,7 @@ LABEL_RULES: dict[str, tuple[LabelRule, tuple[str, ...]]] = {
     "static": (_static, ("value",)),
     "field": (_field, ("field",)),
 }
-RECORD_FIELDS = frozenset(ProductRecord.__slots__)  # type: ignore[attr-defined]
+RECORD_FIELDS = frozenset(ProductRecord._fields)
 
 
 def check_label_rules(rules: Any) -> list[str]:
@@ -121,18 +121,6 @@ def check_label_rules(rules: Any) -> list[str]:
             except (ValueError, TypeError, InvalidOperation):
                 problems.append(f"custom_label_{index}: bands must be [[low, high, label], ...] with numbers or null")
     return problems
-
-
-def label_values(rules: Sequence[Any], record: ProductRecord, *, ctx: RuleContext) -> dict[str, str]:
-    """custom_label_N -> value for one record (empty values left out)."""
-    out: dict[str, str] = {}
-    for index, rule in enumerate(rules[:5]):
-        if not rule:
-            continue
-        value = LABEL_RULES[rule["rule"]][0](rule, record, ctx=ctx, index=index)
-        if value:
-            out[f"custom_label_{index}"] = value
-    return out
 
 
 def rule_context(rules: list, *, now: datetime) -> RuleContext:

@@ -61,8 +61,12 @@ class Writer(abc.ABC):
         """Write the file's header (XML prolog and channel, or the CSV header row)."""
 
     @abc.abstractmethod
-    def write(self, item: dict[str, Any]) -> None:
-        """Write one item: canonical field name -> str, list of str, or list of dicts (shipping)."""
+    def write(self, item: dict[str, Any], shared: dict[str, Any] | None = None) -> None:
+        """Write one item: canonical field name -> str, list of str, or list of dicts (shipping).
+
+        ``shared`` holds more fields of the item (``ItemMapper.map_parts``): the same dict object
+        for the variants of one product, which writers render once and reuse while it repeats.
+        """
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -89,6 +93,10 @@ class XmlWriter(Writer):
         super().__init__(stream, spec, columns=columns, channel=channel)
         self._buffer: list[str] = []
         self._tags = {name: spec.column(name) for name in columns}
+        self._shared: dict[str, Any] | None = None  # the last shared part, and its rendering
+        self._shared_text = ""
+        self._fragments: dict[tuple[str, str], str] = {}
+        self._id_tag, self._group_tag = spec.column("id"), spec.column("item_group_id")
 
     def open(self) -> None:
         c = self.channel
@@ -100,11 +108,42 @@ class XmlWriter(Writer):
             f"<description>{xml_escape(INVALID_XML_CHARS.sub('', c.description))}</description>\n"
         )
 
-    def write(self, item: dict[str, Any]) -> None:
+    def write(self, item: dict[str, Any], shared: dict[str, Any] | None = None) -> None:
         out = self._buffer
         out.append("<item>\n")
-        tags = self._tags
+        id_tag = self._id_tag
+        fragments = self._fragments
         for name, value in item.items():
+            if name == "id" or name == "item_group_id":
+                tag = id_tag if name == "id" else self._group_tag
+                out.append(f"<g:{tag}>{xml_escape(value)}</g:{tag}>\n")
+                continue
+            # Availability, colours, sizes and labels repeat: each element is built once.
+            key = (name, value) if value.__class__ is str else None
+            text = fragments.get(key) if key else None
+            if text is None:
+                parts: list[str] = []
+                self._render({name: value}, parts)
+                text = "".join(parts)
+                if key:
+                    if len(fragments) > 2_000:
+                        fragments.clear()
+                    fragments[key] = text
+            out.append(text)
+        if shared:
+            if shared is not self._shared:
+                parts = []
+                self._render(shared, parts)
+                self._shared, self._shared_text = shared, "".join(parts)
+            out.append(self._shared_text)
+        out.append("</item>\n")
+        self._pending += 1
+        if self._pending >= FLUSH_EVERY:
+            self._flush()
+
+    def _render(self, fields: dict[str, Any], out: list[str]) -> None:
+        tags = self._tags
+        for name, value in fields.items():
             tag = tags.get(name)
             if tag is None:
                 continue
@@ -117,10 +156,6 @@ class XmlWriter(Writer):
             else:
                 for one in value:
                     out.append(f"<g:{tag}>{xml_escape(one)}</g:{tag}>\n")
-        out.append("</item>\n")
-        self._pending += 1
-        if self._pending >= FLUSH_EVERY:
-            self._flush()
 
     def _flush(self) -> None:
         if self._buffer:
@@ -150,21 +185,34 @@ class DelimitedWriter(Writer):
         super().__init__(stream, spec, columns=columns, channel=channel)
         self._text = io.StringIO()
         self._csv = csv.writer(self._text, delimiter=self.delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        self._positions = {name: index for index, name in enumerate(self.columns)}
+        self._blank = [""] * len(self.columns)
+        self._shared: dict[str, Any] | None = None  # the last shared part, and its row cells
+        self._shared_row = self._blank
 
     def open(self) -> None:
         self._csv.writerow([self.spec.column(name) for name in self.columns])
 
-    def write(self, item: dict[str, Any]) -> None:
-        row = []
-        for name in self.columns:
-            value = item.get(name, "")
-            if value.__class__ is not str:
-                value = shipping_text(value) if name == "shipping" else ",".join(value)
-            row.append(value)
+    def write(self, item: dict[str, Any], shared: dict[str, Any] | None = None) -> None:
+        if shared is not self._shared:
+            self._shared = shared
+            self._shared_row = [self._cell(name, shared.get(name, "")) for name in self.columns] if shared else self._blank
+        row = self._shared_row.copy()
+        positions = self._positions
+        for name, value in item.items():
+            index = positions.get(name)
+            if index is not None:
+                row[index] = self._cell(name, value)
         self._csv.writerow(row)
         self._pending += 1
         if self._pending >= FLUSH_EVERY:
             self._flush()
+
+    @staticmethod
+    def _cell(name: str, value: Any) -> str:
+        if value.__class__ is str:
+            return value
+        return shipping_text(value) if name == "shipping" else ",".join(value)
 
     def _flush(self) -> None:
         text = self._text.getvalue()

@@ -50,10 +50,46 @@ def test_variants_become_records_sharing_the_group_id(odd_catalog):
     assert records[f"ART2-{large.pk}"].size == "L"
 
 
+def test_variant_mappings_beyond_plain_columns_read_the_same_records(settings):
+    # A variant mapping of plain columns is written straight into records; one with a URL template
+    # goes through the general path. Both must give the same values for the shared fields.
+    article = ArticleFactory(article_code="ART9", list_amount=Decimal("10.00"))
+    FlavourFactory(article=article, dimension="S", hue="Red", units=0)
+    FlavourFactory(article=article, dimension="L", hue="", units=3, own_amount=Decimal("12.00"))
+    plain = settings.ODD_STORE_CATALOG
+    templated = {**plain, "variants": {**plain["variants"], "fields": {**plain["variants"]["fields"], "url": "/f/{dimension}/"}}}
+
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "CATALOG_OPTIONS": plain, "SITE_URL": "https://shop.example"}
+    first = sorted(get_catalog().iter_records(), key=lambda r: r.size)
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "CATALOG_OPTIONS": templated}
+    second = sorted(get_catalog().iter_records(), key=lambda r: r.size)
+
+    assert [(r.size, r.color, r.price, r.availability) for r in first] == [
+        ("L", "", Decimal("12.00"), Availability.IN_STOCK), ("S", "Red", Decimal("10.00"), Availability.OUT_OF_STOCK)]
+    assert [r._replace(url="") for r in first] == [r._replace(url="") for r in second]
+    assert [r.url for r in first] == ["https://shop.example/articles/ART9/"] * 2
+    assert [r.url for r in second] == ["https://shop.example/f/L/", "https://shop.example/f/S/"]
+
+
 def test_unsellable_articles_are_filtered_out(odd_catalog):
     ArticleFactory(article_code="KEEP")
     ArticleFactory(article_code="HIDE", sellable=False)
     assert [r.id for r in get_catalog().iter_records()] == ["KEEP"]
+
+
+def test_a_filtered_out_product_inside_a_chunk_lends_no_variants_or_pictures(odd_catalog):
+    # Chunks read variants and pictures by pk range; an unsellable product in the middle of the
+    # range must not leak its rows into its neighbours' records or its own.
+    first, hidden, last = (ArticleFactory(article_code=code, sellable=code != "HIDE") for code in ("A1", "HIDE", "A3"))
+    for article in (first, hidden, last):
+        FlavourFactory(article=article, dimension="S")
+        Picture.objects.create(article=article, source=f"/p/{article.article_code}.jpg")
+
+    records = [r for chunk in get_catalog().iter_chunks(chunk_size=10) for r in chunk]
+
+    assert {r.item_group_id for r in records} == {"A1", "A3"}
+    assert all("HIDE" not in url for r in records for url in r.image_urls)
+    assert [len(r.image_urls) for r in records] == [1, 1]
 
 
 def test_iteration_costs_the_same_queries_per_chunk_however_many_products(odd_catalog):
