@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connection
 
-from socialshop.tracking.store import encode_rows, store_encoded, store_events
+from socialshop.tracking.store import encode_batch, store_encoded, store_events
 
 logger = logging.getLogger(__name__)
 RECENT_IDS = 50_000  # event_ids per generation this process remembers (two generations: 50-100k)
@@ -27,7 +27,7 @@ FLUSH_ROWS = 5000  # at most this many rows per INSERT (one flush of a busy work
 class EventBuffer:
     """Per-process queue of Event rows with a flusher thread (started on first use after fork).
 
-    On PostgreSQL each request's accepted rows are queued already encoded (``encode_rows``): one
+    On PostgreSQL each request's accepted rows are queued already encoded (``encode_batch``): one
     string per request instead of dicts, so queued events cost Python's garbage collector nothing
     (queued dicts were promoted to the old generation and made full collections, tens of ms each,
     frequent) and the flusher only joins strings. Other databases queue the row dicts.
@@ -45,8 +45,10 @@ class EventBuffer:
         self._interval = 0.2
         self._async_commit = True
 
-    def add(self, rows: list[dict[str, Any]], *, interval_ms: int, async_commit: bool) -> tuple[int, int] | None:
-        """Queue rows; returns (accepted, duplicates) or None when the buffer is full (caller stores)."""
+    def add(self, context: dict[str, Any], events: list[dict[str, Any]], *, interval_ms: int,
+            async_commit: bool) -> tuple[int, int] | None:
+        """Queue one request's events (``store.store_batch`` arguments); returns (accepted,
+        duplicates) or None when the buffer is full (the caller stores them itself)."""
         with self._lock:
             if self._count >= MAX_ROWS:
                 return None
@@ -54,18 +56,23 @@ class EventBuffer:
             self._ensure_thread()
             recent, older = self._recent, self._older
             accepted = []
-            for row in rows:
-                key = row["event_id"]
+            for event in events:
+                key = event["event_id"]
                 if key not in recent and key not in older:
                     recent.add(key)
-                    accepted.append(row)
+                    accepted.append(event)
             if len(recent) > RECENT_IDS:
                 self._older, self._recent = recent, set()
-            if accepted:
-                payload = encode_rows(accepted) if connection.vendor == "postgresql" else accepted
+        if accepted:
+            # Encoding needs no lock: only the queue append does.
+            if connection.vendor == "postgresql":
+                payload: str | list[dict[str, Any]] = encode_batch(context, accepted)
+            else:
+                payload = [{**context, **event} for event in accepted]
+            with self._lock:
                 self._queue.append((len(accepted), payload))
                 self._count += len(accepted)
-            return len(accepted), len(rows) - len(accepted)
+        return len(accepted), len(events) - len(accepted)
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
@@ -98,7 +105,7 @@ class EventBuffer:
         for attempt in range(3):
             try:
                 if all(isinstance(payload, str) for payload in chunk):
-                    store_encoded(chunk, async_commit=self._async_commit)  # type: ignore[arg-type]
+                    store_encoded(chunk, async_commit=self._async_commit, expect_new=True)  # type: ignore[arg-type]
                 else:
                     rows = [row for payload in chunk if not isinstance(payload, str) for row in payload]
                     store_events(rows, async_commit=self._async_commit)

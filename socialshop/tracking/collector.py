@@ -27,7 +27,7 @@ from socialshop.privacy.consent import (  # noqa: F401 - the cookie names are re
 )
 from socialshop.privacy.ip import stored_ip
 from socialshop.tracking.buffer import event_buffer
-from socialshop.tracking.store import store_events, unshare_visitor
+from socialshop.tracking.store import store_batch, unshare_visitor
 from socialshop.tracking.validation import MAX_BODY_BYTES, MAX_EVENTS, EventRejected, clean_event
 
 CLICK_ID_KEYS = ("fbclid", "gclid", "epik", "ttclid")
@@ -222,31 +222,51 @@ def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitCont
     return context, cookies
 
 
+def context_row(context: VisitContext, *, source: str, now: Any) -> dict[str, Any]:
+    """The Event columns that describe the request rather than its events (``store.CONTEXT``)."""
+    return {"source": source, "received_at": now, "visitor_id": context.visitor_id, "session_id": context.session_id,
+            "user_id": context.user_id, "ip": context.ip, "user_agent": context.user_agent}
+
+
+def reduce_event(event: dict[str, Any], context: VisitContext, *, share: bool) -> dict[str, Any]:
+    """Reduce one cleaned (compact) event, in place, to what the visitor's consent allows, and add
+    its sharing flags, click ids and utm parameters; returns it. ``share``: ``context.consent.may_share``."""
+    own_gpc = "gpc" in event
+    may_share = share and not own_gpc
+    url = event.get("url", "")
+    click, utm = url_signals(url)
+    if utm:
+        event["utm"] = utm
+    if may_share:
+        event["may_share"] = True
+    if context.consent.gpc and not own_gpc:
+        event["gpc"] = True
+    if not context.visitor_id:
+        # Anonymous (no consent): page paths and utm only, nothing that could single anyone out.
+        _strip_urls(event, keep_query=False)
+        event.pop("browser_ids", None)
+        event.pop("properties", None)
+    elif may_share:
+        if click:
+            event["click_ids"] = click
+    else:
+        _strip_urls(event, keep_query=True)
+        event.pop("browser_ids", None)
+    return event
+
+
+def _strip_urls(event: dict[str, Any], *, keep_query: bool) -> None:
+    for key in ("url", "referrer"):
+        if key in event:
+            event[key] = strip_url(event[key], keep_query=keep_query)
+
+
 def build_row(
     event: dict[str, Any], context: VisitContext, *, source: str, now: Any, share: bool | None = None
 ) -> dict[str, Any]:
-    """The Event row for one cleaned event, keeping only what the visitor's consent allows.
-
-    ``share``: ``context.consent.may_share`` computed once per batch by the caller (or None).
-    """
-    may_share = (context.consent.may_share if share is None else share) and not event["gpc"]
-    click, utm = url_signals(event["url"])
-    row = dict(event)
-    row.update(
-        source=source, received_at=now, may_share=may_share, gpc=context.consent.gpc or event["gpc"], utm=utm,
-        visitor_id=context.visitor_id, session_id=context.session_id, user_id=context.user_id,
-        ip=context.ip, user_agent=context.user_agent,
-    )
-    if not context.visitor_id:
-        # Anonymous (no consent): page paths and utm only, nothing that could single anyone out.
-        row.update(url=strip_url(event["url"], keep_query=False), referrer=strip_url(event["referrer"], keep_query=False),
-                   click_ids={}, browser_ids={}, properties={})
-    elif may_share:
-        row["click_ids"] = click
-    else:
-        row.update(url=strip_url(event["url"], keep_query=True), referrer=strip_url(event["referrer"], keep_query=True),
-                   click_ids={}, browser_ids={})
-    return row
+    """The Event row (for ``store_events``) of one cleaned event, keeping only what consent allows."""
+    may_share = context.consent.may_share if share is None else share
+    return {**context_row(context, source=source, now=now), **reduce_event(dict(event), context, share=may_share)}
 
 
 def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> CollectResult:
@@ -272,16 +292,18 @@ def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> Col
             cleaned.append(clean_event(event, now=now))
         except EventRejected as exc:
             rejected.append({"index": index, "error": str(exc)})
-    context, cookies = visit_context(request, gpc=any(e["gpc"] for e in cleaned))
+    context, cookies = visit_context(request, gpc=any("gpc" in e for e in cleaned))
     if context.consent.gpc and context.visitor_id and note_gpc(context.visitor_id):
         unshare_visitor(context.visitor_id)
-    received = timezone.now()
     share = context.consent.may_share
-    rows = [build_row(event, context, source=source, now=received, share=share) for event in cleaned]
+    events = [reduce_event(event, context, share=share) for event in cleaned]
+    request_row = context_row(context, source=source, now=timezone.now())
     async_commit = bool(app_settings.COLLECT_ASYNC_COMMIT)
     buffer_ms = int(app_settings.COLLECT_BUFFER_MS)
-    counts = event_buffer.add(rows, interval_ms=buffer_ms, async_commit=async_commit) if buffer_ms and rows else None
+    counts = None
+    if buffer_ms and events:
+        counts = event_buffer.add(request_row, events, interval_ms=buffer_ms, async_commit=async_commit)
     if counts is None:
-        stored = len(store_events(rows, async_commit=async_commit))
-        counts = (stored, len(rows) - stored)
+        stored = len(store_batch(request_row, events, async_commit=async_commit))
+        counts = (stored, len(events) - stored)
     return CollectResult(200, {"accepted": counts[0], "duplicates": counts[1], "rejected": rejected}, cookies)

@@ -9,6 +9,20 @@ from django.conf import settings
 from django.db import models
 
 
+class TimeIndex(models.Index):
+    """A time-column index: BRIN on PostgreSQL, a B-tree elsewhere.
+
+    Events arrive in time order, so a BRIN index (the range of times per block range) finds a
+    time range almost as well as a B-tree while costing next to nothing per insert and a few
+    pages in all; the collector inserts tens of thousands of rows a second into this table.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            using = " USING brin"
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+
 class EventName(models.TextChoices):
     PAGE_VIEW = "PageView"
     VIEW_CONTENT = "ViewContent"
@@ -82,8 +96,8 @@ class Event(models.Model):
             models.Index(fields=["name", "occurred_at", "visitor_id"], name="ss_event_name_time"),
             # Picks and journeys: one visitor's events in time order.
             models.Index(fields=["visitor_id", "occurred_at"], name="ss_event_visitor_time"),
-            # Retention deletes and time charts.
-            models.Index(fields=["occurred_at"], name="ss_event_time"),
+            # Retention deletes and time charts (BRIN on PostgreSQL: cheap for the collector's inserts).
+            TimeIndex(fields=["occurred_at"], name="ss_event_time"),
             models.Index(fields=["order_id"], name="ss_event_order", condition=~models.Q(order_id="")),
             models.Index(fields=["post_id", "name"], name="ss_event_post", condition=~models.Q(post_id="")),
             # A deleted user's events (SET_NULL); partial, so anonymous traffic never updates it.

@@ -27,7 +27,7 @@ def purge_old_events(*, batch_size: int = 5000, max_batches: int | None = None, 
     deleted = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        ids = list(Event.objects.filter(occurred_at__lt=cutoff).order_by("occurred_at").values_list("pk", flat=True)[:batch_size])
+        ids = list(Event.objects.filter(occurred_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
         if not ids:
             break
         Event.objects.filter(pk__in=ids).delete()

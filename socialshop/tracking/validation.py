@@ -26,6 +26,7 @@ MAX_QUANTITY = 10_000
 MAX_PRICE = Decimal("10000000")  # 10 million per item
 MAX_VALUE = Decimal("1000000000")  # 1 billion per event; the column holds 14 digits
 MAX_PROPERTIES = 20
+MAX_SAFE_INT = 2**53  # integers beyond it are not exact in JSON readers (and not storable as one)
 PAST_SECONDS = 7 * 24 * 3600  # a tag queues at most a few minutes; a week covers clocks that are off
 FUTURE_SECONDS = 10 * 60
 BROWSER_ID_KEYS = ("fbp", "fbc", "ttp", "ga", "epik")
@@ -65,6 +66,9 @@ def _text(event: dict[str, Any], key: str, limit: int) -> str:
     return value
 
 
+CENT = Decimal("0.01")
+
+
 def _number(value: Any, key: str, low: Decimal, high: Decimal) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise EventRejected(f"{key} must be a number")
@@ -73,7 +77,7 @@ def _number(value: Any, key: str, low: Decimal, high: Decimal) -> Decimal:
     number = Decimal(str(value))
     if not low <= number <= high:
         raise EventRejected(f"{key} must be between {low} and {high}")
-    return number.quantize(Decimal("0.01"))
+    return number.quantize(CENT)
 
 
 def _id_string(value: Any, key: str) -> str:
@@ -136,6 +140,8 @@ def _properties(event: dict[str, Any]) -> dict[str, Any]:
                 raise EventRejected(f"properties.{key} is longer than {MAX_SEARCH} characters or has a NUL byte")
         elif isinstance(item, float) and not math.isfinite(item):
             raise EventRejected(f"properties.{key} must be a finite number")
+        elif isinstance(item, int) and not isinstance(item, bool) and not -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+            raise EventRejected(f"properties.{key} is outside the range of exact JSON numbers")
         elif item is not None and not isinstance(item, (bool, int, float)):
             raise EventRejected(f"properties.{key} must be a string, number, boolean or null")
     return value
@@ -157,44 +163,62 @@ def _browser_ids(event: dict[str, Any]) -> dict[str, str]:
 
 def clean_event(event: Any, *, now: float) -> dict[str, Any]:
     """Checked values of one EVENT (unix ``now`` anchors the time window); ``EventRejected`` names
-    the first problem. Unknown keys are ignored."""
-    if not isinstance(event, dict):
-        raise EventRejected("an event must be a JSON object")
-    event_id = event.get("event_id")
-    if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
+    the first problem. Unknown keys are ignored.
+
+    The result is compact: ``event_id``, ``name`` and ``occurred_at`` always, other keys only when
+    they hold something (``gpc`` only when True); the store fills in the columns' defaults.
+    """
+    if event.__class__ is not dict:
+        if not isinstance(event, dict):
+            raise EventRejected("an event must be a JSON object")
+    get = event.get
+    event_id = get("event_id")
+    if event_id.__class__ is not str or not EVENT_ID_RE.match(event_id):
         raise EventRejected("event_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
-    name = event.get("name")
-    if not isinstance(name, str) or name not in EVENT_NAMES:
+    name = get("name")
+    if name.__class__ is not str or name not in EVENT_NAMES:
         raise EventRejected(f"name must be one of the standard or social event names, not {str(name)[:40]!r}")
-    when = event.get("time")
+    when = get("time")
     if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
         raise EventRejected("time must be unix seconds")
     if when < now - PAST_SECONDS or when > now + FUTURE_SECONDS:
         raise EventRejected("time is more than 7 days old or more than 10 minutes ahead")
-    value = event.get("value")
     cleaned: dict[str, Any] = {
-        "event_id": event_id,
-        "name": name,
-        "occurred_at": datetime.fromtimestamp(when, tz=dt_timezone.utc),
-        "content_ids": _content_ids(event) if "content_ids" in event else [],
-        "contents": _contents(event) if "contents" in event else [],
-        "value": None if value is None else _number(value, "value", Decimal(0), MAX_VALUE),
-        "properties": _properties(event) if "properties" in event else {},
-        "browser_ids": _browser_ids(event) if "browser_ids" in event else {},
-        "gpc": event.get("gpc") is True,
+        "event_id": event_id, "name": name, "occurred_at": datetime.fromtimestamp(when, tz=dt_timezone.utc),
     }
-    get = event.get
     for key, limit in TEXT_FIELDS:
         text = get(key)
-        if text is None:
-            cleaned[key] = ""
-        elif text.__class__ is str and len(text) <= limit and "\x00" not in text:
-            cleaned[key] = text  # the common case inline; _text explains anything else
-        else:
-            cleaned[key] = _text(event, key, limit)
-    currency = cleaned["currency"]
+        if text:
+            if text.__class__ is str and len(text) <= limit and "\x00" not in text:
+                cleaned[key] = text  # the common case inline; _text explains anything else
+            else:
+                cleaned[key] = _text(event, key, limit)
+        elif text is not None and text != "":
+            _text(event, key, limit)  # a falsy non-string (0, false, [], {}): raises with the reason
+    if "content_ids" in event:
+        ids = _content_ids(event)
+        if ids:
+            cleaned["content_ids"] = ids
+    if "contents" in event:
+        contents = _contents(event)
+        if contents:
+            cleaned["contents"] = contents
+    value = get("value")
+    if value is not None:
+        cleaned["value"] = _number(value, "value", Decimal(0), MAX_VALUE)
+    if "properties" in event:
+        properties = _properties(event)
+        if properties:
+            cleaned["properties"] = properties
+    if "browser_ids" in event:
+        browser_ids = _browser_ids(event)
+        if browser_ids:
+            cleaned["browser_ids"] = browser_ids
+    if get("gpc") is True:
+        cleaned["gpc"] = True
+    currency = cleaned.get("currency")
     if currency and currency not in CURRENCIES:
         raise EventRejected(f"currency {currency!r} is not an ISO 4217 code")
-    if cleaned["value"] is not None and not currency:
+    if value is not None and not currency:
         raise EventRejected("currency is required when value is set")
     return cleaned

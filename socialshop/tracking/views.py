@@ -12,6 +12,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -46,8 +47,8 @@ def tag_js(request: HttpRequest) -> HttpResponse:
 
 
 def _respond(request: HttpRequest, result: CollectResult) -> HttpResponse:
-    # The body is plain JSON types: the stdlib encoder, without JsonResponse's encoder class.
-    response = HttpResponse(json.dumps(result.body), content_type="application/json", status=result.status)
+    # The body is plain JSON types: orjson, without JsonResponse's encoder class (a tenth of the time).
+    response = HttpResponse(orjson.dumps(result.body), content_type="application/json", status=result.status)
     for name, (value, max_age) in result.cookies.items():
         response.set_cookie(name, value, max_age=max_age, samesite="Lax", httponly=True, secure=request.is_secure())
     response["Cache-Control"] = "no-store"

@@ -127,6 +127,20 @@ def test_collect_rejects_non_finite_value_per_event_and_keeps_valid_events(shopp
     assert response.json()["rejected"] == [{"index": 0, "error": "value must be a finite number"}]
 
 
+def test_collect_rejects_a_property_integer_beyond_exact_json_range_and_keeps_valid_events(consented: Client) -> None:
+    # NaN elsewhere in the body sends it through the stdlib parser, which keeps huge integers exact;
+    # storing one would fail for the whole batch, so only its event is refused.
+    good, nan = make_event(), make_event(properties={"n": 1})
+    huge = json.dumps(make_event(properties={"n": 1})).replace('"n": 1', '"n": ' + "9" * 30)
+    body = '{"events": [' + huge + ", " + json.dumps(good) + ", " + json.dumps(nan).replace('"n": 1', '"n": NaN') + "]}"
+    response = consented.post("/socialshop/collect/", body, content_type="text/plain")
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 1
+    assert [r["index"] for r in response.json()["rejected"]] == [0, 2]
+    assert "outside the range of exact JSON numbers" in response.json()["rejected"][0]["error"]
+    assert Event.objects.filter(event_id=good["event_id"]).exists()
+
+
 def test_collect_rejects_10000_content_ids_and_keeps_valid_events(shopper: Client) -> None:
     good = make_event()
     response = post_events(shopper, [make_event("ViewContent", content_ids=["1"] * 10_000), good])
@@ -139,6 +153,19 @@ def test_collect_rejects_unknown_event_name(shopper: Client) -> None:
     response = post_events(shopper, [make_event("Teleport"), make_event()])
     assert response.json()["accepted"] == 1
     assert "name must be one of" in response.json()["rejected"][0]["error"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_collect_outside_a_transaction_counts_a_replay_as_duplicate_and_keeps_the_batch(shopper: Client) -> None:
+    # Without a surrounding transaction the collector inserts optimistically (plain INSERT); the
+    # replayed id fails that statement and the batch goes in again with ON CONFLICT DO NOTHING.
+    event = make_event()
+    assert post_events(shopper, [event]).json()["accepted"] == 1
+    fresh = make_event()
+    replay = post_events(shopper, [event, fresh]).json()
+    assert replay == {"accepted": 1, "duplicates": 1, "rejected": []}
+    assert Event.objects.filter(event_id__in=[event["event_id"], fresh["event_id"]]).count() == 2
 
 
 def test_collect_counts_replayed_event_id_as_duplicate(shopper: Client) -> None:
