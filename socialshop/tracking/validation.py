@@ -161,6 +161,11 @@ def _browser_ids(event: dict[str, Any]) -> dict[str, str]:
     return cleaned
 
 
+# Fields checked by their own function (event -> cleaned value); kept only when not empty.
+STRUCTURED_FIELDS = (("content_ids", _content_ids), ("contents", _contents), ("properties", _properties),
+                     ("browser_ids", _browser_ids))
+
+
 def clean_event(event: Any, *, now: float) -> dict[str, Any]:
     """Checked values of one EVENT (unix ``now`` anchors the time window); ``EventRejected`` names
     the first problem. Unknown keys are ignored.
@@ -195,25 +200,14 @@ def clean_event(event: Any, *, now: float) -> dict[str, Any]:
                 cleaned[key] = _text(event, key, limit)
         elif text is not None and text != "":
             _text(event, key, limit)  # a falsy non-string (0, false, [], {}): raises with the reason
-    if "content_ids" in event:
-        ids = _content_ids(event)
-        if ids:
-            cleaned["content_ids"] = ids
-    if "contents" in event:
-        contents = _contents(event)
-        if contents:
-            cleaned["contents"] = contents
+    for key, check in STRUCTURED_FIELDS:
+        if key in event:
+            checked = check(event)
+            if checked:
+                cleaned[key] = checked
     value = get("value")
     if value is not None:
         cleaned["value"] = _number(value, "value", Decimal(0), MAX_VALUE)
-    if "properties" in event:
-        properties = _properties(event)
-        if properties:
-            cleaned["properties"] = properties
-    if "browser_ids" in event:
-        browser_ids = _browser_ids(event)
-        if browser_ids:
-            cleaned["browser_ids"] = browser_ids
     if get("gpc") is True:
         cleaned["gpc"] = True
     currency = cleaned.get("currency")
