@@ -176,3 +176,20 @@ def browser() -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup: object, django_db_blocker: object) -> Iterator[None]:
+    """On PostgreSQL, end sessions other threads left open before the test database is dropped.
+
+    The live server answers each request in a daemon thread with its own connection; a beacon the
+    browser sends as a page closes can still be in such a thread at the end of the run, and its
+    connection would stop Django from dropping the test database.
+    """
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
