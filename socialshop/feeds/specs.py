@@ -6,7 +6,7 @@ specs is ``feeds/items.py``; the platform plugins in ``socialshop/platforms/`` h
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
@@ -56,31 +56,33 @@ class PlatformSpec:
     slug: str
     name: str
     formats: tuple[str, ...]
-    #: canonical field name -> column/element name where the platform differs.
-    renames: Mapping[str, str]
     #: fields whose absence leaves the item out (an error).
     required: frozenset[str]
-    #: fields whose absence only warns (requirement unconfirmed or "when it exists").
-    recommended: frozenset[str]
     limits: Mapping[str, Limit]
     #: our availability (Google spelling, catalog/base.py) -> the platform's value.
     availability: Mapping[str, str]
-    conditions: frozenset[str]
-    genders: frozenset[str]
-    age_groups: frozenset[str]
+    #: default utm_source for links.
+    utm_source: str
+    #: canonical field name -> column/element name where the platform differs.
+    renames: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: fields whose absence only warns (requirement unconfirmed or "when it exists").
+    recommended: frozenset[str] = frozenset()
+    conditions: frozenset[str] = _COMMON_CONDITION
+    genders: frozenset[str] = _GENDERS
+    age_groups: frozenset[str] = _GOOGLE_AGE_GROUPS
     #: how a price is written: ``{amount}`` and ``{currency}``.
-    price_format: str
-    #: offset style in ``sale_price_effective_date``: "+hhmm" (Google) or "+hh:mm" (Meta style).
-    sale_date_offset: str
-    max_additional_images: int
+    price_format: str = "{amount} {currency}"
+    #: offset style in ``sale_price_effective_date``: "+hhmm" (Google) or "+hh:mm" (Meta:
+    #: YYYY-MM-DDTHH:MM±hh:mm, reference §B price/sale_price; the others follow Meta).
+    sale_date_offset: str = "+hh:mm"
+    #: Meta: "up to 10" on the best-practices page, 20 in a mirror; 10 is safe everywhere.
+    max_additional_images: int = 10
     #: send ``identifier_exists=no`` when an item has neither brand nor gtin (Google only).
-    uses_identifier_exists: bool
+    uses_identifier_exists: bool = False
     #: the item needs brand, gtin or mpn (Meta: "at least one of brand/gtin/mpn").
-    needs_some_identifier: bool
+    needs_some_identifier: bool = False
     #: strip emoji from titles (TikTok: "no emoji or promotional text").
     title_without_emoji: bool = False
-    #: default utm_source for links.
-    utm_source: str = ""
     #: the XML namespace prefix for attributes (Google's ``g:``) — all four read Google-style RSS.
     xml_namespace: str = "http://base.google.com/ns/1.0"
 
@@ -98,7 +100,6 @@ GOOGLE = PlatformSpec(
     name="Google Merchant Center",
     # Google: RSS 2.0 XML or tab-delimited text; classic MC does not accept .csv (reference §A Formats).
     formats=(Format.XML, Format.TSV),
-    renames=MappingProxyType({}),
     required=frozenset({"id", "title", "description", "link", "image_link", "availability", "price"}),
     recommended=frozenset({"brand"}),
     limits=MappingProxyType({
@@ -111,15 +112,9 @@ GOOGLE = PlatformSpec(
     availability=MappingProxyType({
         "in_stock": "in_stock", "out_of_stock": "out_of_stock", "preorder": "preorder", "backorder": "backorder",
     }),
-    conditions=_COMMON_CONDITION,
-    genders=_GENDERS,
-    age_groups=_GOOGLE_AGE_GROUPS,
-    price_format="{amount} {currency}",
     # Google: YYYY-MM-DDThh:mm±hhmm (reference §A sale_price_effective_date).
     sale_date_offset="+hhmm",
-    max_additional_images=10,
     uses_identifier_exists=True,
-    needs_some_identifier=False,
     utm_source="google",
 )
 
@@ -127,7 +122,6 @@ META = PlatformSpec(
     slug="meta",
     name="Meta (Facebook & Instagram)",
     formats=(Format.XML, Format.CSV, Format.TSV),
-    renames=MappingProxyType({}),
     required=frozenset({"id", "title", "description", "availability", "condition", "price", "link", "image_link"}),
     recommended=frozenset({"brand"}),
     limits=MappingProxyType({
@@ -140,15 +134,7 @@ META = PlatformSpec(
         "in_stock": "in stock", "out_of_stock": "out of stock", "preorder": "preorder",
         "backorder": "available for order",
     }),
-    conditions=_COMMON_CONDITION,
-    genders=_GENDERS,
     age_groups=_GOOGLE_AGE_GROUPS | {"all ages", "teen"},
-    price_format="{amount} {currency}",
-    # Meta: YYYY-MM-DDTHH:MM±hh:mm (reference §B price/sale_price).
-    sale_date_offset="+hh:mm",
-    # Meta: "up to 10" on the best-practices page, 20 in a mirror; send 10 to be safe.
-    max_additional_images=10,
-    uses_identifier_exists=False,
     needs_some_identifier=True,
     utm_source="facebook",
 )
@@ -157,9 +143,7 @@ PINTEREST = PlatformSpec(
     slug="pinterest",
     name="Pinterest",
     formats=(Format.XML, Format.CSV, Format.TSV),
-    renames=MappingProxyType({}),
     required=frozenset({"id", "title", "description", "link", "image_link", "price", "availability"}),
-    recommended=frozenset(),
     limits=MappingProxyType({
         # Pinterest lengths are from a third-party copy (reference §C): warnings only.
         "id": Limit(127, confirmed=False), "title": Limit(500, confirmed=False, cut=True),
@@ -170,14 +154,6 @@ PINTEREST = PlatformSpec(
     availability=MappingProxyType({
         "in_stock": "in stock", "out_of_stock": "out of stock", "preorder": "preorder", "backorder": "preorder",
     }),
-    conditions=_COMMON_CONDITION,
-    genders=_GENDERS,
-    age_groups=_GOOGLE_AGE_GROUPS,
-    price_format="{amount} {currency}",
-    sale_date_offset="+hh:mm",
-    max_additional_images=10,
-    uses_identifier_exists=False,
-    needs_some_identifier=False,
     utm_source="pinterest",
 )
 
@@ -198,14 +174,6 @@ TIKTOK = PlatformSpec(
         "in_stock": "in stock", "out_of_stock": "out of stock", "preorder": "preorder",
         "backorder": "available for order",
     }),
-    conditions=_COMMON_CONDITION,
-    genders=_GENDERS,
-    age_groups=_GOOGLE_AGE_GROUPS,
-    price_format="{amount} {currency}",
-    sale_date_offset="+hh:mm",
-    max_additional_images=10,
-    uses_identifier_exists=False,
-    needs_some_identifier=False,
     title_without_emoji=True,
     utm_source="tiktok",
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connection
 
-from socialshop.tracking.store import encode_batch, store_encoded, store_events
+from socialshop.tracking.store import encode_batch, rows_of, store_encoded, store_events
 
 logger = logging.getLogger(__name__)
 RECENT_IDS = 50_000  # event_ids per generation this process remembers (two generations: 50-100k)
@@ -68,7 +68,7 @@ class EventBuffer:
             if connection.vendor == "postgresql":
                 payload: str | list[dict[str, Any]] = encode_batch(context, accepted)
             else:
-                payload = [{**context, **event} for event in accepted]
+                payload = rows_of(context, accepted)
             with self._lock:
                 self._queue.append((len(accepted), payload))
                 self._count += len(accepted)

@@ -140,7 +140,12 @@ def store_batch(context: dict[str, Any], events: list[dict[str, Any]], *, notify
         return []
     if connection.vendor == "postgresql":
         return store_encoded([encode_batch(context, events)], notify=notify, async_commit=async_commit, expect_new=True)
-    return store_events([{**context, **event} for event in events], notify=notify, async_commit=async_commit)
+    return store_events(rows_of(context, events), notify=notify, async_commit=async_commit)
+
+
+def rows_of(context: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``store_events`` rows from one request's context and its compact events."""
+    return [{**context, **event} for event in events]
 
 
 def _execute_pg(sql: str, params: list[Any]) -> list[tuple[str, bool]]:

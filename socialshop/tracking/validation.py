@@ -173,9 +173,8 @@ def clean_event(event: Any, *, now: float) -> dict[str, Any]:
     The result is compact: ``event_id``, ``name`` and ``occurred_at`` always, other keys only when
     they hold something (``gpc`` only when True); the store fills in the columns' defaults.
     """
-    if event.__class__ is not dict:
-        if not isinstance(event, dict):
-            raise EventRejected("an event must be a JSON object")
+    if not isinstance(event, dict):
+        raise EventRejected("an event must be a JSON object")
     get = event.get
     event_id = get("event_id")
     if event_id.__class__ is not str or not EVENT_ID_RE.match(event_id):
