@@ -70,6 +70,9 @@ def test_demo_command_serves_the_store_runs_a_task_and_stops_every_process_on_ct
         assert proc.poll() is None, text()[-4000:]
         assert "Created superuser admin / admin" in text() and "12 products" in text()
         assert f"Store:       http://127.0.0.1:{port}/" in text()
+        # The feeds built while seeding link to the port the demo serves, not the default one.
+        feeds = list((tmp_path / "var" / "media" / "socialshop" / "feeds" / "google-shopping").glob("*.xml"))
+        assert feeds and f"<g:link>http://127.0.0.1:{port}/p/" in feeds[0].read_text()
 
         status, _, body = _get(f"http://127.0.0.1:{port}/")
         assert status == 200

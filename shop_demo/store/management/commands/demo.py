@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.signals import setting_changed
 from django.db import connection
 
 from shop_demo.store.models import Order, Product, ProductImage, Variant
@@ -49,6 +50,10 @@ class Command(BaseCommand):
             raise CommandError(f"--port {port} is not a TCP port (1-65535)")
         if not seed_only:
             self._check_port_free(port)  # fail before the slow steps, not after them
+        if "SITE_URL" not in os.environ:
+            # Feeds built while seeding link to the port this demo serves (the children get it too).
+            settings.SOCIALSHOP = {**settings.SOCIALSHOP, "SITE_URL": f"http://{HOST}:{port}"}
+            setting_changed.send(sender=type(self), setting="SOCIALSHOP", value=settings.SOCIALSHOP, enter=True)
         db = connection.settings_dict
         self.say(f"[1/4] Migrating the database ({db['ENGINE'].rsplit('.', 1)[-1]}: {db['NAME']})")
         call_command("migrate", interactive=False, verbosity=0)
