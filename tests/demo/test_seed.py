@@ -16,6 +16,7 @@ from PIL import Image
 from shop_demo.store import seed
 from shop_demo.store.models import Category, Order, Product, ProductImage, Variant
 from socialshop.catalog import get_catalog
+from socialshop.conf import app_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +141,10 @@ def test_demo_seed_only_seeds_an_empty_store_once_and_creates_admin_once(db: Non
     monkeypatch.setenv("SHOP_DEMO_PRODUCTS", "6")
     monkeypatch.setenv("SHOP_DEMO_CUSTOMERS", "2")
     monkeypatch.setattr(seed, "SEED_STEPS", [seed.seed_store_step])  # the e2e test runs every step
+    monkeypatch.delenv("SITE_URL", raising=False)
+    site_url = app_settings.SITE_URL
     call_command("demo", "--seed-only")
+    assert app_settings.SITE_URL == site_url  # the demo's own SITE_URL does not outlive the command
     first = capsys.readouterr().out
     assert "Seeding the demo store" in first and "Created superuser admin / admin" in first
     assert "Demo store ready: 6 products" in first

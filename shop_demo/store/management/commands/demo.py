@@ -17,8 +17,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.signals import setting_changed
 from django.db import connection
+from django.test.utils import override_settings
 
 from shop_demo.store.models import Order, Product, ProductImage, Variant
 from shop_demo.store.processes import Supervisor, wait_for_log
@@ -50,10 +50,14 @@ class Command(BaseCommand):
             raise CommandError(f"--port {port} is not a TCP port (1-65535)")
         if not seed_only:
             self._check_port_free(port)  # fail before the slow steps, not after them
-        if "SITE_URL" not in os.environ:
-            # Feeds built while seeding link to the port this demo serves (the children get it too).
-            settings.SOCIALSHOP = {**settings.SOCIALSHOP, "SITE_URL": f"http://{HOST}:{port}"}
-            setting_changed.send(sender=type(self), setting="SOCIALSHOP", value=settings.SOCIALSHOP, enter=True)
+        if "SITE_URL" in os.environ:
+            self._run(port=port, seed_only=seed_only, no_worker=no_worker, started=started)
+            return
+        # Feeds built while seeding link to the port this demo serves (the children get it too).
+        with override_settings(SOCIALSHOP={**settings.SOCIALSHOP, "SITE_URL": f"http://{HOST}:{port}"}):
+            self._run(port=port, seed_only=seed_only, no_worker=no_worker, started=started)
+
+    def _run(self, *, port: int, seed_only: bool, no_worker: bool, started: float) -> None:
         db = connection.settings_dict
         self.say(f"[1/4] Migrating the database ({db['ENGINE'].rsplit('.', 1)[-1]}: {db['NAME']})")
         call_command("migrate", interactive=False, verbosity=0)
