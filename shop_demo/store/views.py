@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from shop_demo.store import checkout
@@ -124,9 +125,15 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     return redirect("store:cart")
 
 
+def _is_own_page(request: HttpRequest, target: str) -> bool:
+    """True when ``target`` is a page of this site (rejects //host, /\\host, other schemes and hosts)."""
+    return bool(target) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure(),
+    )
+
+
 def _safe_next(request: HttpRequest) -> bool:
-    target = request.POST.get("next", "")
-    return target.startswith("/") and not target.startswith("//")
+    return _is_own_page(request, request.POST.get("next", ""))
 
 
 def cart(request: HttpRequest) -> HttpResponse:
@@ -220,7 +227,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.first_name}! Your account is ready.")
-        return redirect(request.GET.get("next") if str(request.GET.get("next", "")).startswith("/") else "store:account")
+        target = request.GET.get("next", "")
+        return redirect(target if _is_own_page(request, target) else "store:account")
     return render(request, "store/account/signup.html", {"form": form})
 
 

@@ -1,6 +1,8 @@
 """Customer accounts: sign up, log in with email, log out, order history."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -48,3 +50,18 @@ def test_login_with_a_wrong_password_is_refused(client: Client, small_store: dic
     response = client.post("/account/login/", {"username": customer.email, "password": "nope"})
     assert response.status_code == 200
     assert "correct" in response.content.decode()
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "\\\\evil.example",
+    "http://testserver.evil.example/",
+])
+def test_signup_never_redirects_off_site(client: Client, target: str) -> None:
+    response = client.post(f"/account/signup/?next={quote(target, safe='')}", SIGNUP)
+    assert response.status_code == 302
+    assert response["Location"] == "/account/"
+
+
+def test_signup_follows_next_to_a_page_of_the_store(client: Client) -> None:
+    response = client.post("/account/signup/?next=/cart/", SIGNUP)
+    assert response.status_code == 302 and response["Location"] == "/cart/"
