@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -21,6 +22,10 @@ from socialshop.core.jobs import run_task
 from socialshop.feeds.builder import dry_run
 from socialshop.feeds.doctor import match_report
 from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
+
+# Products the eligibility dry run looks at by default, and at most (?limit=).
+DRY_RUN_LIMIT = 500
+DRY_RUN_MAX = 5000
 
 STATUS_COLOURS = {
     BuildStatus.PUBLISHED: "#16a34a", BuildStatus.UNCHANGED: "#4b5563", BuildStatus.RUNNING: "#2563eb",
@@ -136,11 +141,15 @@ class FeedAdmin(admin.ModelAdmin):
             "<th>message</th></tr></thead><tbody>{}</tbody></table>", chart, rows,
         )
 
-    @admin.action(description="Build the selected feeds now")
+    @admin.action(description="Build the selected feeds now", permissions=["build"])
     def build_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for feed in queryset:
             _queue_build(feed)
         self.message_user(request, f"Build started for {queryset.count()} feed(s); see each feed's history.", messages.SUCCESS)
+
+    def has_build_permission(self, request: HttpRequest) -> bool:
+        """May this user start feed builds (``socialshop.build_feed``)?"""
+        return request.user.has_perm(f"{self.opts.app_label}.build_feed")
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -151,13 +160,29 @@ class FeedAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def _whole_number(self, request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:
+        """``?name=`` as a whole number in [low, high]; anything else falls back (or is clamped) with a message."""
+        raw = request.GET.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.message_user(request, f"?{name}={raw[:40]!r} is not a whole number; showing {default}.", messages.WARNING)
+            return default
+        if not low <= value <= high:
+            kept = min(max(value, low), high)
+            self.message_user(request, f"?{name}={value} is outside {low}-{high}; showing {kept}.", messages.WARNING)
+            return kept
+        return value
+
     def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict:
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
 
     def build_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         feed = get_object_or_404(Feed, pk=pk)
-        if not self.has_change_permission(request, feed):
-            return HttpResponseRedirect(reverse("admin:index"))
+        if not self.has_build_permission(request):
+            raise PermissionDenied
         if request.method == "POST":
             _queue_build(feed, force=bool(request.POST.get("force")))
             self.message_user(request, f"Build of {feed.slug} started; the history below shows its result.", messages.SUCCESS)
@@ -167,7 +192,10 @@ class FeedAdmin(admin.ModelAdmin):
 
     def dry_run_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         feed = get_object_or_404(Feed, pk=pk)
-        result = dry_run(feed, limit=int(request.GET.get("limit", 500)))
+        if not self.has_view_permission(request, feed):
+            raise PermissionDenied
+        limit = self._whole_number(request, "limit", default=DRY_RUN_LIMIT, low=1, high=DRY_RUN_MAX)
+        result = dry_run(feed, limit=limit)
         rows = [{"code": code, **info} for code, info in result.tally.reasons.items()]
         rows.sort(key=lambda r: (-r["count"], r["code"]))
         return TemplateResponse(request, "socialshop/feeds/dry_run.html", self._context(
@@ -175,7 +203,9 @@ class FeedAdmin(admin.ModelAdmin):
         ))
 
     def match_report_view(self, request: HttpRequest) -> HttpResponse:
-        days = max(1, min(int(request.GET.get("days", 30) or 30), 365))
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = self._whole_number(request, "days", default=30, low=1, high=365)
         report = match_report(days=days, limit=200)
         return TemplateResponse(request, "socialshop/feeds/match_report.html",
                                 self._context(request, "Catalogue match report", report=report, days=days))

@@ -80,6 +80,7 @@ class Feed(models.Model):
     class Meta:
         verbose_name = "feed"
         ordering = ["name"]
+        permissions = [("build_feed", "Can build feed")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.platform}, {self.file_format})"

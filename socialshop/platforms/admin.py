@@ -56,6 +56,10 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
     actions = ("send_test_events", "resume_forwarding")
     change_list_template = "socialshop/admin/platformstatus_change_list.html"
 
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Rows stay read-only; acting on them (test event, resume) needs ``change_platformstatus``."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
     @admin.display(boolean=True)
     def configured(self, obj: PlatformStatus) -> bool:
         return obj.slug in configured_slugs()
@@ -73,7 +77,7 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
     def short_error(self, obj: PlatformStatus) -> str:
         return obj.last_error[:160]
 
-    @admin.action(description="Send a test event to the selected platforms")
+    @admin.action(description="Send a test event to the selected platforms", permissions=["operate"])
     def send_test_events(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
         for row in queryset:
             try:
@@ -83,7 +87,7 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
             else:
                 self.message_user(request, f"{row.slug}: test event accepted (HTTP {result.status})", messages.SUCCESS)
 
-    @admin.action(description="Resume forwarding (after fixing credentials)")
+    @admin.action(description="Resume forwarding (after fixing credentials)", permissions=["operate"])
     def resume_forwarding(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
         n = resume(list(queryset.values_list("slug", flat=True)))
         self.message_user(request, f"resumed {n} platform(s)", messages.SUCCESS)
@@ -106,6 +110,10 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_per_page = 100
     actions = ("retry_failed",)
 
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Rows stay read-only; retrying failed deliveries needs ``change_delivery``."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
     @admin.display(description="event")
     def event_name(self, obj: Delivery) -> str:
         return obj.event.name
@@ -114,7 +122,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def event_ref(self, obj: Delivery) -> str:
         return obj.event.event_id
 
-    @admin.action(description="Retry the selected failed deliveries")
+    @admin.action(description="Retry the selected failed deliveries", permissions=["operate"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         n = retry_deliveries(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{n} failed deliveries queued again", messages.SUCCESS)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import CharField, Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -183,7 +184,9 @@ class PostAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def product_search(self, request: HttpRequest) -> HttpResponse:
-        """JSON results for the tag widget's product picker."""
+        """JSON results for the tag widget's product picker (for those who may add or edit posts)."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
         query = request.GET.get("q", "").strip()
         return JsonResponse({"results": search_products(query, limit=20) if len(query) >= 1 else []})
 
@@ -201,7 +204,7 @@ class PostAdmin(admin.ModelAdmin):
                 Post.objects.filter(pk=form.instance.pk).update(image_state=ImageState.PENDING)
             schedule_processing(form.instance.pk)
 
-    @admin.action(description="Publish selected posts")
+    @admin.action(description="Publish selected posts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         allowed = queryset.exclude(source=PostSource.CUSTOMER, rights_granted=False).exclude(
             source=PostSource.CUSTOMER, moderation__in=[Moderation.PENDING, Moderation.REJECTED]
@@ -212,11 +215,11 @@ class PostAdmin(admin.ModelAdmin):
             f" {skipped} customer photos were skipped: they need granted rights and approval first." if skipped else ""
         ), messages.WARNING if skipped else messages.SUCCESS)
 
-    @admin.action(description="Hide selected posts")
+    @admin.action(description="Hide selected posts", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self.message_user(request, f"Hid {queryset.update(status=PostStatus.HIDDEN)} posts.")
 
-    @admin.action(description="Process images again")
+    @admin.action(description="Process images again", permissions=["change"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         pks = list(queryset.values_list("pk", flat=True))
         for pk in pks:
@@ -246,7 +249,7 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
             obj.moderated_at = timezone.now()
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Approve and publish (rights must be granted)")
+    @admin.action(description="Approve and publish (rights must be granted)", permissions=["change"])
     def approve_and_publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.filter(rights_granted=True).update(
             moderation=Moderation.APPROVED, moderated_at=timezone.now(), status=PostStatus.PUBLISHED,
@@ -256,12 +259,12 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
             f" {refused} without granted rights were left unpublished." if refused else ""
         ), messages.WARNING if refused else messages.SUCCESS)
 
-    @admin.action(description="Approve (keep unpublished)")
+    @admin.action(description="Approve (keep unpublished)", permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.update(moderation=Moderation.APPROVED, moderated_at=timezone.now())
         self.message_user(request, f"Approved {done} photos.")
 
-    @admin.action(description="Reject")
+    @admin.action(description="Reject", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.update(moderation=Moderation.REJECTED, moderated_at=timezone.now(), status=PostStatus.HIDDEN)
         self.message_user(request, f"Rejected {done} photos.")
@@ -275,10 +278,10 @@ class CommentAdmin(admin.ModelAdmin):
     actions = ["approve", "reject"]
     raw_id_fields = ("post", "user")
 
-    @admin.action(description="Approve (show) selected comments")
+    @admin.action(description="Approve (show) selected comments", permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self.message_user(request, f"Approved {queryset.update(status=CommentStatus.APPROVED)} comments.")
 
-    @admin.action(description="Reject selected comments")
+    @admin.action(description="Reject selected comments", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self.message_user(request, f"Rejected {queryset.update(status=CommentStatus.REJECTED)} comments.")
