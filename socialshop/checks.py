@@ -52,6 +52,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "POST_ATTRIBUTION_DAYS": (_positive_int, "a positive number of days"),
     "COMMENT_MODERATION": (lambda v: isinstance(v, bool), "True or False"),
     "UPLOAD_MAX_BYTES": (_positive_int, "a positive number of bytes"),
+    "PRIVATE_UPLOAD_STORAGE": (lambda v: v == "" or (isinstance(v, str) and v in (app_settings.django("STORAGES") or {})), "'' or an alias in settings.STORAGES"),
     "POST_UPLOADS_PER_HOUR": (_positive_int, "a positive number of uploads"),
     "COMMENTS_PER_HOUR": (_positive_int, "a positive number of comments"),
 }

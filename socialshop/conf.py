@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
     "COMMENT_MODERATION": True,
     # Largest customer photo upload accepted, in bytes.
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+    # Django storage alias (settings.STORAGES) where uploaded pictures wait, unserved, until processed.
+    # "" = a folder "socialshop-private" next to MEDIA_ROOT. Never a storage served from MEDIA_URL.
+    "PRIVATE_UPLOAD_STORAGE": "",
     # Customer photo uploads allowed per client IP per hour.
     "POST_UPLOADS_PER_HOUR": 5,
     # Comments allowed per client IP per hour.

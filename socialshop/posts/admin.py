@@ -23,6 +23,7 @@ from socialshop.core.jobs import run_task
 from socialshop.posts.engagement import attribution_for, counts_by_tag
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
 from socialshop.posts.images import ImageRejected, validate_upload
+from socialshop.posts.storage import is_private
 from socialshop.posts.models import (
     MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
     ProductTag,
@@ -41,6 +42,9 @@ class PostForm(forms.ModelForm):
     class Meta:
         model = Post
         fields = "__all__"
+        # A plain file input: no "Currently:" link to the upload as sent (it may be hostile and is
+        # private until processed). The processed picture shows in the read-only preview instead.
+        widgets = {"image": forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"})}
 
     def clean_image(self) -> Any:
         image = self.cleaned_data.get("image")
@@ -111,11 +115,11 @@ class PostAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "source", "image_state")
     search_fields = ("slug", "caption", "credit", "hashtags")
-    readonly_fields = ("image_state", "image_error", "width", "height", "hashtags", "engagement")
+    readonly_fields = ("image_preview", "image_state", "image_error", "width", "height", "hashtags", "engagement")
     actions = ["publish", "hide", "reprocess"]
     list_per_page = 50
     fieldsets = (
-        (None, {"fields": ("image", "alt_text", "caption", "slug", "source", "credit", "published_at", "status")}),
+        (None, {"fields": ("image_preview", "image", "alt_text", "caption", "slug", "source", "credit", "published_at", "status")}),
         ("Image processing", {"fields": ("image_state", "image_error", "width", "height", "hashtags")}),
         ("Customer photo", {"classes": ("collapse",), "fields": (
             "rights_granted", "moderation", "submitter_name", "submitter_email", "submitted_product_id",
@@ -134,6 +138,16 @@ class PostAdmin(admin.ModelAdmin):
     def preview(self, obj: Post) -> str:
         url = rendition_url(obj, "thumbnail")
         return format_html('<img src="{}" alt="" width="64" height="64" loading="lazy">', url) if url else "–"
+
+    @admin.display(description="processed picture")
+    def image_preview(self, obj: Post) -> str:
+        """The cleaned rendition only; the upload as sent is never linked (it may carry a script)."""
+        url = rendition_url(obj, "portrait") if obj.pk and obj.image_state == ImageState.READY else ""
+        if url:
+            return format_html('<img src="{}" alt="" style="max-width:270px;height:auto">', url)
+        if obj.pk and obj.image_state == ImageState.FAILED:
+            return format_html("Refused: {}", obj.image_error)
+        return "Shown here once the picture is processed." if obj.pk else "–"
 
     @admin.display(description="views", ordering="n_views")
     def views(self, obj: Post) -> int:
@@ -192,7 +206,8 @@ class PostAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> HttpResponse:
         obj = kwargs.get("obj")
-        context["ss_image_url"] = obj.image.url if obj and obj.image else ""
+        ready = obj is not None and obj.image and obj.image_state == ImageState.READY and not is_private(obj.image.name)
+        context["ss_image_url"] = obj.image.url if ready else ""  # the clean master, never the raw upload
         context["ss_max_tags"] = MAX_TAGS_PER_POST
         return super().render_change_form(request, context, *args, **kwargs)
 
@@ -235,11 +250,12 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
     list_filter = ("moderation", "rights_granted", "status")
     search_fields = ("caption", "submitter_name", "submitter_email")
     readonly_fields = ("rights_granted", "rights_granted_at", "submitter_name", "submitter_email", "submitted_product_id",
-                       "image_state", "image_error", "moderated_at")
-    fields = ("image", "caption", "alt_text", "credit", "rights_granted", "rights_granted_at", "moderation", "moderated_at",
+                       "image_preview", "image_state", "image_error", "moderated_at")
+    fields = ("image_preview", "caption", "alt_text", "credit", "rights_granted", "rights_granted_at", "moderation", "moderated_at",
               "status", "submitter_name", "submitter_email", "submitted_product_id", "image_state", "image_error")
     actions = ["approve_and_publish", "approve", "reject"]
     preview = PostAdmin.preview
+    image_preview = PostAdmin.image_preview
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # customer photos come from the storefront upload form

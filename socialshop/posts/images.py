@@ -20,6 +20,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from socialshop.conf import app_settings
 from socialshop.exceptions import JobLocked, SocialshopError
+from socialshop.posts.storage import post_image_storage
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ def process_post_image(post_pk: int) -> dict[str, Any]:
 def _process(post: Any) -> dict[str, Any]:
     from socialshop.posts.models import ImageState, Post
 
-    storage = default_storage
+    storage = post_image_storage()  # the upload may still be private; what is written here is public
     name = post.image.name
     try:
         with storage.open(name, "rb") as fh:
@@ -323,6 +324,7 @@ def _remove_strays(post_pk: int, *, keep: set[str]) -> None:
 
 def delete_post_files(post_pk: int, image_name: str) -> None:
     """Remove a deleted post's upload, master and renditions from storage."""
-    if image_name and default_storage.exists(image_name):
-        default_storage.delete(image_name)
+    storage = post_image_storage()
+    if image_name and storage.exists(image_name):
+        storage.delete(image_name)
     _remove_strays(post_pk, keep=set())

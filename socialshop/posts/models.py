@@ -16,6 +16,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import slugify
 
+from socialshop.posts.storage import post_image_storage, upload_name
+
 MAX_TAGS_PER_POST = 20  # Instagram: at most 20 product tags per post.
 HASHTAG_RE = re.compile(r"(?<![\w&])#(\w{1,60})", re.UNICODE)
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.]{1,60})", re.UNICODE)
@@ -56,15 +58,17 @@ def mentions_of(caption: str) -> list[str]:
 
 
 def upload_path(instance: "Post", filename: str) -> str:
-    ext = filename.rsplit(".", 1)[-1].lower()[:5] if "." in filename else "bin"
-    return f"socialshop/posts/uploads/{timezone.now():%Y/%m}/{slugify(filename.rsplit('.', 1)[0])[:40] or 'image'}.{ext}"
+    """A random private name: the sender's file name and extension are never used (posts/storage.py
+    gives it the extension of the format the file really is)."""
+    return upload_name()
 
 
 class Post(models.Model):
     slug = models.SlugField(max_length=80, unique=True, help_text="Used in the post page URL.")
     image = models.FileField(
-        upload_to=upload_path, max_length=255,
-        help_text="The picture. After processing it is replaced by a clean copy (oriented, sRGB, no metadata).",
+        upload_to=upload_path, storage=post_image_storage, max_length=255,
+        help_text="The picture. It waits in private storage until processing replaces it by a clean public copy "
+                  "(oriented, sRGB, no metadata).",
     )
     caption = models.TextField(blank=True, default="", help_text="Text shown with the post; #hashtags and @mentions are picked out.")
     hashtags = models.CharField(
