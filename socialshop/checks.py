@@ -2,14 +2,17 @@
 
 Catalog mapping checks are in ``catalog/checks.py``; platform credential checks in
 ``platforms/checks.py``. Each message names the full key and the bad value; ``hint`` says the fix.
+``check_deploy`` (socialshop.W130-W136) runs with ``manage.py check --deploy``: production risks.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 from socialshop.conf import DEFAULTS, app_settings
 
@@ -88,3 +91,125 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     for dotted in DOMAIN_CHECKS:
         errors.extend(import_string(dotted)())
     return errors
+
+
+# --- deploy checks (manage.py check --deploy): socialshop's own production risks -------------------
+# The demo store's key (shop_demo/settings.py) and Django's startproject prefix. SECRET_KEY also keys
+# the hash socialshop keeps of visitor IP addresses (privacy/ip.py), so a known key undoes that hash.
+KNOWN_INSECURE_KEYS = ("demo-only-not-secret-change-me",)
+INSECURE_KEY_PREFIX = "django-insecure-"
+# platform setting -> value that keeps every server event in the platform's test mode (platforms/*.py)
+TEST_MODE_SETTINGS = ("test_event_code", "test_mode")
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "count per server process",
+    "django.core.cache.backends.dummy.DummyCache": "count nothing",
+}
+
+
+def _deploy_site_url() -> list[CheckMessage]:
+    site_url = app_settings.SITE_URL
+    if isinstance(site_url, str) and site_url.startswith("http://"):
+        return [CheckWarning(
+            f"SOCIALSHOP['SITE_URL'] = {site_url!r} is plain http://",
+            hint="Feeds, ads, emails and share links carry this URL; use the store's https:// address.",
+            id="socialshop.W130",
+        )]
+    return []
+
+
+def _deploy_secret_key() -> list[CheckMessage]:
+    key = str(app_settings.django("SECRET_KEY", "") or "")
+    if key in KNOWN_INSECURE_KEYS or key.startswith(INSECURE_KEY_PREFIX):
+        shown = key if key in KNOWN_INSECURE_KEYS else f"{INSECURE_KEY_PREFIX}..."
+        return [CheckWarning(
+            f"SECRET_KEY is a published demo or startproject key ({shown!r})",
+            hint="Set a long random SECRET_KEY from the environment: it signs sessions and keys the hash "
+                 "socialshop keeps of visitor IP addresses (IP_HANDLING='hash', rate limits).",
+            id="socialshop.W131",
+        )]
+    return []
+
+
+def _deploy_platform_test_modes() -> list[CheckMessage]:
+    platforms = app_settings.PLATFORMS if isinstance(app_settings.PLATFORMS, dict) else {}
+    messages: list[CheckMessage] = []
+    for slug, options in sorted(platforms.items()):
+        for name in TEST_MODE_SETTINGS:
+            value = options.get(name) if isinstance(options, dict) else None
+            if value:
+                messages.append(CheckWarning(
+                    f"SOCIALSHOP['PLATFORMS'][{slug!r}][{name!r}] = {value!r}: server events go to the platform's test mode",
+                    hint="Remove it in production, or conversions never count in the platform's reports.",
+                    id="socialshop.W132",
+                ))
+    return messages
+
+
+def _deploy_private_uploads() -> list[CheckMessage]:
+    from django.core.files.storage import FileSystemStorage
+
+    from socialshop.posts.storage import private_storage
+
+    alias = app_settings.PRIVATE_UPLOAD_STORAGE
+    storage = private_storage()
+    media_root = app_settings.django("MEDIA_ROOT") or ""
+    public = alias == "default"
+    if isinstance(storage, FileSystemStorage) and media_root:
+        location, media = Path(storage.location).resolve(), Path(media_root).resolve()
+        public = public or location == media or location.is_relative_to(media)
+    if public:
+        where = f"storage {alias!r}" if alias else "the private upload folder"
+        return [CheckWarning(
+            f"SOCIALSHOP['PRIVATE_UPLOAD_STORAGE'] = {alias!r}: uploads wait for processing in {where}, "
+            f"inside public media (MEDIA_ROOT = {str(media_root)!r})",
+            hint="Unprocessed customer uploads keep the sender's bytes (scripts, GPS); point the key at a "
+                 "storage alias outside MEDIA_ROOT, or leave it '' (a folder next to MEDIA_ROOT).",
+            id="socialshop.W133",
+        )]
+    return []
+
+
+def _deploy_cookies() -> list[CheckMessage]:
+    django = app_settings.django
+    messages: list[CheckMessage] = []
+    if django("SECURE_PROXY_SSL_HEADER"):
+        insecure = [name for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE") if not django(name, False)]
+        if insecure:
+            messages.append(CheckWarning(
+                f"SECURE_PROXY_SSL_HEADER is set (TLS ends at a proxy) but {' and '.join(insecure)} is False",
+                hint=f"Set {' = '.join(insecure)} = True so the session (admin) and CSRF cookies never travel over http.",
+                id="socialshop.W134",
+            ))
+    site_url = app_settings.SITE_URL
+    if isinstance(site_url, str) and site_url.startswith("https://") and not django("SECURE_PROXY_SSL_HEADER"):
+        messages.append(CheckWarning(
+            f"SOCIALSHOP['SITE_URL'] = {site_url!r} is https but SECURE_PROXY_SSL_HEADER is not set",
+            hint="socialshop's consent and visitor cookies get Secure only when request.is_secure(); behind a "
+                 "TLS proxy set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https').",
+            id="socialshop.W135",
+        ))
+    return messages
+
+
+def _deploy_rate_limit_cache() -> list[CheckMessage]:
+    backend = ((app_settings.django("CACHES") or {}).get("default") or {}).get(
+        "BACKEND", "django.core.cache.backends.locmem.LocMemCache")
+    if backend in PER_PROCESS_CACHES:
+        return [CheckWarning(
+            f"CACHES['default'] is {backend.rsplit('.', 1)[-1]}: socialshop's rate limits (collector, uploads, "
+            f"comments) {PER_PROCESS_CACHES[backend]}",
+            hint="Use a cache every server process shares (django.core.cache.backends.redis.RedisCache, "
+                 "Memcached or the database cache) so a limit holds across processes.",
+            id="socialshop.W136",
+        )]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """socialshop's production risks (socialshop.W130-W136), run by ``manage.py check --deploy``."""
+    messages: list[CheckMessage] = []
+    for check in (_deploy_site_url, _deploy_secret_key, _deploy_platform_test_modes, _deploy_private_uploads,
+                  _deploy_cookies, _deploy_rate_limit_cache):
+        messages.extend(check())
+    return messages

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from socialshop.conf import app_settings
+from socialshop.core.ratelimit import RateLimiter
 from socialshop.privacy.consent import (
     ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
 )
@@ -63,34 +63,8 @@ class VisitContext:
     user_agent: str = ""
 
 
-class RateLimiter:
-    """Fixed one-minute windows per client IP, in this process's memory (no I/O per request).
-
-    With N server processes a client gets at most N times the limit; that is the price of not
-    touching a shared store on the hot path, and still stops a flood from one address.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._window = 0
-        self._counts: dict[str, int] = {}
-
-    def hit(self, key: str, *, limit: int, now: float | None = None) -> bool:
-        """Count one request for ``key``; False when it is over ``limit`` this minute."""
-        window = int((now if now is not None else time.time()) // 60)
-        with self._lock:
-            if window != self._window:
-                self._window, self._counts = window, {}
-            count = self._counts.get(key, 0) + 1
-            self._counts[key] = count
-        return count <= limit
-
-    def reset(self) -> None:
-        with self._lock:
-            self._counts = {}
-
-
-rate_limiter = RateLimiter()
+# Per client address and minute, shared by every process through the cache (core/ratelimit.py).
+rate_limiter = RateLimiter("collect")
 
 
 def client_ip(request: HttpRequest) -> str:
