@@ -23,7 +23,7 @@ def _keyed(secret: str, key: str) -> str:
 
 
 class RateLimiter:
-    """At most ``limit`` hits per key per window, counted with atomic ``cache.add`` + ``cache.incr``."""
+    """At most ``limit`` hits per key per window, counted with atomic ``cache.incr`` (``cache.add`` opens a window)."""
 
     def __init__(self, name: str, *, window_seconds: int = 60, cache_alias: str = "default") -> None:
         self.name = name
@@ -46,13 +46,17 @@ class RateLimiter:
         cache = self.cache
         cache_key = self.cache_key(key, now=now)
         timeout = self.window_seconds * 2
-        if cache.add(cache_key, 1, timeout=timeout):  # the first hit of the window (atomic: SET NX)
-            return 1 <= limit
         try:
             count = cache.incr(cache_key)  # atomic on Redis, Memcached and the database cache
-        except ValueError:  # expired between add and incr: this hit opens a new count
-            cache.add(cache_key, 1, timeout=timeout)
-            count = 1
+        except ValueError:  # the window's first hit: exactly one process creates the count (SET NX)
+            if cache.add(cache_key, 1, timeout=timeout):
+                count = 1
+            else:  # another process created it just now
+                try:
+                    count = cache.incr(cache_key)
+                except ValueError:  # ... and it expired already: this hit opens the count
+                    cache.set(cache_key, 1, timeout=timeout)
+                    count = 1
         return count <= limit
 
     def reset(self) -> None:
