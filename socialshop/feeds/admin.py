@@ -35,7 +35,7 @@ STATUS_COLOURS = {
 
 def _status(build: FeedBuild | None) -> str:
     if build is None:
-        return format_html('<span style="color:#4b5563">never built</span>')
+        return format_html('<span style="color:#4b5563">{}</span>', "never built")
     return format_html('<b style="color:{}">{}</b>', STATUS_COLOURS.get(build.status, "#000"), build.get_status_display())
 
 
