@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db import models
 
 from socialshop.catalog.base import Availability, Catalog, ProductRecord
@@ -154,6 +154,11 @@ class ModelCatalog(Catalog):
         except (LookupError, ValueError) as exc:
             raise CatalogError(f"CATALOG_OPTIONS['model'] = {model!r}: {exc}") from None
         self.filter = dict(filter or {})
+        try:
+            # Built, not run: a misspelt lookup fails here, naming the option, not as a FieldError mid-page.
+            self.model._default_manager.filter(**self.filter)
+        except (FieldError, ValidationError, ValueError, TypeError) as exc:
+            raise CatalogError(f"CATALOG_OPTIONS['filter'] = {self.filter!r} does not fit {self.model.__name__}: {exc}") from None
         if chunk_size:
             self.chunk_size = int(chunk_size)
         self.plans = {name: plan_path(self.model, path) for name, path in (fields or {}).items()}
