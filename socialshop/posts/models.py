@@ -138,9 +138,15 @@ class Post(models.Model):
         value = self.__dict__.get(name)
         return value.name if isinstance(value, FieldFile) else copy.deepcopy(value)
 
-    def _remember_processing_fields(self) -> None:
+    def _remember_processing_fields(self, fields: Any = None) -> None:
         """Note the processing fields as stored, to tell the caller's changes from stale copies."""
-        self._stored_processing = {n: self._processing_value(n) for n in PROCESSING_FIELDS if n in self.__dict__}
+        names = [n for n in PROCESSING_FIELDS if n in self.__dict__ and (fields is None or n in fields)]
+        stored = getattr(self, "_stored_processing", None) if fields is not None else None
+        self._stored_processing = {**(stored or {}), **{n: self._processing_value(n) for n in names}}
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self._remember_processing_fields(fields)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save; a new picture goes back to PENDING (posts/receivers.py queues its processing).

@@ -121,3 +121,17 @@ def test_a_new_picture_saved_through_the_orm_is_processed_again(shirt, django_ca
         post.image.save("second.jpg", ContentFile(picture((900, 1200))), save=True)
     post.refresh_from_db()
     assert post.image_state == ImageState.READY and (post.width, post.height) == (900, 1200)
+
+
+def test_saving_a_refreshed_post_does_not_process_it_again(shirt, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        post = Post(caption="x", status=PostStatus.PUBLISHED)
+        post.image.save("look.jpg", ContentFile(picture()), save=False)
+        post.save()
+    post.refresh_from_db()
+    post.caption = "Now with a caption #linen"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        post.save()
+    assert callbacks == []
+    post.refresh_from_db()
+    assert post.image_state == ImageState.READY and list(live_posts(hashtag="linen")) == [post]
