@@ -129,3 +129,15 @@ def test_product_page_catalogue_that_raises_at_read_time_renders(
         assert Client().get("/p/fine-shirt/").status_code == 200
         assert Client().get("/p/fine-shirt/").status_code == 200
     assert sum("stock service down" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.django_db
+def test_a_feed_build_with_a_misspelt_filter_fails_naming_the_option(settings: Any, tmp_path: Any) -> None:
+    from socialshop.feeds.builder import build_feed
+    from socialshop.feeds.models import BuildStatus, Feed
+
+    settings.MEDIA_ROOT = tmp_path
+    _with_filter(settings, {"instock": True})
+    build = build_feed(Feed.objects.create(name="g", slug="g", platform="google"))
+    assert build.status == BuildStatus.FAILED
+    assert "CATALOG_OPTIONS['filter'] = {'instock': True} does not fit Product" in build.message
