@@ -33,6 +33,7 @@ def _origin_list(value: Any) -> bool:
 VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "CATALOG": (lambda v: isinstance(v, str) and "." in v, "a dotted path to a Catalog class"),
     "CURRENCY": (lambda v: isinstance(v, str) and bool(CURRENCY_RE.match(v)), "a 3-letter ISO 4217 code such as 'USD'"),
+    "COUNTRY": (lambda v: v == "" or (isinstance(v, str) and re.fullmatch(r"[A-Z]{2}", v) is not None), "'' or a 2-letter ISO 3166-1 code such as 'GB'"),
     "SITE_URL": (lambda v: v == "" or (isinstance(v, str) and re.match(r"^https?://[^/]+(/.*)?$", v) is not None), "'' or an absolute URL such as 'https://shop.example.com'"),
     "RUN_TASKS": (lambda v: v in ("auto", "celery", "inline"), "'auto', 'celery' or 'inline'"),
     "JOB_LOCK_SECONDS": (_positive_int, "a positive number of seconds"),

@@ -18,8 +18,11 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG": "socialshop.catalog.ModelCatalog",
     # Keyword options for the catalog class (ModelCatalog: model, fields, variants, ...).
     "CATALOG_OPTIONS": {},
-    # ISO 4217 code used when a product record or event carries no currency.
+    # ISO 4217 code used when a product record or event carries no currency; new feeds price in it.
     "CURRENCY": "USD",
+    # ISO 3166-1 alpha-2 country new feeds sell to ("GB"). "": the region of LANGUAGE_CODE
+    # ("en-gb" -> "GB"), else "US". New feeds' language is LANGUAGE_CODE's language ("en-gb" -> "en").
+    "COUNTRY": "",
     # Absolute root of the storefront ("https://shop.example.com"): feeds and ads need absolute links.
     "SITE_URL": "",
     # How socialshop runs background work: "auto" (Celery when the project has a Celery app,

@@ -11,6 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.core.checks import CheckMessage
+
 
 class Availability:
     """Our availability values (Google's spelling); platform modules translate them."""
@@ -85,6 +87,18 @@ class Catalog(abc.ABC):
 
     #: records per chunk when iterating; each chunk costs a constant number of queries.
     chunk_size: int = 1000
+
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> list[CheckMessage]:
+        """System-check messages for this class's ``CATALOG_OPTIONS`` (run by ``manage.py check``).
+
+        Input: the ``CATALOG_OPTIONS`` dict, before any catalog is built. Output: Django check
+        messages (``Error``/``Warning``) that name the full key, e.g.
+        ``SOCIALSHOP['CATALOG_OPTIONS']['region']``, and the bad value. The default accepts
+        anything; a custom catalog overrides it to validate the options it declares. That the
+        options fit ``__init__``'s keyword arguments is already checked for every class.
+        """
+        return []
 
     @abc.abstractmethod
     def iter_chunks(self, *, chunk_size: int | None = None, after: str | None = None) -> Iterator[list[ProductRecord]]:

@@ -1,7 +1,8 @@
 """``ModelCatalog``: the generic adapter over any Django product model, configured by field mapping.
 
 Reads in bulk: one keyset-paginated query of plain columns per chunk, plus one query per to-many
-path, one for variants and one for instances only when a mapping names a property or method; so
+path, one for variants, one for instances only when a mapping names a property or method, and two
+for a property or method of a related model (``section__trail``: the keys, then the objects); so
 a chunk costs a constant number of queries and no model instances where none are needed. Paths
 are planned in ``catalog/paths.py``; settings are validated in ``catalog/checks.py``.
 """
@@ -12,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db import models
 
 from socialshop.catalog.base import Availability, Catalog, ProductRecord
 from socialshop.catalog.paths import (
-    ATTR, LOCAL, MANY, MAPPABLE_FIELDS, REQUIRED_FIELDS, TEMPLATE, PathPlan, absolute_url, converter,
+    ATTR, LOCAL, MANY, MAPPABLE_FIELDS, RELATED_ATTR, REQUIRED_FIELDS, TEMPLATE, PathPlan, absolute_url, converter,
     normalise_availability, plan_path, read_attr,
 )
 from socialshop.conf import app_settings
@@ -75,9 +76,15 @@ class ReadPlan:
         ]
         self.many = [(name, p) for name, p in plans.items() if p.kind == MANY]
         self.attrs = [(name, p.path) for name, p in plans.items() if p.kind == ATTR]
+        # relation path -> (related model, [(record field, property or method)])
+        self.related: dict[str, tuple[type[models.Model], list[tuple[str, str]]]] = {}
+        for name, p in plans.items():
+            if p.kind == RELATED_ATTR:
+                self.related.setdefault(p.relation, (p.related_model, []))[1].append((name, p.attr))
         # Plain columns only (the usual variant mapping: sku, size, colour, price, stock): rows can
         # be written straight into a record's value list, see ``fill``.
-        self.columns_only = not (self.templates or self.many or self.attrs or {"url", "image_urls"} & set(plans))
+        self.columns_only = not (
+            self.templates or self.many or self.attrs or self.related or {"url", "image_urls"} & set(plans))
         self.fill_plan = [(INDEX[name], index, convert) for name, index, convert in self.local]
 
     def columns(self, *leading: str) -> list[str]:
@@ -121,6 +128,23 @@ class ReadPlan:
             for pk, instance in manager.in_bulk(pks).items():
                 for name, attr in self.attrs:
                     raws[pk][name] = self.converters[name](read_attr(instance, attr))
+        if self.related:
+            self._complete_related(raws, manager.filter(wanted))
+
+    def _complete_related(self, raws: dict[Any, Raw], rows: models.QuerySet) -> None:
+        """Properties and methods of related objects (``section__trail``): one query for the keys,
+        then one per related model for the distinct objects; never one per product."""
+        relations = list(self.related)
+        keys: dict[Any, tuple[Any, ...]] = {
+            row[0]: row[1:] for row in rows.order_by().values_list("pk", *relations) if row[0] in raws}
+        for position, relation in enumerate(relations):
+            related_model, reads = self.related[relation]
+            wanted = {key[position] for key in keys.values() if key[position] is not None}
+            objects = related_model._default_manager.in_bulk(wanted) if wanted else {}
+            for pk, key in keys.items():
+                obj = objects.get(key[position])
+                for name, attr in reads:
+                    raws[pk][name] = self.converters[name](read_attr(obj, attr) if obj is not None else None)
 
 
 def absolutise(values: dict[str, Any], site: str) -> None:
@@ -154,6 +178,11 @@ class ModelCatalog(Catalog):
         except (LookupError, ValueError) as exc:
             raise CatalogError(f"CATALOG_OPTIONS['model'] = {model!r}: {exc}") from None
         self.filter = dict(filter or {})
+        try:
+            # Built, not run: a misspelt lookup fails here, naming the option, not as a FieldError mid-page.
+            self.model._default_manager.filter(**self.filter)
+        except (FieldError, ValidationError, ValueError, TypeError) as exc:
+            raise CatalogError(f"CATALOG_OPTIONS['filter'] = {self.filter!r} does not fit {self.model.__name__}: {exc}") from None
         if chunk_size:
             self.chunk_size = int(chunk_size)
         self.plans = {name: plan_path(self.model, path) for name, path in (fields or {}).items()}

@@ -35,7 +35,7 @@ MAPPABLE_FIELDS = STR_FIELDS + (
 )
 REQUIRED_FIELDS = ("title", "price", "url")
 
-LOCAL, MANY, ATTR, TEMPLATE = "local", "many", "attr", "template"
+LOCAL, MANY, ATTR, TEMPLATE, RELATED_ATTR = "local", "many", "attr", "template", "related_attr"
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~/!*()'-]*")  # what filepath_to_uri leaves unchanged
 TEMPLATE_FIELD = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
@@ -45,8 +45,10 @@ class PathPlan:
     """How one mapped path is read.
 
     ``kind`` is LOCAL (a column of the main query, joins through foreign keys), MANY (rows through
-    a to-many relation; ``ordering`` keeps the related model's order) or ATTR (a property or method,
-    read from a model instance). ``storage`` is set when the path ends in a file field.
+    a to-many relation; ``ordering`` keeps the related model's order), ATTR (a property or method,
+    read from a model instance) or RELATED_ATTR (a property or method of a model reached through
+    foreign keys, e.g. ``section__trail``: ``relation`` is "section", ``attr`` "trail"; read from
+    the related instances, fetched once per chunk). ``storage`` is set when the path ends in a file field.
     """
 
     path: str
@@ -55,10 +57,22 @@ class PathPlan:
     ordering: tuple[str, ...] = ()
     storage: Any = None
     params: tuple[str, ...] = ()  # TEMPLATE: the field paths its {placeholders} name
+    related_model: Any = None  # RELATED_ATTR: the model that has the property or method
 
     @property
     def concrete(self) -> bool:
-        return self.kind != ATTR
+        """The path is a database column (it can be filtered, searched and looked up by)."""
+        return self.kind not in (ATTR, RELATED_ATTR)
+
+    @property
+    def relation(self) -> str:
+        """RELATED_ATTR: the foreign-key path to the related object ("section")."""
+        return "__".join(self.segments[:-1])
+
+    @property
+    def attr(self) -> str:
+        """ATTR/RELATED_ATTR: the property or method name."""
+        return self.segments[-1]
 
 
 def plan_path(model: type[models.Model], path: str) -> PathPlan:
@@ -87,9 +101,14 @@ def plan_path(model: type[models.Model], path: str) -> PathPlan:
             field = current._meta.get_field(segment)
         except FieldDoesNotExist:
             if index == len(segments) - 1 and hasattr(current, segment):
-                if index:
-                    raise CatalogError(f"{path!r}: a property or method ({segment!r}) must be on the model itself") from None
-                return PathPlan(path=path, segments=segments, kind=ATTR)
+                if not index:
+                    return PathPlan(path=path, segments=segments, kind=ATTR)
+                if kind == MANY:
+                    raise CatalogError(
+                        f"{path!r}: a property or method ({segment!r}) can be read through foreign keys, not a to-many relation"
+                    ) from None
+                # Read in bulk: the related keys come with the rows, then one query per chunk for those objects.
+                return PathPlan(path=path, segments=segments, kind=RELATED_ATTR, related_model=current)
             raise CatalogError(f"{current.__name__} has no field or attribute {segment!r} (in {path!r})") from None
         if field.is_relation:
             if field.many_to_many or field.one_to_many:

@@ -12,12 +12,36 @@ from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from socialshop.conf import app_settings
 from socialshop.feeds.specs import SPECS, Format
 
 
 def new_token() -> str:
     """A fresh secret for a feed URL (``?token=``)."""
     return secrets.token_urlsafe(24)
+
+
+def _language_code() -> tuple[str, str]:
+    """(language, region) of Django's LANGUAGE_CODE: "en-gb" -> ("en", "GB"), "zh-hans" -> ("zh", "")."""
+    parts = str(app_settings.django("LANGUAGE_CODE", "") or "").replace("_", "-").split("-")
+    language = parts[0].lower() if parts and parts[0].isalpha() and len(parts[0]) in (2, 3) else ""
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), "")
+    return language, region
+
+
+def default_currency() -> str:
+    """A new feed's currency: ``SOCIALSHOP['CURRENCY']`` (the store's prices are in it)."""
+    return str(app_settings.CURRENCY)
+
+
+def default_country() -> str:
+    """A new feed's country: ``SOCIALSHOP['COUNTRY']``, else LANGUAGE_CODE's region, else "US" (conf.py)."""
+    return str(app_settings.COUNTRY or "") or _language_code()[1] or "US"
+
+
+def default_language() -> str:
+    """A new feed's language: LANGUAGE_CODE's language ("en-gb" -> "en"), else "en"."""
+    return _language_code()[0] or "en"
 
 
 class Platform(models.TextChoices):
@@ -46,9 +70,11 @@ class Feed(models.Model):
                                    help_text="Each platform accepts only some formats (Google: XML or TSV).")
     enabled = models.BooleanField(default=True, help_text="Disabled feeds are neither built on schedule nor served (404).")
     token = models.CharField(max_length=64, default=new_token, help_text="Secret the platform sends as ?token=; change it to revoke a URL.")
-    target_country = models.CharField(max_length=2, default="US", help_text="ISO 3166-1 alpha-2 country the feed sells to.")
-    language = models.CharField(max_length=8, default="en", help_text="ISO 639-1 content language.")
-    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217; items priced in another currency are left out.")
+    target_country = models.CharField(max_length=2, default=default_country,
+                                      help_text="ISO 3166-1 alpha-2 country the feed sells to (default: SOCIALSHOP['COUNTRY'] or LANGUAGE_CODE's region).")
+    language = models.CharField(max_length=8, default=default_language, help_text="ISO 639-1 content language (default: LANGUAGE_CODE's).")
+    currency = models.CharField(max_length=3, default=default_currency,
+                                help_text="ISO 4217; items priced in another currency are left out (default: SOCIALSHOP['CURRENCY']).")
     # --- filters ------------------------------------------------------------------------
     categories = models.JSONField(default=list, blank=True,
                                   help_text="Category paths to include, e.g. [\"Women > Dresses\"] (prefix match); empty for all.")
@@ -112,6 +138,33 @@ class Feed(models.Model):
 
         base = (site_url or str(app_settings.SITE_URL or "")).rstrip("/")
         return f"{base}{self.path}?token={quote(self.token)}"
+
+
+def configured_platforms() -> list[str]:
+    """Slugs in ``SOCIALSHOP['PLATFORMS']`` (not switched off) that have a feed specification."""
+    platforms = app_settings.PLATFORMS or {}
+    return [slug for slug, entry in platforms.items()
+            if slug in SPECS and not (isinstance(entry, dict) and entry.get("enabled", True) is False)]
+
+
+def create_missing_feeds() -> list[Feed]:
+    """One feed for each configured platform that has none yet, with the store's defaults.
+
+    Output: the feeds created (slug = the platform's slug, or ``<slug>-2``... when taken; the
+    platform's first accepted format; currency, country and language from ``default_*`` above).
+    """
+    created: list[Feed] = []
+    have = set(Feed.objects.values_list("platform", flat=True))
+    for slug in configured_platforms():
+        if slug in have:
+            continue
+        spec = SPECS[slug]
+        feed_slug, n = slug, 1
+        while Feed.objects.filter(slug=feed_slug).exists():
+            n += 1
+            feed_slug = f"{slug}-{n}"
+        created.append(Feed.objects.create(name=f"{spec.name} feed", slug=feed_slug, platform=slug, file_format=spec.formats[0]))
+    return created
 
 
 class BuildStatus(models.TextChoices):

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import CharField, Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,23 +18,15 @@ from django.utils.html import format_html, format_html_join
 
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
-from socialshop.core.jobs import run_task
 from socialshop.posts.engagement import attribution_for, counts_by_tag
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
-from socialshop.posts.images import ImageRejected, validate_upload
+from socialshop.posts.images import ImageRejected, schedule_processing, validate_upload
 from socialshop.posts.storage import is_private
 from socialshop.posts.models import (
     MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
     ProductTag,
 )
 from socialshop.tracking.models import Event, EventName
-
-
-def schedule_processing(post_pk: int) -> None:
-    """Process the post's image once the transaction that saved it commits."""
-    from socialshop.tasks import process_post_image
-
-    transaction.on_commit(lambda: run_task(process_post_image, post_pk))
 
 
 class PostForm(forms.ModelForm):
@@ -213,10 +204,9 @@ class PostAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        tags_changed = any(fs.has_changed() for fs in formsets)
-        if "image" in form.changed_data or tags_changed or form.instance.image_state != ImageState.READY:
-            if "image" in form.changed_data:
-                Post.objects.filter(pk=form.instance.pk).update(image_state=ImageState.PENDING)
+        # A new picture and added, moved or removed tags are queued by posts/receivers.py (for the
+        # ORM and the API alike); saving a post whose processing failed tries it again.
+        if form.instance.image_state != ImageState.READY:
             schedule_processing(form.instance.pk)
 
     @admin.action(description="Publish selected posts", permissions=["change"])
@@ -237,6 +227,7 @@ class PostAdmin(admin.ModelAdmin):
     @admin.action(description="Process images again", permissions=["change"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         pks = list(queryset.values_list("pk", flat=True))
+        Post.objects.filter(pk__in=pks).update(image_state=ImageState.PENDING)  # so the run redoes the work
         for pk in pks:
             schedule_processing(pk)
         self.message_user(request, f"Queued {len(pks)} images.")

@@ -1,24 +1,27 @@
 """Shoppable posts: ``Post`` (an image with a caption), its ``ProductTag`` hotspots and ``Comment``.
 
 Customer photos are posts with ``source="customer"`` (``CustomerPhoto`` is the moderation-queue
-proxy). Image work is ``posts/images.py``; engagement counts and attribution are ``posts/engagement.py``.
+proxy). Image work is ``posts/images.py``; engagement counts and attribution are ``posts/engagement.py``;
+what happens after a post or tag is saved (renditions, tag snapshot) is ``posts/receivers.py``.
 """
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.text import slugify
 
 from socialshop.posts.storage import post_image_storage, upload_name
 
 MAX_TAGS_PER_POST = 20  # Instagram: at most 20 product tags per post.
+# Written by image processing (posts/images.py) with a queryset update, behind the instance's back.
+PROCESSING_FIELDS = ("image", "image_state", "image_error", "image_digest", "width", "height", "renditions")
 HASHTAG_RE = re.compile(r"(?<![\w&])#(\w{1,60})", re.UNICODE)
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.]{1,60})", re.UNICODE)
 
@@ -129,16 +132,51 @@ class Post(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "Post":
+        instance = super().from_db(db, field_names, values)
+        instance._remember_processing_fields()
+        return instance
+
+    def _processing_value(self, name: str) -> Any:
+        value = self.__dict__.get(name)
+        return value.name if isinstance(value, FieldFile) else copy.deepcopy(value)
+
+    def _remember_processing_fields(self, fields: Any = None) -> None:
+        """Note the processing fields as stored, to tell the caller's changes from stale copies."""
+        names = [n for n in PROCESSING_FIELDS if n in self.__dict__ and (fields is None or n in fields)]
+        stored = getattr(self, "_stored_processing", None) if fields is not None else None
+        self._stored_processing = {**(stored or {}), **{n: self._processing_value(n) for n in names}}
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self._remember_processing_fields(fields)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a new picture goes back to PENDING (posts/receivers.py queues its processing).
+
+        Processing writes its results with a queryset update, so this instance may hold stale copies
+        of them: fields the caller did not change are left out of the write, never written back.
+        """
         self.hashtags = (" " + " ".join(hashtags_of(self.caption)) + " ") if hashtags_of(self.caption) else ""
         self.mentions = mentions_of(self.caption)
         if self.rights_granted and self.rights_granted_at is None:
             self.rights_granted_at = timezone.now()
         if not self.slug:
             self.slug = self._unique_slug()
+        stored = getattr(self, "_stored_processing", None)
+        self.image_changed = self._state.adding or (stored is not None and self._processing_value("image") != stored.get("image"))
+        if self.image_changed and not self._state.adding:
+            self.image_state, self.image_error = ImageState.PENDING, ""
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = set(kwargs["update_fields"]) | {"hashtags", "mentions", "updated_at"}
+        elif stored and not self._state.adding and not kwargs.get("force_insert"):
+            untouched = {n for n, v in stored.items() if self._processing_value(n) == v}
+            if untouched:
+                kwargs["update_fields"] = [
+                    f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in untouched]
         super().save(*args, **kwargs)
+        self._remember_processing_fields()
 
     def _unique_slug(self) -> str:
         base = slugify(self.caption.split("\n", 1)[0])[:60].strip("-") or "post"
@@ -202,10 +240,20 @@ class ProductTag(models.Model):
     def __str__(self) -> str:
         return f"{self.title or self.product_id} @ ({self.x:.2f}, {self.y:.2f})"
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "ProductTag":
+        instance = super().from_db(db, field_names, values)
+        instance.stored_product_id = instance.__dict__.get("product_id")
+        return instance
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is None and self.post_id and ProductTag.objects.filter(post_id=self.post_id).count() >= MAX_TAGS_PER_POST:
             raise ValidationError(f"A post has at most {MAX_TAGS_PER_POST} product tags.")
+        if kwargs.get("update_fields") is not None and "product_id" in kwargs["update_fields"]:
+            # posts/receivers.py refills these from the catalog for the new product
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"group_id", "category", "title"}
         super().save(*args, **kwargs)
+        self.stored_product_id = self.product_id
 
     def clean(self) -> None:
         errors = {}
@@ -265,12 +313,3 @@ class CustomerPhoto(Post):
         verbose_name = "customer photo"
         ordering = ["moderation", "-created_at"]
 
-
-@receiver(post_delete, sender=Post)
-@receiver(post_delete, sender=CustomerPhoto)
-def _delete_files_with_post(sender: type[Post], instance: Post, **kwargs: Any) -> None:
-    """A deleted post takes its picture files with it, once the deletion commits."""
-    from socialshop.posts.images import delete_post_files
-
-    pk, name = instance.pk, instance.image.name if instance.image else ""
-    transaction.on_commit(lambda: delete_post_files(pk, name))

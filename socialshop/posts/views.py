@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from socialshop.conf import app_settings
-from socialshop.core.jobs import run_task
 from socialshop.posts.forms import CommentForm, CustomerPhotoForm
 from socialshop.posts.gallery import cards_for, live_posts, rendition_url, share_url
 from socialshop.posts.limits import allow
@@ -112,9 +110,6 @@ def submit_photo(request: HttpRequest) -> HttpResponse:
                 moderation=Moderation.PENDING, image_state=ImageState.PENDING,
                 submitted_by=request.user if request.user.is_authenticated else None,
             )
-            post.save()
-            from socialshop.tasks import process_post_image
-
-            transaction.on_commit(lambda: run_task(process_post_image, post.pk))
+            post.save()  # posts/receivers.py queues the image processing
             return render(request, "socialshop/posts/submit_done.html", {"post": post}, status=201)
     return render(request, "socialshop/posts/submit.html", {"form": form})

@@ -6,7 +6,10 @@ The script they load is ``static/socialshop/tag.js``; the collector is ``trackin
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import logging
+import threading
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -16,12 +19,16 @@ from django.urls import reverse
 from django.utils.html import _json_script_escapes  # the escapes json_script uses: < > & as \uXXXX
 from django.utils.safestring import SafeString, mark_safe
 
+from socialshop.catalog import Catalog, get_catalog
 from socialshop.conf import app_settings
 from socialshop.privacy.consent import consent_from_request
 from socialshop.tracking.server import pop_pending_events, purchase_event_id
 from socialshop.tracking.views import tag_source
 
 register = template.Library()
+logger = logging.getLogger(__name__)
+_reported: set[str] = set()  # log_once: kinds of problem already logged by this process
+_reported_lock = threading.Lock()
 EVENT_KEYS = ("value", "currency", "order_id", "search_string", "event_id", "post_id", "tag_id")
 
 
@@ -74,6 +81,21 @@ def _catalog_price(record: Any) -> Decimal | None:
     return record.effective_price(timezone.now()) if record is not None else None
 
 
+def log_once(kind: str, message: str, *args: Any, level: int = logging.WARNING, exc_info: bool = False) -> None:
+    """Log ``message`` the first time this process meets ``kind`` (a page renders it on every request)."""
+    with _reported_lock:
+        if kind in _reported:
+            return
+        _reported.add(kind)
+    logger.log(level, message, *args, exc_info=exc_info)
+
+
+ITEMS_SHAPE = (
+    "a list of dicts {'id': catalog id, 'quantity': n, 'item_price': price} ({'object': product} in place of 'id' "
+    "works too), or of cart/order lines with catalog_id (on the line or its .item), quantity and unit_price"
+)
+
+
 def _item_dict(item: Any) -> dict[str, Any]:
     """An ``items`` entry as a dict: dicts pass through; an order or cart line object is read
     through ``catalog_id``, ``quantity`` and ``unit_price`` (on itself or on its ``item``)."""
@@ -87,44 +109,91 @@ def _item_dict(item: Any) -> dict[str, Any]:
     return {"id": getattr(holder, "catalog_id", None), "quantity": getattr(item, "quantity", 1), "item_price": price}
 
 
-def event_data(*, product: Any = None, items: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
-    """The EVENT fields a page declares: content_ids/contents from ``product`` or ``items``
-    (via the catalog), value/currency from the catalog record unless given."""
-    from socialshop.catalog import get_catalog
+def _wrong_items(name: str, problem: str, kind: str) -> None:
+    log_once(f"items:{name}:{kind}", "{%% socialshop_event %r items=... %%}: %s; expected %s", name, problem, ITEMS_SHAPE)
 
-    data: dict[str, Any] = {k: fields[k] for k in EVENT_KEYS if fields.get(k) not in (None, "")}
-    if fields.get("content_ids"):
-        data["content_ids"] = [str(i) for i in fields["content_ids"]]
+
+def _contents(name: str, items: Any, catalog: Catalog | None) -> tuple[list[dict[str, Any]], Catalog | None]:
+    """``contents`` entries from the ``items`` a page passes; a wrong shape is logged, not raised."""
+    if isinstance(items, (str, bytes, dict)) or not isinstance(items, Iterable):
+        _wrong_items(name, f"items is a {type(items).__name__}, not a list", "not-a-list")
+        return [], catalog
+    contents: list[dict[str, Any]] = []
+    for index, raw in enumerate(items):
+        item = _item_dict(raw)
+        catalog_id = item.get("id")
+        if not catalog_id and item.get("object") is not None:
+            catalog = catalog or get_catalog()
+            catalog_id = (catalog.ids_for(item["object"])[:1] or [""])[0]
+        if not catalog_id:
+            what = f"keys {sorted(map(str, item))}" if isinstance(raw, dict) else f"a {type(raw).__name__} without catalog_id"
+            _wrong_items(name, f"item {index} ({what}) has no catalog id, so it is left out", "no-id")
+            continue
+        try:
+            quantity = int(item.get("quantity") or 1)
+        except (TypeError, ValueError):
+            _wrong_items(name, f"item {index} quantity {item.get('quantity')!r} is not a whole number; 1 is sent", "quantity")
+            quantity = 1
+        entry: dict[str, Any] = {"id": str(catalog_id), "quantity": quantity}
+        if item.get("item_price") is not None:
+            try:
+                entry["item_price"] = Decimal(str(item["item_price"]))
+            except (InvalidOperation, ValueError):
+                _wrong_items(name, f"item {index} item_price {item['item_price']!r} is not a number; it is left out", "price")
+        contents.append(entry)
+    return contents, catalog
+
+
+def _catalog_fields(name: str, product: Any, items: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """content_ids, contents and value/currency read through the catalog for ``product``/``items``."""
+    out: dict[str, Any] = {}
     catalog = None
     if product is not None:
         catalog = get_catalog()
         ids = catalog.ids_for(product)
-        data["content_ids"] = ids
+        out["content_ids"] = ids
         record = catalog.get_records(ids[:1]).get(ids[0]) if ids else None
         price = _catalog_price(record)
         if price is not None and "value" not in data:
-            data["value"], data["currency"] = price, data.get("currency") or record.currency
-    if items:
-        catalog = catalog or get_catalog()
-        contents = []
-        for raw in items:
-            item = _item_dict(raw)
-            catalog_id = item.get("id")
-            if not catalog_id and item.get("object") is not None:
-                catalog_id = (catalog.ids_for(item["object"])[:1] or [""])[0]
-            if not catalog_id:
-                continue
-            entry: dict[str, Any] = {"id": str(catalog_id), "quantity": int(item.get("quantity") or 1)}
-            if item.get("item_price") is not None:
-                entry["item_price"] = Decimal(str(item["item_price"]))
-            contents.append(entry)
-        data["contents"] = contents
-        data["content_ids"] = [c["id"] for c in contents]
-        if "value" not in data and all("item_price" in c for c in contents):
-            data["value"] = sum((c["item_price"] * c["quantity"] for c in contents), Decimal("0"))
+            out["value"], out["currency"] = price, data.get("currency") or record.currency
+    if items is not None:
+        contents, catalog = _contents(name, items, catalog)
+        out["contents"] = contents
+        out["content_ids"] = [c["id"] for c in contents]
+        if "value" not in data and contents and all("item_price" in c for c in contents):
+            out["value"] = sum((c["item_price"] * c["quantity"] for c in contents), Decimal("0"))
+    return out
+
+
+def event_data(*, name: str = "", product: Any = None, items: Any = None, **fields: Any) -> dict[str, Any]:
+    """The EVENT fields a page declares: content_ids/contents from ``product`` or ``items``
+    (via the catalog), value/currency from the catalog record unless given.
+
+    A catalogue that fails (a broken ``CATALOG_OPTIONS``, a host property that raises) never breaks
+    the page: the event goes without content ids and the error is logged once per process.
+    """
+    data: dict[str, Any] = {k: fields[k] for k in EVENT_KEYS if fields.get(k) not in (None, "")}
+    if fields.get("content_ids"):
+        data["content_ids"] = [str(i) for i in fields["content_ids"]]
+    if isinstance(items, (list, tuple)) and not items:
+        items = None  # an empty cart: no contents, nothing wrong
+    if product is not None or items is not None:
+        try:
+            data.update(_catalog_fields(name, product, items, data))
+        except Exception as exc:  # noqa: BLE001 - tracking must never turn a storefront page into a 500
+            log_once(
+                f"catalog:{type(exc).__name__}:{str(exc)[:200]}",
+                "{%% socialshop_event %r %%}: the catalogue failed (%s: %s); events go without content ids until it is fixed "
+                "(manage.py check names the setting)", name, type(exc).__name__, exc, level=logging.ERROR, exc_info=True,
+            )
     if "value" in data:
-        data["value"] = Decimal(str(data["value"]))
-        data.setdefault("currency", app_settings.CURRENCY)
+        try:
+            data["value"] = Decimal(str(data["value"]))
+        except (InvalidOperation, ValueError):
+            log_once(f"value:{name}", "{%% socialshop_event %r value=%r %%}: not a number; the event goes without a value", name, data["value"])
+            del data["value"]
+        else:
+            data.setdefault("currency", app_settings.CURRENCY)
     return data
 
 
@@ -135,7 +204,7 @@ def socialshop_event(name: str, **kwargs: Any) -> SafeString:
     Keywords: product, items (list of {object|id, quantity, item_price}), value, currency,
     order_id, search_string, event_id, post_id, tag_id, content_ids.
     """
-    data = event_data(**kwargs)
+    data = event_data(name=str(name), **kwargs)
     if name == "Purchase" and data.get("order_id") and not data.get("event_id"):
         data["event_id"] = purchase_event_id(str(data["order_id"]))  # the id report_order_paid uses
     spec = {"name": str(name), "data": data}

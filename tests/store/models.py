@@ -8,6 +8,20 @@ class Maker(models.Model):
     label = models.CharField(max_length=70)
 
 
+class Shelf(models.Model):
+    """A storefront section whose breadcrumb is a property, not a column (category paths through a relation)."""
+
+    department = models.CharField(max_length=60)
+    label = models.CharField(max_length=60)
+
+    @property
+    def trail(self) -> str:
+        return f"{self.department} > {self.label}"
+
+    def crumbs(self) -> list[str]:
+        return [self.department, self.label]
+
+
 class Article(models.Model):
     article_code = models.CharField(max_length=40, unique=True)
     headline = models.CharField(max_length=300)
@@ -19,6 +33,7 @@ class Article(models.Model):
     section_trail = models.CharField(max_length=200, blank=True)
     on_hand = models.IntegerField(default=1)
     sellable = models.BooleanField(default=True)
+    shelf = models.ForeignKey(Shelf, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
 
     @property
     def storefront_path(self) -> str:

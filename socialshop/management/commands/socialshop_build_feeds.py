@@ -1,4 +1,5 @@
-"""``manage.py socialshop_build_feeds [SLUG ...] [--print-urls] [--force]``: build feeds now (CONTRACT.md)."""
+"""``manage.py socialshop_build_feeds [SLUG ...] [--print-urls] [--force] [--create-missing]``: build feeds now
+(CONTRACT.md); ``--create-missing`` first adds a feed for each configured platform without one."""
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from socialshop.conf import app_settings
 from socialshop.exceptions import JobLocked
 from socialshop.feeds.builder import build_feed
-from socialshop.feeds.models import BuildStatus, Feed
+from socialshop.feeds.models import BuildStatus, Feed, configured_platforms, create_missing_feeds
 
 
 class Command(BaseCommand):
@@ -19,9 +20,16 @@ class Command(BaseCommand):
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="feeds to build (default: every enabled feed)")
         parser.add_argument("--print-urls", action="store_true", help="print each feed's full URL, token included")
         parser.add_argument("--force", action="store_true", help="publish even when the publish guard would refuse")
+        parser.add_argument("--create-missing", action="store_true",
+                            help="first create a feed for each platform in SOCIALSHOP['PLATFORMS'] that has none "
+                                 "(currency, country and language from the store's settings)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         slugs: list[str] = options["slugs"]
+        if options["create_missing"]:
+            for feed in create_missing_feeds():
+                self.stdout.write(f"created feed {feed.slug} ({feed.platform}, {feed.file_format}, "
+                                  f"{feed.currency}, {feed.target_country}, {feed.language})")
         if slugs:
             feeds = list(Feed.objects.filter(slug__in=slugs).order_by("slug"))
             unknown = sorted(set(slugs) - {f.slug for f in feeds})
@@ -30,7 +38,7 @@ class Command(BaseCommand):
         else:
             feeds = list(Feed.objects.filter(enabled=True).order_by("slug"))
             if not feeds:
-                raise CommandError("no enabled feeds: add one in the admin (socialshop > feeds)")
+                raise CommandError(_no_feeds_message())
         counts: dict[str, int] = {}
         problems: list[str] = []
         verbose = options["verbosity"] > 1
@@ -69,3 +77,12 @@ class Command(BaseCommand):
         if problems:
             raise CommandError(f"built {len(feeds)} feeds: {summary}; not published: {', '.join(problems)}")
         self.stdout.write(self.style.SUCCESS(f"built {len(feeds)} feeds: {summary}"))
+
+
+def _no_feeds_message() -> str:
+    platforms = configured_platforms()
+    if not platforms:
+        return ("no enabled feeds and no platforms in SOCIALSHOP['PLATFORMS']: configure a platform, then run "
+                "`python manage.py socialshop_build_feeds --create-missing`, or add a feed in the admin (socialshop > feeds)")
+    return (f"no enabled feeds: `python manage.py socialshop_build_feeds --create-missing` creates one per configured "
+            f"platform ({', '.join(platforms)}) and builds it; or add one in the admin (socialshop > feeds)")
