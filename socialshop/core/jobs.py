@@ -71,12 +71,31 @@ def single_flight(name: str, *, seconds: int | None = None) -> Iterator[str]:
         JobLock.objects.filter(name=name[:200], owner=owner).delete()
 
 
-def celery_app_configured() -> bool:
-    """True when the host project created a Celery app (not Celery's implicit fallback)."""
+def _is_celery_fallback(app: Any) -> bool:
+    """True for the app Celery makes by itself the first time ``current_app`` is used with no app.
+
+    ``celery._state._get_current_app`` builds it as ``Celery("default", fixups=[],
+    set_as_current=False)``. An app the project creates has its own main name, Celery's built-in
+    fixups and ``set_as_current=True``; note that the Django fixup makes the project's app the
+    default app (``_state.default_app``), so "is the default app" says nothing about who made it.
+    """
+    return app.main == "default" and not app.set_as_current and not app.fixups
+
+
+def host_celery_app() -> Any | None:
+    """The Celery app the host project created (``proj/celery.py``), or None when there is none."""
     from celery import _state
 
-    fallback = _state.default_app
-    return any(app is not fallback for app in _state._get_active_apps())
+    apps = [app for app in list(_state._get_active_apps()) if not _is_celery_fallback(app)]
+    if not apps:
+        return None
+    current = _state._tls.current_app or _state.default_app
+    return current if current in apps else apps[0]
+
+
+def celery_app_configured() -> bool:
+    """True when the host project created a Celery app (not Celery's implicit fallback)."""
+    return host_celery_app() is not None
 
 
 def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
@@ -90,6 +109,17 @@ def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
     if mode in ("inline", "auto"):
         return task.apply(args=args, kwargs=kwargs, throw=True)
     raise ConfigurationError(f"SOCIALSHOP['RUN_TASKS'] is {mode!r}; use 'auto', 'celery' or 'inline'")
+
+
+def ran_in_process(result: Any) -> bool:
+    """True when ``run_task`` ran the task here (its outcome is known), False when it was queued.
+
+    Ask this instead of ``result.ready()``: a queued task's state needs a result backend, and a
+    project that follows Celery's Django guide has none (``ready()`` then raises).
+    """
+    from celery.result import EagerResult
+
+    return isinstance(result, EagerResult)
 
 
 @contextmanager
