@@ -11,3 +11,6 @@ class SocialshopConfig(AppConfig):
 
     def ready(self) -> None:
         from socialshop import checks  # noqa: F401  (registers the system checks)
+        from socialshop.core import receivers as core_receivers
+
+        core_receivers.connect()

@@ -1,4 +1,5 @@
-"""Django system checks for ``settings.SOCIALSHOP``: every key's type and range (socialshop.E0NN).
+"""Django system checks for ``settings.SOCIALSHOP``: every key's type and range (socialshop.E0NN);
+with ``--deploy``, periodic jobs that have not run for longer than their interval (socialshop.W100).
 
 Catalog mapping checks are in ``catalog/checks.py``; platform credential checks in
 ``platforms/checks.py``. Each message names the full key and the bad value; ``hint`` says the fix.
@@ -9,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from socialshop.conf import DEFAULTS, app_settings
 
@@ -87,3 +88,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     for dotted in DOMAIN_CHECKS:
         errors.extend(import_string(dotted)())
     return errors
+
+
+@register(deploy=True)
+def check_periodic_jobs(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy``: each periodic job that has not run for longer than its interval (socialshop.W100)."""
+    from django.db import DatabaseError
+
+    from socialshop.core.periodic import overdue_jobs
+
+    try:
+        late = overdue_jobs()
+    except DatabaseError:
+        return []  # no database, or not migrated yet: nothing is known about the jobs' runs
+    hint = ("Run exactly one Celery beat (celery -A yourproject beat) with socialshop's BEAT_SCHEDULE, or without beat "
+            "run cron every minute: * * * * * cd /path/to/project && python manage.py socialshop_run_due")
+    return [Warning(job.message, hint=hint, id="socialshop.W100") for job in late]

@@ -1,6 +1,7 @@
 """Background-job plumbing: Celery task defaults, a database single-flight lock, and dispatch.
 
-Tasks themselves live in ``socialshop/tasks.py``; the beat schedule they run on is ``BEAT_SCHEDULE``.
+Tasks themselves live in ``socialshop/tasks.py``; the periodic ones are ``PERIODIC_JOBS`` (beat runs
+them from ``BEAT_SCHEDULE``; ``core/periodic.py`` runs the due ones without beat and records each run).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -32,15 +34,31 @@ TASK_DEFAULTS: dict[str, Any] = {
     "max_retries": 8,
 }
 
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    """One periodic job: its name (the beat entry), the task it runs with no arguments, and how often."""
+
+    name: str
+    task: str
+    every: float  # seconds between runs
+
+
+# Every periodic job, one line each (audiences, syncs and reminders join here). Celery beat runs
+# them through BEAT_SCHEDULE; a store without beat runs `manage.py socialshop_run_due` from cron
+# every minute (core/periodic.py). Either way each run is recorded in JobRun, which the deploy
+# check and admin read to say when a job has not run for longer than its interval.
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("socialshop-heartbeat", "socialshop.record_heartbeat", 300.0),
+    PeriodicJob("socialshop-purge-events", "socialshop.purge_events", 3600.0),
+    PeriodicJob("socialshop-create-deliveries", "socialshop.create_deliveries", 30.0),
+    PeriodicJob("socialshop-forward-events", "socialshop.forward_events", 60.0),
+    PeriodicJob("socialshop-build-feeds", "socialshop.build_due_feeds", 300.0),
+)
+
 # Periodic runs for Celery beat. A project merges it into its app's schedule:
 #   app.conf.beat_schedule = {**socialshop.core.jobs.BEAT_SCHEDULE, **app.conf.beat_schedule}
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "socialshop-heartbeat": {"task": "socialshop.record_heartbeat", "schedule": 300.0},
-    "socialshop-purge-events": {"task": "socialshop.purge_events", "schedule": 3600.0},
-    "socialshop-create-deliveries": {"task": "socialshop.create_deliveries", "schedule": 30.0},
-    "socialshop-forward-events": {"task": "socialshop.forward_events", "schedule": 60.0},
-    "socialshop-build-feeds": {"task": "socialshop.build_due_feeds", "schedule": 300.0},
-}
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {job.name: {"task": job.task, "schedule": job.every} for job in PERIODIC_JOBS}
 
 
 @contextmanager
