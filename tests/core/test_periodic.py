@@ -180,3 +180,18 @@ def test_admin_lists_show_a_note_for_late_jobs(admin_client):
     run_due_command()
     page = admin_client.get(reverse("admin:socialshop_heartbeat_changelist")).content.decode()
     assert "last ran" not in page
+
+
+@pytest.mark.worker
+def test_a_periodic_task_run_by_a_real_worker_is_recorded(celery_worker_process):
+    from socialshop.core.jobs import run_task
+    from socialshop.tasks import purge_events
+    from tests.conftest import wait_for
+
+    run_task(purge_events)
+
+    run = wait_for(lambda: JobRun.objects.filter(name="socialshop-purge-events", succeeded_at__isnull=False).first(),
+                   timeout=60, what=f"the worker's JobRun row; log: {celery_worker_process.log()[-1500:]}")
+    assert run.ok and run.detail == "0"
+    late = overdue_jobs(now=run.succeeded_at + timedelta(minutes=30))
+    assert "socialshop-purge-events" not in {item.job.name for item in late}
