@@ -99,3 +99,31 @@ def test_auto_mode_with_a_real_worker_queues_the_api_and_admin_builds(celery_wor
     assert page.status_code == 302
     wait_for(lambda: feed.builds.count() == 2, timeout=60, what="the second build, from admin")
     assert celery_worker_process.log().count("socialshop.build_feed") >= 2
+
+
+CHECKS = """
+import django
+django.setup()
+from celery import Celery
+from django.core.checks import run_checks
+from django.test import override_settings
+from django.conf import settings
+{then}
+with override_settings(SOCIALSHOP={{**settings.SOCIALSHOP, "RUN_TASKS": {mode!r}}}):
+    print(sorted(m.id for m in run_checks() if m.id.startswith("socialshop.W10")))
+"""
+
+
+def test_checks_warn_when_work_would_go_to_a_celery_app_without_a_broker(tmp_path: Path):
+    without_broker = "app = Celery('proj')  # not configured from Django settings"
+    assert run_in_host("plainproj.settings", code=CHECKS.format(then=without_broker, mode="auto"), tmp_path=tmp_path) \
+        == "['socialshop.W101']"
+    assert run_in_host("plainproj.settings", code=CHECKS.format(then=without_broker, mode="inline"), tmp_path=tmp_path) \
+        == "[]"
+    assert run_in_host("proj.settings", code=CHECKS.format(then="", mode="auto"), tmp_path=tmp_path) == "[]"
+
+
+def test_checks_warn_when_celery_mode_has_no_celery_app(tmp_path: Path):
+    assert run_in_host("plainproj.settings", code=CHECKS.format(then="", mode="celery"), tmp_path=tmp_path) \
+        == "['socialshop.W102']"
+    assert run_in_host("plainproj.settings", code=CHECKS.format(then="", mode="auto"), tmp_path=tmp_path) == "[]"
