@@ -1,4 +1,6 @@
-"""Django system checks for ``settings.SOCIALSHOP``: every key's type and range (socialshop.E0NN).
+"""Django system checks for ``settings.SOCIALSHOP``: every key's type and range (socialshop.E0NN);
+with ``--deploy``, periodic jobs that have not run for longer than their interval (socialshop.W100);
+where background work goes: a Celery app without a broker (W101), RUN_TASKS "celery" without an app (W102).
 
 Catalog mapping checks are in ``catalog/checks.py``; platform credential checks in
 ``platforms/checks.py``. Each message names the full key and the bad value; ``hint`` says the fix.
@@ -214,3 +216,49 @@ def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                   _deploy_cookies, _deploy_rate_limit_cache):
         messages.extend(check())
     return messages
+
+
+@register(deploy=True)
+def check_periodic_jobs(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy``: each periodic job that has not run for longer than its interval (socialshop.W100)."""
+    from django.db import DatabaseError
+
+    from socialshop.core.periodic import overdue_jobs
+
+    try:
+        late = overdue_jobs()
+    except DatabaseError:
+        return []  # no database, or not migrated yet: nothing is known about the jobs' runs
+    hint = ("Run exactly one Celery beat (celery -A yourproject beat) with socialshop's BEAT_SCHEDULE, or without beat "
+            "run cron every minute: * * * * * cd /path/to/project && python manage.py socialshop_run_due")
+    return [CheckWarning(job.message, hint=hint, id="socialshop.W100") for job in late]
+
+
+@register()
+def check_celery_app(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Where background work goes: the project's Celery app has no broker (W101); 'celery' without an app (W102)."""
+    from socialshop.core.jobs import host_celery_app
+
+    mode = app_settings.RUN_TASKS
+    if mode not in ("auto", "celery"):
+        return []
+    app = host_celery_app()
+    if app is None:
+        if mode == "auto":
+            return []  # no Celery app: work runs in process, as documented
+        return [CheckWarning(
+            "SOCIALSHOP['RUN_TASKS'] = 'celery' but the project has no Celery app, so tasks go to Celery's "
+            "implicit app (amqp://guest@localhost//), which no worker of yours reads",
+            hint="Create the app as Celery's 'First steps with Django' says (proj/celery.py, imported from "
+                 "proj/__init__.py), or set RUN_TASKS to 'auto'.",
+            id="socialshop.W102",
+        )]
+    if not app.conf.broker_url:
+        return [CheckWarning(
+            f"SOCIALSHOP['RUN_TASKS'] = {mode!r} sends background work to the Celery app {app.main!r}, "
+            "which has no broker_url (Celery then tries amqp://guest@localhost//)",
+            hint="Set CELERY_BROKER_URL (e.g. 'redis://localhost:6379/0') in settings and load it with "
+                 "app.config_from_object('django.conf:settings', namespace='CELERY').",
+            id="socialshop.W101",
+        )]
+    return []

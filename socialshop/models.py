@@ -1,5 +1,5 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
-from socialshop.core.models import Heartbeat, JobLock
+from socialshop.core.models import Heartbeat, JobLock, JobRun
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
@@ -8,5 +8,5 @@ from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventNam
 
 __all__ = [
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventName", "EventSource",
-    "Feed", "FeedBuild", "Heartbeat", "JobLock", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
+    "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

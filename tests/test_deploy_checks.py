@@ -37,6 +37,7 @@ def test_a_production_configuration_raises_no_socialshop_deploy_warning(producti
     assert ids() == []
 
 
+@pytest.mark.django_db  # the deploy checks also read when periodic jobs last ran (socialshop.W100)
 def test_check_deploy_command_reports_socialshop_warnings(production: Any) -> None:
     production.SOCIALSHOP = {**production.SOCIALSHOP, "SITE_URL": "http://shop.example.com"}
     with pytest.raises(SystemCheckError, match=r"socialshop\.W130"):

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from socialshop.api.base import SocialshopAPIMixin, StaffOnly
-from socialshop.core.jobs import run_task
+from socialshop.core.jobs import ran_in_process, run_task
 from socialshop.feeds.builder import dry_run
 from socialshop.feeds.models import Feed, FeedBuild
 
@@ -70,7 +70,7 @@ class FeedViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
 
         feed = self.get_object()
         result = run_task(build_feed_task, feed.slug, bool(request.data.get("force", False)))
-        body = result.result if result.ready() else {"feed": feed.slug, "status": "queued", "task": result.id}
+        body = result.result if ran_in_process(result) else {"feed": feed.slug, "status": "queued", "task": result.id}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["get"])

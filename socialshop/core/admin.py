@@ -1,10 +1,14 @@
-"""Admin for plumbing: worker heartbeats and job locks (read-only; they show whether jobs run)."""
+"""Admin for plumbing: worker heartbeats, job locks and periodic job runs (read-only; they show whether
+jobs run). Late periodic jobs (core/periodic.py ``overdue_jobs``) are shown as a warning on these lists.
+"""
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
-from socialshop.core.models import Heartbeat, JobLock
+from socialshop.core.models import Heartbeat, JobLock, JobRun
+from socialshop.core.periodic import overdue_jobs
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -17,11 +21,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class LateJobsNote(ReadOnlyAdmin):
+    """A list that also warns about periodic jobs that have not run for longer than their interval."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        for late in overdue_jobs():
+            self.message_user(request, f"{late.message}. Run Celery beat, or cron every minute: "
+                                       "python manage.py socialshop_run_due", messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+
 @admin.register(Heartbeat)
-class HeartbeatAdmin(ReadOnlyAdmin):
+class HeartbeatAdmin(LateJobsNote):
     list_display = ("name", "seen_at", "detail")
 
 
 @admin.register(JobLock)
 class JobLockAdmin(ReadOnlyAdmin):
     list_display = ("name", "owner", "expires_at", "created_at")
+
+
+@admin.register(JobRun)
+class JobRunAdmin(LateJobsNote):
+    list_display = ("name", "started_at", "succeeded_at", "ok", "detail")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).order_by("name")

@@ -1,6 +1,7 @@
 """Background-job plumbing: Celery task defaults, a database single-flight lock, and dispatch.
 
-Tasks themselves live in ``socialshop/tasks.py``; the beat schedule they run on is ``BEAT_SCHEDULE``.
+Tasks themselves live in ``socialshop/tasks.py``; the periodic ones are ``PERIODIC_JOBS`` (beat runs
+them from ``BEAT_SCHEDULE``; ``core/periodic.py`` runs the due ones without beat and records each run).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -32,15 +34,31 @@ TASK_DEFAULTS: dict[str, Any] = {
     "max_retries": 8,
 }
 
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    """One periodic job: its name (the beat entry), the task it runs with no arguments, and how often."""
+
+    name: str
+    task: str
+    every: float  # seconds between runs
+
+
+# Every periodic job, one line each (audiences, syncs and reminders join here). Celery beat runs
+# them through BEAT_SCHEDULE; a store without beat runs `manage.py socialshop_run_due` from cron
+# every minute (core/periodic.py). Either way each run is recorded in JobRun, which the deploy
+# check and admin read to say when a job has not run for longer than its interval.
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("socialshop-heartbeat", "socialshop.record_heartbeat", 300.0),
+    PeriodicJob("socialshop-purge-events", "socialshop.purge_events", 3600.0),
+    PeriodicJob("socialshop-create-deliveries", "socialshop.create_deliveries", 30.0),
+    PeriodicJob("socialshop-forward-events", "socialshop.forward_events", 60.0),
+    PeriodicJob("socialshop-build-feeds", "socialshop.build_due_feeds", 300.0),
+)
+
 # Periodic runs for Celery beat. A project merges it into its app's schedule:
 #   app.conf.beat_schedule = {**socialshop.core.jobs.BEAT_SCHEDULE, **app.conf.beat_schedule}
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "socialshop-heartbeat": {"task": "socialshop.record_heartbeat", "schedule": 300.0},
-    "socialshop-purge-events": {"task": "socialshop.purge_events", "schedule": 3600.0},
-    "socialshop-create-deliveries": {"task": "socialshop.create_deliveries", "schedule": 30.0},
-    "socialshop-forward-events": {"task": "socialshop.forward_events", "schedule": 60.0},
-    "socialshop-build-feeds": {"task": "socialshop.build_due_feeds", "schedule": 300.0},
-}
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {job.name: {"task": job.task, "schedule": job.every} for job in PERIODIC_JOBS}
 
 
 @contextmanager
@@ -71,12 +89,31 @@ def single_flight(name: str, *, seconds: int | None = None) -> Iterator[str]:
         JobLock.objects.filter(name=name[:200], owner=owner).delete()
 
 
-def celery_app_configured() -> bool:
-    """True when the host project created a Celery app (not Celery's implicit fallback)."""
+def _is_celery_fallback(app: Any) -> bool:
+    """True for the app Celery makes by itself the first time ``current_app`` is used with no app.
+
+    ``celery._state._get_current_app`` builds it as ``Celery("default", fixups=[],
+    set_as_current=False)``. An app the project creates has its own main name, Celery's built-in
+    fixups and ``set_as_current=True``; note that the Django fixup makes the project's app the
+    default app (``_state.default_app``), so "is the default app" says nothing about who made it.
+    """
+    return app.main == "default" and not app.set_as_current and not app.fixups
+
+
+def host_celery_app() -> Any | None:
+    """The Celery app the host project created (``proj/celery.py``), or None when there is none."""
     from celery import _state
 
-    fallback = _state.default_app
-    return any(app is not fallback for app in _state._get_active_apps())
+    apps = [app for app in list(_state._get_active_apps()) if not _is_celery_fallback(app)]
+    if not apps:
+        return None
+    current = _state._tls.current_app or _state.default_app
+    return current if current in apps else apps[0]
+
+
+def celery_app_configured() -> bool:
+    """True when the host project created a Celery app (not Celery's implicit fallback)."""
+    return host_celery_app() is not None
 
 
 def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
@@ -90,6 +127,17 @@ def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
     if mode in ("inline", "auto"):
         return task.apply(args=args, kwargs=kwargs, throw=True)
     raise ConfigurationError(f"SOCIALSHOP['RUN_TASKS'] is {mode!r}; use 'auto', 'celery' or 'inline'")
+
+
+def ran_in_process(result: Any) -> bool:
+    """True when ``run_task`` ran the task here (its outcome is known), False when it was queued.
+
+    Ask this instead of ``result.ready()``: a queued task's state needs a result backend, and a
+    project that follows Celery's Django guide has none (``ready()`` then raises).
+    """
+    from celery.result import EagerResult
+
+    return isinstance(result, EagerResult)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Plumbing models: the database lock that makes a job single-flight across processes."""
+"""Plumbing models: the database lock that makes a job single-flight, heartbeats, periodic job runs."""
 from __future__ import annotations
 
 from django.db import models
@@ -30,3 +30,22 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobRun(models.Model):
+    """The last run of one periodic job, whoever ran it (Celery beat's worker or ``socialshop_run_due``)."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="The periodic job, as named in PERIODIC_JOBS (core/jobs.py).")
+    started_at = models.DateTimeField(help_text="When its last run started.")
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When its last run ended, whatever the outcome.")
+    succeeded_at = models.DateTimeField(null=True, blank=True, help_text="When its last successful run ended.")
+    ok = models.BooleanField(default=True, help_text="Whether the last run that ended succeeded.")
+    detail = models.CharField(max_length=500, blank=True, help_text="What the last run returned, or its error.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "periodic job run"
+
+    def __str__(self) -> str:
+        return self.name
