@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from socialshop.conf import app_settings
 from socialshop.privacy.consent import (
-    ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
+    ID_RE, ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
 )
 from socialshop.privacy.consent import (  # noqa: F401 - the cookie names are re-exported for views
     SESSION_COOKIE, SESSION_COOKIE_AGE, VISITOR_COOKIE, VISITOR_COOKIE_AGE,
@@ -213,7 +213,7 @@ def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitCont
     if not visitor_id:
         visitor_id = new_id()
         cookies[VISITOR_COOKIE] = (visitor_id, VISITOR_COOKIE_AGE)
-    if not (16 <= len(session_id) <= 40 and session_id.replace("-", "").replace("_", "").isalnum()):
+    if not ID_RE.fullmatch(session_id):  # isalnum() let non-ASCII letters and digits in
         session_id = new_id()
     cookies[SESSION_COOKIE] = (session_id, SESSION_COOKIE_AGE)  # sliding: every hit extends the visit
     user = getattr(request, "user", None)
