@@ -1,7 +1,8 @@
 """The collector: body limits, origin and bot checks, per-IP rate limit, consent, rows to store.
 
 ``collect(request)`` handles one POST /socialshop/collect/ and returns a ``CollectResult``; the
-HTTP view is ``tracking/views.py``, per-event checks ``validation.py``, the insert ``store.py``.
+HTTP view is ``tracking/views.py`` (411 for a body without Content-Length such as a chunked one,
+415 for a compressed one), per-event checks ``validation.py``, the insert ``store.py``.
 """
 from __future__ import annotations
 
