@@ -18,7 +18,7 @@ from django.core.checks import Warning as CheckWarning
 
 from socialshop.conf import DEFAULTS, app_settings
 
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+CURRENCY_RE = re.compile(r"[A-Z]{3}")  # fullmatch, here and below: "$" lets a final "\n" through
 
 
 def _positive_int(value: Any) -> bool:
@@ -27,16 +27,16 @@ def _positive_int(value: Any) -> bool:
 
 def _origin_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(
-        isinstance(v, str) and re.match(r"^https?://[^/]+$", v) for v in value
+        isinstance(v, str) and re.fullmatch(r"https?://[^/\s]+", v) for v in value
     )
 
 
 # key -> (is the value fine?, what a right value looks like). Keys validated elsewhere are absent.
 VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "CATALOG": (lambda v: isinstance(v, str) and "." in v, "a dotted path to a Catalog class"),
-    "CURRENCY": (lambda v: isinstance(v, str) and bool(CURRENCY_RE.match(v)), "a 3-letter ISO 4217 code such as 'USD'"),
+    "CURRENCY": (lambda v: isinstance(v, str) and bool(CURRENCY_RE.fullmatch(v)), "a 3-letter ISO 4217 code such as 'USD'"),
     "COUNTRY": (lambda v: v == "" or (isinstance(v, str) and re.fullmatch(r"[A-Z]{2}", v) is not None), "'' or a 2-letter ISO 3166-1 code such as 'GB'"),
-    "SITE_URL": (lambda v: v == "" or (isinstance(v, str) and re.match(r"^https?://[^/]+(/.*)?$", v) is not None), "'' or an absolute URL such as 'https://shop.example.com'"),
+    "SITE_URL": (lambda v: v == "" or (isinstance(v, str) and re.fullmatch(r"https?://[^/\s]+(/\S*)?", v) is not None), "'' or an absolute URL such as 'https://shop.example.com'"),
     "RUN_TASKS": (lambda v: v in ("auto", "celery", "inline"), "'auto', 'celery' or 'inline'"),
     "JOB_LOCK_SECONDS": (_positive_int, "a positive number of seconds"),
     "CONSENT_REQUIRED": (lambda v: isinstance(v, bool), "True or False"),

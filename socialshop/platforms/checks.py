@@ -11,7 +11,7 @@ from django.core.checks import CheckMessage, Error
 from socialshop.conf import app_settings
 from socialshop.platforms import REGISTRY
 
-URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
+URL_RE = re.compile(r"https?://[^/\s]+(/\S*)?")  # fullmatch: "$" would let a final "\n" through
 
 
 def check_platforms() -> list[CheckMessage]:
@@ -39,7 +39,7 @@ def check_platforms() -> list[CheckMessage]:
                 ))
         for name in ("api_base", "script_url"):
             value = entry.get(name)
-            if value is not None and not (isinstance(value, str) and URL_RE.match(value)):
+            if value is not None and not (isinstance(value, str) and URL_RE.fullmatch(value)):
                 errors.append(Error(f"{key}[{name!r}] = {value!r} is not an absolute http(s) URL",
                                     hint="Use e.g. 'http://127.0.0.1:8300' or leave the key out for the real host.", id="socialshop.E042"))
         timeout = entry.get("timeout")

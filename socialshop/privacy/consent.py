@@ -20,8 +20,10 @@ SESSION_COOKIE = "ss_sid"
 VISITOR_COOKIE_AGE = 365 * 24 * 3600
 SESSION_COOKIE_AGE = 30 * 60  # a visit ends after 30 idle minutes, as web analytics usually count it
 CONSENT_COOKIE_AGE = 180 * 24 * 3600  # ask again after six months
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
-_COOKIE_RE = re.compile(r"^a([gdu])\.d([gdu])\.o([01])$")
+# Both used with fullmatch: "$" also matches before a final newline, which a quoted cookie can
+# carry ("...\012" unquotes to "\n") and a 40-character id plus "\n" does not fit its column.
+ID_RE = re.compile(r"[A-Za-z0-9_-]{16,40}")
+_COOKIE_RE = re.compile(r"a([gdu])\.d([gdu])\.o([01])")
 _LETTER = {"g": ConsentChoice.GRANTED, "d": ConsentChoice.DENIED, "u": ConsentChoice.UNSET}
 
 
@@ -71,7 +73,7 @@ class ConsentState:
 
 
 def _parse_cookie(value: str) -> tuple[str, str, bool] | None:
-    match = _COOKIE_RE.match(value or "")
+    match = _COOKIE_RE.fullmatch(value or "")
     if not match:
         return None
     return _LETTER[match.group(1)], _LETTER[match.group(2)], match.group(3) == "1"
@@ -93,7 +95,7 @@ def consent_from_request(request: HttpRequest) -> ConsentState:
 def visitor_id_from_request(request: HttpRequest) -> str:
     """The visitor id from the cookie when it is well formed, else ""."""
     value = request.COOKIES.get(VISITOR_COOKIE, "")
-    return value if ID_RE.match(value) else ""
+    return value if ID_RE.fullmatch(value) else ""
 
 
 def new_id() -> str:

@@ -1,7 +1,8 @@
 """The collector: body limits, origin and bot checks, per-IP rate limit, consent, rows to store.
 
 ``collect(request)`` handles one POST /socialshop/collect/ and returns a ``CollectResult``; the
-HTTP view is ``tracking/views.py``, per-event checks ``validation.py``, the insert ``store.py``.
+HTTP view is ``tracking/views.py`` (411 for a body without Content-Length such as a chunked one,
+415 for a compressed one), per-event checks ``validation.py``, the insert ``store.py``.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from socialshop.conf import app_settings
 from socialshop.core.ratelimit import RateLimiter
 from socialshop.privacy.consent import (
-    ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
+    ID_RE, ConsentState, consent_from_request, new_id, note_gpc, visitor_id_from_request, with_gpc,
 )
 from socialshop.privacy.consent import (  # noqa: F401 - the cookie names are re-exported for views
     SESSION_COOKIE, SESSION_COOKIE_AGE, VISITOR_COOKIE, VISITOR_COOKIE_AGE,
@@ -28,7 +29,7 @@ from socialshop.privacy.consent import (  # noqa: F401 - the cookie names are re
 from socialshop.privacy.ip import stored_ip
 from socialshop.tracking.buffer import event_buffer
 from socialshop.tracking.store import store_batch, unshare_visitor
-from socialshop.tracking.validation import MAX_BODY_BYTES, MAX_EVENTS, EventRejected, clean_event
+from socialshop.tracking.validation import MAX_BODY_BYTES, MAX_EVENTS, EventRejected, check_strings, clean_event
 
 CLICK_ID_KEYS = ("fbclid", "gclid", "epik", "ttclid")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -102,15 +103,19 @@ def origin_allowed(request: HttpRequest) -> bool:
     return origin in allowed
 
 
-def parse_body(raw: bytes) -> list[Any]:
-    """The ``events`` list of a collect body; ``ValueError`` when it is not one.
+def parse_body(raw: bytes) -> tuple[list[Any], bool]:
+    """The ``events`` list of a collect body, and whether its strings need ``check_strings``;
+    ``ValueError`` when it is not such a body.
 
-    NaN/Infinity/1e309 parse to non-finite floats so that only their event is rejected.
+    NaN/Infinity/1e309 parse to non-finite floats so that only their event is rejected. orjson
+    refuses lone surrogates (``"\\ud800"``), so only a body the json module parsed, or one with a
+    ``\\u0000`` escape, can hold a string the database cannot store: the second value says so.
     """
     body = _fast_parse(raw)
+    careful = body is None or b"\\u0000" in raw
     if body is None:
-        # NaN, Infinity, 1e309, runs of brackets, bad UTF-8: the json module says what is wrong,
-        # and parses non-finite numbers so that only their event is rejected.
+        # NaN, Infinity, 1e309, runs of brackets, bad UTF-8, lone surrogates: the json module says
+        # what is wrong, and parses non-finite numbers so that only their event is rejected.
         text = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
         try:
             body = json.loads(text)
@@ -118,7 +123,7 @@ def parse_body(raw: bytes) -> list[Any]:
             raise ValueError("JSON nested too deeply") from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise ValueError('the body must be {"events": [...]}')
-    return body["events"]
+    return body["events"], careful
 
 
 def _fast_parse(raw: bytes) -> Any:
@@ -149,6 +154,8 @@ def _parsed_signals(url: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[
     click: list[tuple[str, str]] = []
     utm: list[tuple[str, str]] = []
     for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
+        if "\x00" in value:
+            continue  # "%00" decodes to NUL, which PostgreSQL cannot store; no real id holds one
         if key in CLICK_ID_KEYS and len(value) <= 512:
             click.append((key, value))
         elif key in UTM_KEYS and len(value) <= 256:
@@ -181,7 +188,7 @@ def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitCont
     if not visitor_id:
         visitor_id = new_id()
         cookies[VISITOR_COOKIE] = (visitor_id, VISITOR_COOKIE_AGE)
-    if not (16 <= len(session_id) <= 40 and session_id.replace("-", "").replace("_", "").isalnum()):
+    if not ID_RE.fullmatch(session_id):  # isalnum() let non-ASCII letters and digits in
         session_id = new_id()
     cookies[SESSION_COOKIE] = (session_id, SESSION_COOKIE_AGE)  # sliding: every hit extends the visit
     user = getattr(request, "user", None)
@@ -191,7 +198,7 @@ def visit_context(request: HttpRequest, *, gpc: bool = False) -> tuple[VisitCont
         session_id=session_id,
         user_id=user.pk if user is not None and user.is_authenticated else None,
         ip=stored_ip(client_ip(request)),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512].replace("\x00", ""),  # PostgreSQL refuses NUL
     )
     return context, cookies
 
@@ -250,7 +257,7 @@ def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> Col
     if not origin_allowed(request):
         return CollectResult(403, {"error": "cross-site posts to the collector are not allowed"})
     try:
-        events = parse_body(raw)
+        events, careful = parse_body(raw)
     except ValueError as exc:
         return CollectResult(400, {"error": f"unparseable body: {str(exc)[:200]}"})
     if len(events) > MAX_EVENTS:
@@ -263,6 +270,8 @@ def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> Col
     rejected: list[dict[str, Any]] = []
     for index, event in enumerate(events):
         try:
+            if careful:
+                check_strings(event)
             cleaned.append(clean_event(event, now=now))
         except EventRejected as exc:
             rejected.append({"index": index, "error": str(exc)})

@@ -15,7 +15,7 @@ from socialshop.exceptions import SocialshopError
 from socialshop.tracking.models import EventName
 
 EVENT_NAMES = frozenset(EventName.values)
-EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+EVENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # used with fullmatch: "$" would let a trailing newline in
 MAX_EVENTS = 50
 MAX_BODY_BYTES = 64 * 1024
 MAX_URL = 2048
@@ -161,6 +161,52 @@ def _browser_ids(event: dict[str, Any]) -> dict[str, str]:
     return cleaned
 
 
+def _string_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored (a NUL, a lone surrogate), or None. ASCII text is checked in one go."""
+    if text.isascii():
+        return "contains a NUL byte" if "\x00" in text else None
+    if "\x00" in text:
+        return "contains a NUL byte"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains a lone UTF-16 surrogate (U+{ord(text[exc.start]):04X}); send valid Unicode"
+    return None
+
+
+def _label(key: str) -> str:
+    """A key as it may appear in an error message (which is JSON: no surrogate, no NUL)."""
+    return key[:40] if _string_problem(key) is None else ascii(key[:40])[1:-1]
+
+
+def check_strings(event: Any) -> None:
+    """Reject an event holding, anywhere (keys too, at any depth), a string no database can store.
+
+    A lone UTF-16 surrogate (``"\\ud800"``) is decoded by the json module but cannot be encoded
+    as UTF-8 (SQLite, PostgreSQL, orjson and the admin page all fail on it); PostgreSQL text and
+    jsonb refuse NUL. ``EventRejected`` names the field, e.g. ``contents[0].id contains a NUL byte``.
+    Iterative, so a deeply nested field costs no recursion.
+    """
+    stack: list[tuple[Any, str]] = [(event, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            problem = _string_problem(value)
+            if problem:
+                raise EventRejected(f"{path[:120] or 'the event'} {problem}")
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                where = f"{path}.{_label(key)}" if path else _label(key)
+                problem = _string_problem(key)
+                if problem:
+                    raise EventRejected(f"a key of {path[:120] or 'the event'} ({where[-120:]}) {problem}")
+                children.append((item, where))
+            stack.extend(reversed(children))  # popped in document order: the first problem is named
+        elif isinstance(value, list):
+            stack.extend((value[index], f"{path}[{index}]") for index in range(len(value) - 1, -1, -1))
+
+
 # Fields checked by their own function (event -> cleaned value); kept only when not empty.
 STRUCTURED_FIELDS = (("content_ids", _content_ids), ("contents", _contents), ("properties", _properties),
                      ("browser_ids", _browser_ids))
@@ -177,7 +223,7 @@ def clean_event(event: Any, *, now: float) -> dict[str, Any]:
         raise EventRejected("an event must be a JSON object")
     get = event.get
     event_id = get("event_id")
-    if event_id.__class__ is not str or not EVENT_ID_RE.match(event_id):
+    if event_id.__class__ is not str or not EVENT_ID_RE.fullmatch(event_id):
         raise EventRejected("event_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
     name = get("name")
     if name.__class__ is not str or name not in EVENT_NAMES:

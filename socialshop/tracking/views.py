@@ -58,14 +58,29 @@ def _respond(request: HttpRequest, result: CollectResult) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 def collect_view(request: HttpRequest) -> HttpResponse:
-    """POST /socialshop/collect/: ``{"events": [...]}`` as application/json or text/plain (beacon)."""
+    """POST /socialshop/collect/: ``{"events": [...]}`` as application/json or text/plain (beacon).
+
+    The body must come uncompressed (``Content-Encoding`` other than identity: 415) and with a
+    ``Content-Length`` (a chunked body without one: 411), as fetch, XHR and sendBeacon send it:
+    a WSGI application cannot read a chunked body portably, and a compressed one would dodge the
+    64 KiB limit. Every other answer is in docs/tracking.md.
+    """
     content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     if content_type not in ("application/json", "text/plain"):
         return JsonResponse({"error": "send application/json or text/plain"}, status=415)
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding not in ("", "identity"):
+        return JsonResponse({"error": f"Content-Encoding {encoding[:40]!r} is not supported; send the body "
+                                      "uncompressed (at most 64 KiB)"}, status=415)
+    length = request.META.get("CONTENT_LENGTH", "")
+    if not length:
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        return JsonResponse({"error": "Content-Length required: " + ("a chunked body is not read; " if chunked else "")
+                                      + "send the body with a Content-Length header"}, status=411)
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(length)
     except ValueError:
-        declared = 0
+        return JsonResponse({"error": f"Content-Length {length[:40]!r} is not a number"}, status=400)
     if declared > MAX_BODY_BYTES:
         return JsonResponse({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
     raw = request.read(MAX_BODY_BYTES + 1)
