@@ -56,6 +56,39 @@ def test_cart_change_browser_echo_is_a_duplicate(consented: Client) -> None:
     assert post_events(consented, [echo]).json() == {"accepted": 0, "duplicates": 1, "rejected": []}
 
 
+def _cart_request(data: dict[str, str], **headers: str) -> object:
+    request = RequestFactory().post("/cart/add/", data, HTTP_USER_AGENT="Mozilla/5.0 Firefox/125.0", **headers)
+    SessionMiddleware(lambda r: None).process_request(request)
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    request.COOKIES.update({"ss_consent": "ag.dg.o0", "ss_vid": "v" * 22})
+    return request
+
+
+def test_cart_change_takes_the_event_id_post_and_tag_posts_js_sent_and_is_stored_once(consented: Client) -> None:
+    request = _cart_request({"product_id": "SKU-1", "quantity": "1", "socialshop_event_id": "hotspot-add-1",
+                             "socialshop_post_id": "7", "socialshop_tag_id": "3"})
+    report = report_cart_change(request, catalog_id="SKU-1", quantity=1, item_price=5, currency="USD")
+    assert report.event_id == "hotspot-add-1" and report.stored is True
+    event = Event.objects.get(event_id="hotspot-add-1")
+    assert (event.name, event.source, event.post_id, event.tag_id) == ("AddToCart", "server", "7", "3")
+    assert pop_pending_events(request) == []  # the browser has this event already: not queued back
+    echo = make_event("AddToCart", event_id="hotspot-add-1", post_id="7", tag_id="3", value=5, currency="USD")
+    assert post_events(consented, [echo]).json() == {"accepted": 0, "duplicates": 1, "rejected": []}
+    assert Event.objects.filter(name="AddToCart").count() == 1
+
+
+def test_cart_change_takes_the_event_id_header_and_refuses_bad_or_purchase_shaped_ids() -> None:
+    by_header = report_cart_change(_cart_request({}, HTTP_X_SOCIALSHOP_EVENT_ID="from-header"),
+                                   catalog_id="A", quantity=1, item_price=1)
+    assert by_header.event_id == "from-header"
+    for bad in ("purchase-1001", "has space", "x" * 65):
+        request = _cart_request({"socialshop_event_id": bad})
+        report = report_cart_change(request, catalog_id="A", quantity=1, item_price=1)
+        assert report.event_id != bad and len(pop_pending_events(request)) == 1  # a new id, queued for the tag
+
+
 def test_removing_from_cart_records_nothing() -> None:
     assert report_cart_change(_request(), catalog_id="SKU-1", quantity=0, item_price=5) is None
     assert Event.objects.count() == 0
