@@ -72,8 +72,8 @@ def confirm_purchase(row: Mapping[str, Any]) -> bool:
     currency, contents, content ids, hashed customer data, consent flags, times and ``source``; its
     visit columns (visitor, session, click ids, browser ids, ...) stay only when it came from the
     same visitor or customer (``_same_visitor``), otherwise the server's own (possibly empty) ones
-    replace them, so a visitor who forged the order's Purchase gets no link to the buyer. Another
-    event squatting on the order's event_id gets a fresh id. Deliveries not yet sent are dropped so
+    replace them, so a visitor who forged the order's Purchase gets no link to the buyer. Any other
+    event holding the order's event_id gets a fresh ``displaced-`` id. Deliveries not yet sent are dropped so
     the outbox makes them again from the confirmed row. Returns False when a server copy was
     already there (nothing changes: the first server report wins).
     """

@@ -28,8 +28,10 @@ from socialshop.tracking.orders import PURCHASE_ID_PREFIX, confirm_purchase, pur
 from socialshop.tracking.store import store_events
 from socialshop.tracking.validation import CURRENCIES, EVENT_ID_RE
 
-__all__ = ["ServerReport", "browser_event_fields", "current_visitor_id", "pop_pending_events", "purchase_event_id", "report_cart_change",
-           "report_event", "report_order_paid"]
+__all__ = [
+    "ServerReport", "browser_event_fields", "current_visitor_id", "pop_pending_events", "purchase_event_id",
+    "report_cart_change", "report_event", "report_order_paid",
+]
 
 PENDING_SESSION_KEY = "socialshop_events"
 MAX_PENDING = 10
