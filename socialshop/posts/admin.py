@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import CharField, Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, OuterRef, QuerySet
 from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
-from socialshop.posts.engagement import attribution_for, counts_by_tag
+from socialshop.posts.engagement import attribution_for, counts_by_tag, engagement_count
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
 from socialshop.posts.images import ImageRejected, schedule_processing, validate_upload
 from socialshop.posts.storage import is_private
@@ -26,7 +26,7 @@ from socialshop.posts.models import (
     MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
     ProductTag,
 )
-from socialshop.tracking.models import Event, EventName
+from socialshop.tracking.models import EventName
 
 
 class PostForm(forms.ModelForm):
@@ -88,11 +88,8 @@ class ProductTagInline(admin.TabularInline):
 
 
 def _event_count(name: str) -> Coalesce:
-    counts = (
-        Event.objects.filter(post_id=Cast(OuterRef("pk"), CharField()), name=name)
-        .order_by().values("post_id").annotate(n=Count("id")).values("n")
-    )
-    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+    """The post's deduplicated count of ``name`` (per visitor, posts/engagement.py), sortable."""
+    return engagement_count(name, Cast(OuterRef("pk"), CharField()))
 
 
 @admin.register(Post)

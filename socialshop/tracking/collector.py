@@ -28,6 +28,7 @@ from socialshop.privacy.consent import (  # noqa: F401 - the cookie names are re
 )
 from socialshop.privacy.ip import stored_ip
 from socialshop.tracking.buffer import event_buffer
+from socialshop.tracking.orders import is_order_bound, store_order_bound
 from socialshop.tracking.store import store_batch, unshare_visitor
 from socialshop.tracking.validation import MAX_BODY_BYTES, MAX_EVENTS, EventRejected, check_strings, clean_event
 
@@ -282,6 +283,11 @@ def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> Col
     events = [reduce_event(event, context, share=share) for event in cleaned]
     request_row = context_row(context, source=source, now=timezone.now())
     async_commit = bool(app_settings.COLLECT_ASYNC_COMMIT)
+    # Events that could meet a real order's Purchase are stored apart and always count as accepted,
+    # so the answer never tells whether an order number exists (tracking/orders.py).
+    bound = [event for event in events if is_order_bound(event)]
+    if bound:
+        events = [event for event in events if not is_order_bound(event)]
     buffer_ms = int(app_settings.COLLECT_BUFFER_MS)
     counts = None
     if buffer_ms and events:
@@ -289,4 +295,6 @@ def collect(request: HttpRequest, raw: bytes, *, source: str = "browser") -> Col
     if counts is None:
         stored = len(store_batch(request_row, events, async_commit=async_commit))
         counts = (stored, len(events) - stored)
+    if bound:
+        counts = (counts[0] + store_order_bound(request_row, bound, async_commit=async_commit), counts[1])
     return CollectResult(200, {"accepted": counts[0], "duplicates": counts[1], "rejected": rejected}, cookies)

@@ -23,7 +23,7 @@ from socialshop.platforms import configured_platforms, get_platform
 from socialshop.platforms.base import HttpPlatform, Platform, PlatformAPIError, ServerEvent
 from socialshop.platforms.status import halted_reason, record_error, record_success
 from socialshop.tracking.models import Delivery, DeliveryStatus
-from socialshop.tracking.outbox import consent_block_reasons, to_server_event
+from socialshop.tracking.outbox import consent_block_reasons, to_server_event, unconfirmed_reason
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class _Drain:
         sendable: list[tuple[Delivery, ServerEvent]] = []
         for row in rows:
             event = to_server_event(row.event)
-            reason = blocked.get(row.event_id) or self.platform.skip_reason(event, now=now)
+            reason = blocked.get(row.event_id) or unconfirmed_reason(row.event) or self.platform.skip_reason(event, now=now)
             if reason:
                 skip.setdefault(reason, []).append(row.pk)
             else:

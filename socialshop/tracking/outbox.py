@@ -16,13 +16,18 @@ from django.utils import timezone
 from socialshop.platforms import configured_platforms
 from socialshop.platforms.base import Platform, ServerEvent
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
-from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventSource
+from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
 
 logger = logging.getLogger(__name__)
 
 SKIP_GPC = "GPC: the browser sent Global Privacy Control"
 SKIP_OPTED_OUT = "opted out: the visitor opted out of tracking"
 SKIP_NO_CONSENT = "no consent: ads consent is not granted"
+SKIP_UNCONFIRMED = "unconfirmed purchase: only the store's server report of a paid order is forwarded"
+# A Purchase only the browser (or the no-JS pixel) reported is a claim anyone can make: it gets no
+# delivery. The pixels already had it in the browser; the server's report of the paid order (same
+# event_id, tracking/orders.py) is the one forwarded, with the store's value (docs/tracking.md).
+UNCONFIRMED_PURCHASE = Q(name=EventName.PURCHASE) & ~Q(source=EventSource.SERVER)
 # Events received longer ago than this are not scanned any more (every platform's window is shorter).
 SCAN_DAYS = 8
 
@@ -50,6 +55,11 @@ def to_server_event(event: Event) -> ServerEvent:
         user_data=dict(event.user_data or {}), click_ids=dict(event.click_ids or {}),
         browser_ids=dict(event.browser_ids or {}), source=event.source,
     )
+
+
+def unconfirmed_reason(event: Event) -> str:
+    """``SKIP_UNCONFIRMED`` for a Purchase the store's server has not reported, else ""."""
+    return SKIP_UNCONFIRMED if event.name == EventName.PURCHASE and event.source != EventSource.SERVER else ""
 
 
 def consent_block_reasons(events: Iterable[Event]) -> dict[int, str]:
@@ -101,6 +111,7 @@ def create_deliveries(
             events = list(
                 Event.objects.filter(may_share=True, received_at__gte=now - timedelta(days=SCAN_DAYS), pk__gt=last_pk)
                 .exclude(source=EventSource.SIMULATED)  # demo/bench traffic never reaches a platform
+                .exclude(UNCONFIRMED_PURCHASE)  # no row: a later server report makes its delivery
                 .filter(~Exists(Delivery.objects.filter(event=OuterRef("pk"), platform=slug)))
                 .order_by("pk")[:chunk]
             )

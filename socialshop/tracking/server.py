@@ -1,8 +1,9 @@
 """Server-side facts from the host store: one call per fact (a cart changed, an order was paid).
 
-Events go through the same storage path as the collector (``tracking/store.py``), so a Purchase
-is recorded once per order whichever side reports it first, and share the browser's event_id:
-a cart change is also queued for the visitor's next page, where tag.js sends it with the same id.
+Events go through the same storage path as the collector (``tracking/store.py``) and share the
+browser's event_id. A Purchase is recorded once per order, and the server's report replaces a browser
+copy (``tracking/orders.py``). A cart change takes the browser's event_id from the cart request
+when posts.js sent one, else it is queued for the visitor's next page, where tag.js sends it.
 """
 from __future__ import annotations
 
@@ -22,27 +23,35 @@ from socialshop.privacy.consent import (
 )
 from socialshop.privacy.ip import stored_ip
 from socialshop.privacy.models import ConsentRecord
-from socialshop.tracking.models import Event, EventName, EventSource
+from socialshop.tracking.models import EventName, EventSource
+from socialshop.tracking.orders import PURCHASE_ID_PREFIX, confirm_purchase, purchase_event_id
 from socialshop.tracking.store import store_events
-from socialshop.tracking.validation import CURRENCIES
+from socialshop.tracking.validation import CURRENCIES, EVENT_ID_RE
+
+__all__ = [
+    "ServerReport", "browser_event_fields", "current_visitor_id", "pop_pending_events", "purchase_event_id",
+    "report_cart_change", "report_event", "report_order_paid",
+]
 
 PENDING_SESSION_KEY = "socialshop_events"
 MAX_PENDING = 10
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.:-]")
+# The cart request's fields (form field, or header) by which posts.js hands its AddToCart's event_id,
+# post and tag to the host's cart view, so report_cart_change records the same event (one row, one
+# delivery per platform; the pixel and the server copy dedupe on the id). docs/tracking.md.
+EVENT_ID_FIELD, EVENT_ID_HEADER = "socialshop_event_id", "X-Socialshop-Event-Id"
+POST_ID_FIELD, TAG_ID_FIELD = "socialshop_post_id", "socialshop_tag_id"
 
 
 @dataclass(frozen=True, slots=True)
 class ServerReport:
-    """What a server call did: the event_id used and whether this call stored the event
-    (False: it was a duplicate of one the browser or an earlier call sent)."""
+    """What a server call did: the event_id used and whether this call's values are now stored
+    (False: a duplicate of an earlier server call, or of the browser's copy of a non-Purchase);
+    ``replaced``: a Purchase that overwrote the browser's unconfirmed copy of its order."""
 
     event_id: str
     stored: bool
-
-
-def purchase_event_id(order_id: str) -> str:
-    """The event_id both sides use for an order's Purchase unless told otherwise (platform dedup)."""
-    return ("purchase-" + _UNSAFE_ID.sub("_", str(order_id)))[:64]
+    replaced: bool = False
 
 
 def current_visitor_id(request: HttpRequest) -> str:
@@ -102,6 +111,8 @@ def report_event(
     order_id: str = "",
     user_data: Mapping[str, str | None] | None = None,
     url: str = "",
+    post_id: str = "",
+    tag_id: str = "",
     to_browser: bool = False,
 ) -> ServerReport:
     """Record one server-side event with the consent of its visitor.
@@ -131,6 +142,7 @@ def report_event(
         "contents": items, "content_ids": [i["id"] for i in items], "currency": currency,
         "value": None if value is None else Decimal(str(value)).quantize(Decimal("0.01")),
         "order_id": str(order_id)[:64], "may_share": consent.may_share and identify, "gpc": consent.gpc,
+        "post_id": str(post_id)[:64], "tag_id": str(tag_id)[:64],
     }
     if request is not None:
         row["url"] = (url or request.META.get("HTTP_REFERER") or request.build_absolute_uri())[:2048]
@@ -145,9 +157,10 @@ def report_event(
         if user_data:
             row["user_data"] = hash_user_data(dict(user_data))
     stored = bool(store_events([row]))
-    if not stored and name == EventName.PURCHASE and row.get("user_data") and order_id:
-        # The browser reported this Purchase first; add the hashed customer data only the server has.
-        Event.objects.filter(name=name, order_id=row["order_id"], user_data={}).update(user_data=row["user_data"])
+    replaced = False
+    if not stored and name == EventName.PURCHASE:
+        # The order's Purchase slot or its event_id is taken: a browser copy (maybe forged) gives way.
+        stored = replaced = confirm_purchase(row)
     if to_browser and request is not None and hasattr(request, "session"):
         pending = list(request.session.get(PENDING_SESSION_KEY, []))[-(MAX_PENDING - 1):]
         data = {"event_id": event_id, "contents": items, "content_ids": row["content_ids"], "currency": currency}
@@ -157,7 +170,26 @@ def report_event(
             data["order_id"] = row["order_id"]
         pending.append({"name": name, "data": data})
         request.session[PENDING_SESSION_KEY] = pending
-    return ServerReport(event_id=event_id, stored=stored)
+    return ServerReport(event_id=event_id, stored=stored, replaced=replaced)
+
+
+def browser_event_fields(request: HttpRequest) -> dict[str, str]:
+    """The event_id, post and tag a browser sent with a cart request (``EVENT_ID_FIELD`` or the
+    ``EVENT_ID_HEADER`` header, ``POST_ID_FIELD``, ``TAG_ID_FIELD``); invalid or missing ones are left out.
+
+    An id shaped like an order's Purchase id (``purchase-...``) is refused: a cart request must not
+    take the event_id a paid order's Purchase will use.
+    """
+    post = request.POST if request.method == "POST" else {}
+    event_id = str(post.get(EVENT_ID_FIELD) or request.headers.get(EVENT_ID_HEADER) or "")
+    fields: dict[str, str] = {}
+    if EVENT_ID_RE.match(event_id) and not event_id.startswith(PURCHASE_ID_PREFIX):
+        fields["event_id"] = event_id
+    for key, name in (("post_id", POST_ID_FIELD), ("tag_id", TAG_ID_FIELD)):
+        value = str(post.get(name) or "")
+        if value and len(value) <= 64 and "\x00" not in value:
+            fields[key] = value
+    return fields
 
 
 def report_cart_change(
@@ -171,16 +203,24 @@ def report_cart_change(
 ) -> ServerReport | None:
     """The visitor added ``quantity`` (> 0) units of ``catalog_id`` to the cart: an AddToCart.
 
-    Stored now and queued for the next page so the browser tag reports it with the same
-    event_id. A removal (``quantity <= 0``) records nothing and returns None.
+    The event_id is ``event_id``, else the one the browser sent with the request (posts.js sends
+    ``socialshop_event_id`` with a hotspot's add-to-cart, with ``socialshop_post_id`` and
+    ``socialshop_tag_id``; see ``browser_event_fields``): the browser records and pixels that same
+    event, so it is stored and forwarded once. Without one a new id is made and the event is queued
+    for the next page, where the browser tag reports it with that id. A removal
+    (``quantity <= 0``) records nothing and returns None.
     """
     if quantity <= 0:
         return None
     price = Decimal(str(item_price))
+    fields = browser_event_fields(request)
+    sent = fields.get("event_id")  # the browser has this event already: do not queue it back
+    if event_id:
+        fields["event_id"] = event_id
     return report_event(
-        EventName.ADD_TO_CART, request=request, event_id=event_id, currency=currency,
+        EventName.ADD_TO_CART, request=request, currency=currency,
         contents=[{"id": catalog_id, "quantity": quantity, "item_price": price}], value=price * quantity,
-        to_browser=True,
+        to_browser=not sent or fields["event_id"] != sent, **fields,
     )
 
 

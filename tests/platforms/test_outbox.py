@@ -65,3 +65,20 @@ def test_simulated_traffic_is_never_sent(fake: FakePlatforms, make_event: Callab
     forward_events()
     assert statuses(event) == {}  # no outbox rows at all: a demo's 100,000 simulated events cost nothing
     assert all(event.event_id not in fake.event_ids(slug) for slug in ("meta", "google", "pinterest", "tiktok"))
+
+
+def test_browser_or_pixel_purchase_gets_no_delivery(fake: FakePlatforms, make_event: Callable[..., Event]) -> None:
+    browser, pixel = make_event(source="browser"), make_event(source="pixel")
+    confirmed = make_event(source="server")
+    create_deliveries()
+    assert statuses(browser) == statuses(pixel) == {}
+    assert len(statuses(confirmed)) == 4
+
+
+def test_pending_delivery_of_an_unconfirmed_purchase_is_skipped_not_sent(fake: FakePlatforms,
+                                                                        make_event: Callable[..., Event]) -> None:
+    event = make_event(source="browser", value="1000000000.00")
+    Delivery.objects.create(event=event, platform="meta")  # made before unconfirmed Purchases were excluded
+    forward_events(platform="meta")
+    assert statuses(event)["meta"][0] == "skipped" and statuses(event)["meta"][1].startswith("unconfirmed purchase")
+    assert fake.event_ids("meta") == []

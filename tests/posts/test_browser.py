@@ -1,5 +1,5 @@
 """Shoppable posts in headless Chromium: gallery -> post -> hotspot -> add to cart, with the cart and the
-PostCloseup, PostClick and AddToCart events checked on the server."""
+PostCloseup, PostClick and AddToCart events checked on the server (one AddToCart row and one delivery per platform)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,8 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 
 from socialshop.posts.models import Post
-from socialshop.tracking.models import Event
+from socialshop.tracking.models import Delivery, Event
+from socialshop.tracking.outbox import create_deliveries
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +28,7 @@ def seeded(live_server: Any, settings: Any, tmp_path: Any) -> str:
     return live_server.url
 
 
-def test_shopper_adds_a_tagged_product_to_the_cart_from_a_post(browser: Any, seeded: str) -> None:
+def test_shopper_adds_a_tagged_product_to_the_cart_from_a_post(browser: Any, seeded: str, settings: Any) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 900}, user_agent=DESKTOP_CHROME)
     page = context.new_page()
     page.goto(seeded + "/socialshop/posts/")
@@ -73,6 +74,22 @@ def test_shopper_adds_a_tagged_product_to_the_cart_from_a_post(browser: Any, see
     assert click.tag_id == tag_id and click.content_ids == [product_id]
     assert add.tag_id == tag_id and add.content_ids == [product_id] and add.value is not None
     assert closeup.visitor_id and closeup.visitor_id == add.visitor_id
+
+    # One AddToCart: the cart view recorded it with posts.js's event_id; the tag (pixels, collector) has
+    # the same id, so its copy is a duplicate. A marker tracked after it shows the tag's queue was sent.
+    browser_ids = page.evaluate("""() => new Promise(done => {
+        const ids = []; window.socialshop.on("event", e => { if (e.name === "AddToCart") ids.push(e.event_id); });
+        window.socialshop.track("PageView", {event_id: "after-the-add"}); window.socialshop.flush();
+        setTimeout(() => done(ids), 50);
+    })""")
+    assert browser_ids == [add.event_id]
+    wait_for(lambda: Event.objects.filter(event_id="after-the-add").exists(), what="the tag's queue collected", timeout=20)
+    assert Event.objects.filter(name="AddToCart").count() == 1
+    assert add.source == "server"
+    create_deliveries()
+    assert sorted(Delivery.objects.filter(event=add).values_list("platform", flat=True)) == sorted(settings.SOCIALSHOP["PLATFORMS"])
+    assert Delivery.objects.count() == Delivery.objects.filter(event=add).count() + Delivery.objects.exclude(
+        event__name="AddToCart").count()
     context.close()
 
 

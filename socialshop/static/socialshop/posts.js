@@ -15,6 +15,12 @@
     } catch (e) { /* never break the page */ }
   }
   function num(v) { var n = parseFloat(v); return isNaN(n) ? undefined : n; }
+  function uid() {
+    if (w.crypto && w.crypto.randomUUID) return w.crypto.randomUUID();
+    var s = "";
+    for (var i = 0; i < 4; i++) s += Math.floor((1 + Math.random()) * 0x100000000).toString(16).slice(1);
+    return s + "-" + Date.now().toString(36);
+  }
   function csrf(root) {
     var m = d.cookie.match(/(?:^|; )csrftoken=([^;]*)/);
     return (m && decodeURIComponent(m[1])) || (root && root.getAttribute("data-csrf")) || "";
@@ -138,9 +144,17 @@
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     say(status, "Adding…");
+    // One AddToCart, one event_id: the store's cart view hands these fields to report_cart_change,
+    // which records the event with this id; the browser's copy below is then a duplicate, and the
+    // pixels and the server copy dedupe on it (docs/tracking.md).
+    var eventId = uid();
+    var body = new FormData(form);
+    body.append("socialshop_event_id", eventId);
+    body.append("socialshop_post_id", post.getAttribute("data-post-id") || "");
+    body.append("socialshop_tag_id", card.getAttribute("data-tag-id") || "");
     w.fetch(url, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrf(post) }
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf(post), "X-Socialshop-Event-Id": eventId }
     }).then(function (r) {
       return r.json().catch(function () { return { ok: false, error: "The cart did not answer." }; });
     }).then(function (data) {
@@ -151,6 +165,7 @@
       say(status, "Added to cart" + (data.cart_count ? " (" + data.cart_count + " in cart)" : ""));
       d.querySelectorAll("[data-cart-count]").forEach(function (el) { el.textContent = data.cart_count; });
       track("AddToCart", cardData(post, card, {
+        event_id: eventId,
         content_ids: [item.id || card.getAttribute("data-product-id")],
         contents: [{ id: item.id || card.getAttribute("data-product-id"), quantity: qty, item_price: price }],
         value: price !== undefined ? Math.round(price * qty * 100) / 100 : num(card.getAttribute("data-value")),
