@@ -49,6 +49,12 @@ class FeedBuildSerializer(serializers.ModelSerializer):
 class FeedSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Full feed URL with its token, to give the platform. "
                                                       "Only for users who may change feeds.")
+    categories = serializers.ListField(child=serializers.CharField(), required=False,
+                                       help_text=Feed._meta.get_field("categories").help_text)
+    excluded_ids = serializers.ListField(child=serializers.CharField(), required=False,
+                                         help_text=Feed._meta.get_field("excluded_ids").help_text)
+    custom_labels = serializers.ListField(child=serializers.DictField(), required=False, max_length=5,
+                                          help_text=Feed._meta.get_field("custom_labels").help_text)
     live_build = FeedBuildSerializer(source="published_build", read_only=True, allow_null=True,
                                      help_text="The build the feed URL serves; null before the first publish.")
 

@@ -1,12 +1,12 @@
 """API routes: one router, one resource per concern, the OpenAPI schema and its documentation page."""
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from socialshop.api.feeds import FeedViewSet
 from socialshop.api.posts import PostTagViewSet, PostViewSet
-from socialshop.api.views import DocsView, RootView, SchemaView
+from socialshop.api.views import DocsView, RootView, SchemaView, not_found
 
 
 class Router(DefaultRouter):
@@ -23,4 +23,6 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(), name="api-docs"),
     path("", include(router.urls)),
+    # Last: unknown paths and malformed ids get a JSON 404 (ending in "/", so APPEND_SLASH still redirects).
+    re_path(r"^(?P<path>.*/)$", not_found),
 ]

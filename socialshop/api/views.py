@@ -7,8 +7,9 @@ from collections import OrderedDict
 from typing import Any
 
 from django.apps import apps
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.templatetags.static import static
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -70,6 +71,12 @@ class DocsView(SpectacularSwaggerView):
     @staticmethod
     def _swagger_ui_favicon() -> str:
         return static(f"{SIDECAR_APP}/swagger-ui-dist/favicon-32x32.png")
+
+
+@csrf_exempt  # a write to an unknown path is a 404, as for the resources (DRF views are exempt too)
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other path under the API: a JSON 404 like the resources' own, not the site's HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class RootView(APIRootView):
