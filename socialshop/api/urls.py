@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from socialshop.api.feeds import FeedViewSet
 from socialshop.api.posts import PostTagViewSet, PostViewSet
-from socialshop.api.views import DocsView, RootView, SchemaView, not_found
+from socialshop.api.views import RootView, SchemaView, docs, not_found
 
 
 class Router(DefaultRouter):
@@ -21,7 +21,7 @@ router.register("feeds", FeedViewSet, basename="feeds")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
-    path("docs/", DocsView.as_view(), name="api-docs"),
+    path("docs/", docs, name="api-docs"),
     path("", include(router.urls)),
     # Last: unknown paths and malformed ids get a JSON 404 (ending in "/", so APPEND_SLASH still redirects).
     re_path(r"^(?P<path>.*/)$", not_found),
