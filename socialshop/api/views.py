@@ -7,8 +7,8 @@ from collections import OrderedDict
 from typing import Any
 
 from django.apps import apps
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
