@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "shop_demo.store",
     # socialshop, installed as the README tells a shop owner:
     "rest_framework",
+    "drf_spectacular_sidecar",  # the API docs page's Swagger UI files (no CDN)
     "socialshop",
 ]
 

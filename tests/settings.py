@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "shop_demo.store",
     "tests.store",
     "rest_framework",
+    "drf_spectacular_sidecar",  # the API docs page's Swagger UI files (no CDN)
     "socialshop",
 ]
 MIDDLEWARE = [

@@ -1,5 +1,6 @@
 """API resources ``posts`` and ``post-tags`` for headless storefronts: anyone reads live posts (with
-renditions, tag positions per rendition and live product cards); staff also see drafts and write.
+renditions, tag positions per rendition and live product cards); staff users with ``view_post`` also see
+drafts, and writes need the model's add/change/delete permission (``api/base.py``).
 """
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
-from rest_framework import pagination, serializers, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import exceptions, pagination, parsers, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from socialshop.api.base import SocialshopAPIMixin
+from socialshop.api.base import SocialshopAPIMixin, may
+from socialshop.api.schema import ErrorSerializer, document
 from socialshop.catalog import get_catalog
 from socialshop.core.jobs import run_task
 from socialshop.posts.gallery import card_of, filter_posts, live_posts, snapshot_tag
@@ -20,8 +23,31 @@ from socialshop.posts.images import ImageRejected, position_in, validate_upload
 from socialshop.posts.models import MAX_TAGS_PER_POST, ImageState, Post, ProductTag
 
 
-def _is_staff(request: Request) -> bool:
-    return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+def _sees_drafts(request: Request) -> bool:
+    """Staff with ``view_post`` (or ``change_post``) see every post; everyone else live posts only."""
+    return may(request, "socialshop.view_post")
+
+
+class ProductCardSerializer(serializers.Serializer):
+    """The live product card of a tag (documentation of ``TagSerializer.product``)."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    image = serializers.CharField(allow_null=True)
+    price = serializers.CharField(allow_null=True)
+    sale_price = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    availability = serializers.CharField()
+
+
+class RenditionSerializer(serializers.Serializer):
+    """One rendition of a post's picture (documentation of ``PostSerializer.renditions``)."""
+
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    jpeg = serializers.URLField(required=False)
+    webp = serializers.URLField(required=False)
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -33,6 +59,7 @@ class TagSerializer(serializers.ModelSerializer):
         fields = ("id", "post", "product_id", "variant_chosen", "x", "y", "positions", "product", "title", "category")
         read_only_fields = ("title", "category")
 
+    @extend_schema_field(serializers.DictField(child=serializers.ListField(child=serializers.FloatField())))
     def get_positions(self, tag: ProductTag) -> dict[str, list[float]]:
         post = tag.post
         out = {}
@@ -42,6 +69,7 @@ class TagSerializer(serializers.ModelSerializer):
                 out[name] = [round(x, 4), round(y, 4)]
         return out
 
+    @extend_schema_field(ProductCardSerializer(allow_null=True))
     def get_product(self, tag: ProductTag) -> dict[str, Any] | None:
         records = self.context.get("records")
         if records is None:
@@ -95,9 +123,11 @@ class PostSerializer(serializers.ModelSerializer):
         read_only_fields = ("hashtags", "mentions", "image_state", "image_error", "width", "height")
         extra_kwargs = {"slug": {"required": False}, "image": {"write_only": True}}
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_hashtags(self, post: Post) -> list[str]:
         return post.hashtag_list
 
+    @extend_schema_field(serializers.DictField(child=RenditionSerializer()))
     def get_renditions(self, post: Post) -> dict[str, dict[str, Any]]:
         request = self.context.get("request")
         out = {}
@@ -108,6 +138,7 @@ class PostSerializer(serializers.ModelSerializer):
             out[name] = {"width": entry.get("width"), "height": entry.get("height"), **urls}
         return out
 
+    @extend_schema_field(TagSerializer(many=True))
     def get_tags(self, post: Post) -> list[dict[str, Any]]:
         data = TagSerializer(post.tags.all(), many=True, context=self.context).data
         return [tag for tag in data if tag["product"] is not None]
@@ -150,20 +181,26 @@ class PostPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
 
+UNSUPPORTED_MEDIA = OpenApiResponse(ErrorSerializer, description="A post is created by multipart/form-data upload only.")
+
+
 class PostViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
     """Shoppable posts. Filters: ``?product=<catalog id>``, ``?category=<path prefix>``, ``?hashtag=``.
 
-    Anonymous readers see live posts only; staff see every post (``?status=`` filters) and may write.
+    Anyone reads live posts; staff with ``view_post`` see every post (``?status=`` filters); writes need
+    ``add_post``/``change_post``/``delete_post``. A post is created by multipart upload (its image).
     """
 
     serializer_class = PostSerializer
     pagination_class = PostPagination
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
     lookup_field = "slug"
+    public_actions = ("list", "retrieve")
 
     def get_queryset(self) -> QuerySet[Post]:
         params = self.request.query_params
         filters = {key: params.get(key, "").strip()[:100] for key in ("product", "category", "hashtag")}
-        if _is_staff(self.request):
+        if _sees_drafts(self.request):
             qs = filter_posts(Post.objects.all(), **filters)
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
@@ -174,6 +211,13 @@ class PostViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
         if params.get("source"):
             qs = qs.filter(source=params["source"])
         return qs.prefetch_related("tags")
+
+    @document(request={"multipart/form-data": PostSerializer}, responses={201: PostSerializer, 415: UNSUPPORTED_MEDIA})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not (request.content_type or "").startswith("multipart/form-data"):
+            raise exceptions.UnsupportedMediaType(
+                request.content_type, detail="Create a post by multipart/form-data upload with its image file.")
+        return super().create(request, *args, **kwargs)
 
     def _context_with_records(self, posts: list[Post]) -> dict[str, Any]:
         ids = {tag.product_id for post in posts for tag in post.tags.all()}
@@ -192,14 +236,16 @@ class PostViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
 
 
 class PostTagViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
-    """Product tags of posts (``?post=<id>``, ``?product=<catalog id>``); staff write, anyone reads live ones."""
+    """Product tags of posts (``?post=<id>``, ``?product=<catalog id>``). Anyone reads the tags of live posts;
+    staff with ``view_post`` those of every post; writes need ``add/change/delete_producttag``."""
 
     serializer_class = TagSerializer
     pagination_class = PostPagination
+    public_actions = ("list", "retrieve")
 
     def get_queryset(self) -> QuerySet[ProductTag]:
         qs = ProductTag.objects.select_related("post")
-        if not _is_staff(self.request):
+        if not _sees_drafts(self.request):
             qs = qs.filter(post__in=live_posts().values("pk"))
         params = self.request.query_params
         if params.get("post"):

@@ -106,6 +106,7 @@ class Feed(models.Model):
     class Meta:
         verbose_name = "feed"
         ordering = ["name"]
+        # build_feed: "build now" in the API (POST /api/feeds/{id}/build/) and the admin.
         permissions = [("build_feed", "Can build feed")]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -20,8 +21,12 @@ def _own_media_root(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def staff() -> APIClient:
+    """An editor: staff with every permission on posts and their tags."""
+    user = UserFactory(username="editor", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="socialshop",
+                                                        content_type__model__in=["post", "producttag"]))
     client = APIClient()
-    client.force_authenticate(UserFactory(username="editor", is_staff=True))
+    client.force_authenticate(user)
     return client
 
 

@@ -1,7 +1,8 @@
-"""The feeds API: staff only, settings validated like the admin, build now, history, dry run."""
+"""The feeds API: model permissions, settings validated like the admin, build now, history, dry run."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from socialshop.feeds.models import Feed
 from tests.feeds.conftest import make_feed, make_product
@@ -11,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(client, django_user_model):  # type: ignore[no-untyped-def]
-    client.force_login(django_user_model.objects.create_user("staff", is_staff=True))
+    """Staff with every feed permission, build_feed included."""
+    user = django_user_model.objects.create_user("staff", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="socialshop", content_type__model="feed"))
+    client.force_login(user)
     return client
 
 
