@@ -183,7 +183,7 @@ def browser_event_fields(request: HttpRequest) -> dict[str, str]:
     post = request.POST if request.method == "POST" else {}
     event_id = str(post.get(EVENT_ID_FIELD) or request.headers.get(EVENT_ID_HEADER) or "")
     fields: dict[str, str] = {}
-    if EVENT_ID_RE.match(event_id) and not event_id.startswith(PURCHASE_ID_PREFIX):
+    if EVENT_ID_RE.fullmatch(event_id) and not event_id.startswith(PURCHASE_ID_PREFIX):
         fields["event_id"] = event_id
     for key, name in (("post_id", POST_ID_FIELD), ("tag_id", TAG_ID_FIELD)):
         value = str(post.get(name) or "")

@@ -53,7 +53,7 @@ def test_post_and_tag_created_through_the_orm_get_renditions_and_tag_snapshot(sh
 def test_post_and_tag_created_through_the_api_get_renditions_and_tag_snapshot(shirt, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     product, variants = shirt
     staff = APIClient()
-    staff.force_authenticate(UserFactory(username="editor", is_staff=True))
+    staff.force_authenticate(UserFactory(username="editor", is_staff=True, is_superuser=True))
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     with django_capture_on_commit_callbacks(execute=True):
