@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from socialshop.platforms.models import OutboxRow
+
 
 class RuleKind(models.TextChoices):
     VISITORS = "visitors", "All visitors"
@@ -138,3 +140,78 @@ class AudienceBuild(models.Model):
 
     def __str__(self) -> str:
         return f"{self.audience_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class Destination(models.Model):
+    """One audience on one platform: the list we keep in step, its pixel-based twin and lookalike."""
+
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="destinations")
+    platform = models.CharField(max_length=20, help_text="Platform slug from the registry.")
+    remote_id = models.CharField(max_length=100, blank=True, default="", help_text="The platform's id of the customer list.")
+    twin_id = models.CharField(max_length=100, blank=True, default="", help_text="The platform's id of the website (pixel) twin.")
+    lookalike_id = models.CharField(max_length=100, blank=True, default="", help_text="The platform's id of the lookalike.")
+    synced_until = models.DateTimeField(
+        null=True, blank=True, help_text="Membership changes up to this time are queued for upload (the diff's watermark).",
+    )
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=200, blank=True, default="", help_text="What the last sync did or why it did not upload.")
+    last_result = models.JSONField(default=dict, blank=True, help_text="Per-batch counts of the last sync, as the platform said.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["audience", "platform"], name="ss_destination_once")]
+
+    def __str__(self) -> str:
+        return f"{self.audience_id} → {self.platform}"
+
+
+class ChangeOp(models.TextChoices):
+    ADD = "add", "Add"
+    REMOVE = "remove", "Remove"
+
+
+class AudienceChange(OutboxRow):
+    """One member to add to or remove from one destination, sent by the delivery engine (audiences/sync.py)."""
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="changes")
+    person = models.CharField(max_length=80)
+    visitor_id = models.CharField(max_length=40, blank=True, default="")
+    user_id = models.BigIntegerField(null=True, blank=True)
+    op = models.CharField(max_length=6, choices=ChangeOp.choices)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["platform", "status", "next_attempt_at"], name="ss_change_queue"),
+            models.Index(fields=["destination", "person", "status"], name="ss_change_person"),
+        ]
+
+
+class DestinationMember(models.Model):
+    """Who is on the platform's list now, as far as socialshop sent: the other side of the sync's diff.
+
+    ``hashes`` are the identifiers that were sent (SHA-256 only), so a removal sends exactly what the
+    add did, whatever the event store has kept since. ``matched`` is False for a member skipped
+    because the platform takes none of their identifiers (re-checked daily).
+    """
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="uploaded")
+    person = models.CharField(max_length=80)
+    hashes = models.JSONField(default=dict, blank=True)
+    matched = models.BooleanField(default=True)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["destination", "person"], name="ss_destmember_once")]
+
+
+class CustomerListEntry(models.Model):
+    """One row of an uploaded customer list, hashed on import; the raw values are never stored."""
+
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="list_entries")
+    line = models.PositiveIntegerField(help_text="Line number in the uploaded file.")
+    hashes = models.JSONField(default=dict, help_text="SHA-256 identifiers under platforms/hashing.py's keys.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["audience", "line"], name="ss_listentry_line")]

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import connection
 
-from socialshop.audiences.models import Audience, AudienceCandidate, AudienceMember, RuleKind, VisitorLink
+from socialshop.audiences.models import Audience, AudienceCandidate, AudienceMember, CustomerListEntry, RuleKind, VisitorLink
 from socialshop.exceptions import ConfigurationError
 from socialshop.privacy.models import ConsentRecord
 from socialshop.tracking.models import Event
@@ -162,7 +162,15 @@ def lookalike_seed(audience: Audience, *, now: datetime, since: datetime, produc
     return RuleSQL(select, [f"among the top {top_percent}% of customers by value", *values])
 
 
+def customer_list(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    """Every imported row of the audience's own list (hashed on import; audiences/lists.py)."""
+    select = (f"SELECT 'l:' || CAST(x.id AS TEXT) AS person, '' AS visitor_id, NULL AS user_id, "
+              f"x.created_at AS qualified_at, %s AS reason FROM {_t(CustomerListEntry)} x WHERE x.audience_id = %s")
+    return RuleSQL(select, ["on the store's uploaded customer list", audience.pk])
+
+
 RULES: dict[str, Callable[..., RuleSQL]] = {
+    RuleKind.CUSTOMER_LIST: customer_list,
     RuleKind.VISITORS: visitors,
     RuleKind.VIEWERS: viewers,
     RuleKind.CART_ABANDONERS: _abandoners("AddToCart", "added to cart, no purchase since"),

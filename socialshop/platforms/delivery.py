@@ -83,6 +83,9 @@ class Queue(abc.ABC):
     def max_attempts(self) -> int:
         return int(app_settings.FORWARD_MAX_ATTEMPTS)
 
+    def after_sent(self, pks: Sequence[int]) -> None:
+        """Called with the rows just marked sent (one call per claim): keep any state that follows from them."""
+
 
 def _ready(now: datetime, lease_seconds: int) -> Q:
     """Claimable: pending and due, or sending under a lease that expired (its worker died)."""
@@ -152,6 +155,7 @@ class _Drain:
         if self.accepted:
             self.result.sent += self._finish(self.accepted, status=DeliveryStatus.SENT, sent_at=timezone.now(), reason="",
                                              error_status=None, attempts=F("attempts") + 1)
+            self.queue.after_sent(self.accepted)
             self.accepted = []
             record_success(self.capability.slug, self.queue.kind)
 

@@ -1,4 +1,4 @@
-"""Meta (Facebook/Instagram): the Meta Pixel in the browser and the Conversions API server to server.
+"""Meta's Conversions API (server events): POST /<version>/<pixel_id>/events.
 
 Facts from reference/platforms.md section D; docs in docs/platforms/meta.md.
 """
@@ -7,19 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import Capability, Platform
-from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays
 from socialshop.platforms.http import ApiCall, PlatformAPIError
+from socialshop.platforms.meta.graph import GraphApi
 
 # Storage keys of hashing.hash_user_data -> Meta user_data keys (Meta: phone digits without '+').
 USER_DATA_KEYS: dict[str, str] = {
     "em": "em", "ph": "ph", "fn": "fn", "ln": "ln", "ct": "ct", "st": "st", "zp": "zp",
     "country": "country", "external_id": "external_id", "ge": "ge", "db": "db",
 }
-# Graph API error codes meaning a bad or revoked token, and the temporary/throttling ones.
-AUTH_CODES = frozenset({102, 190})
-RETRY_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 
 
 def money(value: Any) -> float | None:
@@ -27,8 +23,6 @@ def money(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-# Meta: every Graph API endpoint (events now, custom audiences next) is versioned in its path.
-DEFAULT_API_VERSION = "v25.0"
 # Meta's standard events carry our names unchanged, in the browser and on the server alike.
 EVENT_NAMES: dict[str, str] = {
     "PageView": "PageView", "ViewContent": "ViewContent", "Search": "Search", "AddToCart": "AddToCart",
@@ -36,23 +30,6 @@ EVENT_NAMES: dict[str, str] = {
     "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Purchase", "Lead": "Lead",
     "CompleteRegistration": "CompleteRegistration",
 }
-
-
-class GraphApi:
-    """Graph API error codes, shared by every Meta capability that calls graph.facebook.com."""
-
-    def error_flags(self, status: int, body: Any) -> tuple[bool, bool]:
-        error = body.get("error") if isinstance(body, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
-        if code in AUTH_CODES:
-            return False, True
-        if code in RETRY_CODES:
-            return True, False
-        return super().error_flags(status, body)  # type: ignore[misc]
-
-    def graph_path(self, tail: str) -> str:
-        """``/<api_version>/<tail>``: the version from settings, else the one tested here."""
-        return f"/{self.config.get('api_version') or DEFAULT_API_VERSION}/{tail}"  # type: ignore[attr-defined]
 
 
 class MetaEvents(GraphApi, EventsCapability):
@@ -118,19 +95,3 @@ class MetaEvents(GraphApi, EventsCapability):
         if received is None:
             raise PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)
         return SendResult(self.slug, int(received), answer, status)
-
-
-
-class MetaPixel(BrowserTag):
-    """The Meta Pixel (fbq); its event names are the Conversions API's."""
-
-    browser_event_names: ClassVar[dict[str, str]] = EVENT_NAMES
-    default_script_url: ClassVar[str] = "https://connect.facebook.net/en_US/fbevents.js"
-    browser_id_setting: ClassVar[str] = "pixel_id"
-
-
-class MetaPlatform(Platform):
-    slug: ClassVar[str] = "meta"
-    name: ClassVar[str] = "Meta"
-    default_api_base: ClassVar[str] = "https://graph.facebook.com"
-    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": MetaEvents, "browser_tag": MetaPixel}
