@@ -166,7 +166,7 @@ def run(args: argparse.Namespace, tmp: Path, site: str, fake_url: str) -> None:
     django.setup()
     from django.db import connection
 
-    from socialshop.platforms.base import HttpPlatform
+    from socialshop.platforms.http import HttpClient
     from socialshop.tracking.forwarding import forward_events
     from socialshop.tracking.models import Delivery
     from socialshop.tracking.outbox import create_deliveries
@@ -182,18 +182,18 @@ def run(args: argparse.Namespace, tmp: Path, site: str, fake_url: str) -> None:
           f"(pending {sum(made.pending.values())}; fake server {fake_url})")
 
     calls: list[tuple[str, str, dict, bytes | None]] = []
-    original = HttpPlatform.call
+    original = HttpClient.call
 
-    def recording(self: HttpPlatform, api_call):  # type: ignore[no-untyped-def]
-        calls.append((self.api_base, api_call.method, {"path": api_call.path, "params": dict(api_call.params),
+    def recording(self: HttpClient, api_call):  # type: ignore[no-untyped-def]
+        calls.append((self.base_url, api_call.method, {"path": api_call.path, "params": dict(api_call.params),
                                                         "headers": dict(api_call.headers)}, api_call.body))
         return original(self, api_call)
 
-    HttpPlatform.call = recording  # type: ignore[method-assign]
+    HttpClient.call = recording  # type: ignore[method-assign]
     started = time.perf_counter()
     results = forward_events(max_seconds=3600)
     drain_s = time.perf_counter() - started
-    HttpPlatform.call = original  # type: ignore[method-assign]
+    HttpClient.call = original  # type: ignore[method-assign]
     sent = sum(r.sent for r in results.values())
     print(f"drain alone: {sent} deliveries in {drain_s:.2f} s = {sent / drain_s:,.0f} deliveries/s, {len(calls)} HTTP calls "
           f"({', '.join(f'{s} {r.sent}' for s, r in results.items())})")

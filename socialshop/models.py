@@ -1,4 +1,5 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
+from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, VisitorLink
 from socialshop.core.models import Heartbeat, JobLock, JobRun
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus
@@ -7,6 +8,7 @@ from socialshop.posts.models import Comment, CustomerPhoto, Post, ProductTag
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
 
 __all__ = [
+    "Audience", "AudienceBuild", "AudienceCandidate", "AudienceMember", "VisitorLink",
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventName", "EventSource",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "shop_demo.store",
     "tests.store",
+    "tests.acme",
     "rest_framework",
     "drf_spectacular_sidecar",  # the API docs page's Swagger UI files (no CDN)
     "socialshop",

@@ -65,3 +65,57 @@ def test_module_imports_point_down(path: Path):
         if target == own or target not in LEVELS or LEVELS[target] == own_level == 0:
             continue  # core, conf and exceptions form one bottom layer
         assert LEVELS[target] < own_level, f"{rel} imports socialshop.{target}: imports must point down"
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _top_level_imports(path: Path, known: set[str]) -> set[str]:
+    """socialshop modules imported when ``path`` is imported (module-level statements, not inside functions)."""
+    found: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name in known)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if sub in known else node.module)
+            elif isinstance(node, (ast.If, ast.Try)):
+                visit(node.body)
+                visit(getattr(node, "orelse", []))
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+                visit(getattr(node, "finalbody", []))
+
+    visit(ast.parse(path.read_text(), filename=str(path)).body)
+    return {name for name in found if name in known}
+
+
+def test_no_module_imports_a_module_that_imports_it_back():
+    paths = {_module_name(p): p for p in _modules()}
+    known = set(paths)
+    graph = {name: _top_level_imports(path, known) - {name} for name, path in paths.items()}
+    cycles: list[str] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def walk(name: str) -> None:
+        state[name] = 1
+        stack.append(name)
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*stack[stack.index(target):], target]))
+            elif target not in state:
+                walk(target)
+        stack.pop()
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            walk(name)
+    assert cycles == [], "module-level import cycles:\n" + "\n".join(cycles)

@@ -14,7 +14,7 @@ from xml.etree.ElementTree import iterparse
 
 from django.utils import timezone
 
-from socialshop.feeds.eventdata import content_id_counts
+from socialshop.tracking.reads import content_id_counts
 from socialshop.feeds.models import BuildStatus, Feed
 from socialshop.feeds.publishing import feed_storage
 from socialshop.feeds.specs import spec_for

@@ -126,7 +126,7 @@ def check_label_rules(rules: Any) -> list[str]:
 def rule_context(rules: list, *, now: datetime) -> RuleContext:
     """The context for one build: ``ids`` member sets, and for each best_seller rule the ``top``
     ids by Purchase events in the last ``days`` (one grouped query each)."""
-    from socialshop.feeds.eventdata import content_id_counts
+    from socialshop.tracking.reads import content_id_counts
 
     members: dict[int, frozenset[str]] = {}
     for index, rule in enumerate(rules[:5]):

@@ -1,9 +1,11 @@
-"""Ad platforms (Meta, Google, Pinterest, TikTok): one module each behind ``HttpPlatform``.
+"""Ad platforms (Meta, Google, Pinterest, TikTok), each composed of capabilities (platforms/base.py).
 
 ``REGISTRY`` lists them explicitly (slug -> class); adding a platform is one line here plus its
-module, tests and docs/platforms/<slug>.md.
+module, tests and docs/platforms/<slug>.md (docs/adding-a-platform.md).
 """
 from __future__ import annotations
+
+from typing import Any
 
 from socialshop.conf import app_settings
 from socialshop.exceptions import ConfigurationError
@@ -37,6 +39,20 @@ def get_platform(slug: str) -> Platform:
     return REGISTRY[slug](config)
 
 
-def configured_platforms() -> dict[str, Platform]:
-    """Every configured platform, slug -> instance."""
-    return {slug: get_platform(slug) for slug in configured_slugs()}
+def configured_platforms(kind: str | None = None) -> dict[str, Platform]:
+    """Every configured platform, slug -> instance; with ``kind``, only those whose ``kind`` capability is on."""
+    chosen = {slug: get_platform(slug) for slug in configured_slugs()}
+    return {slug: p for slug, p in chosen.items() if kind is None or p.is_active(kind)}
+
+
+def browser_config() -> dict[str, dict[str, Any]]:
+    """slug -> {ids, script_url, events} for every configured platform whose browser tag has its id set.
+
+    ``script_url`` is the real host unless ``SOCIALSHOP['PLATFORMS'][slug]['script_url']`` says otherwise.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for slug, platform in configured_platforms("browser_tag").items():
+        config = platform.browser_tag.browser_config()
+        if config:
+            out[slug] = config
+    return out

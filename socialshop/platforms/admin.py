@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from socialshop.core.admin import ReadOnlyAdmin
 from socialshop.core.charts import line_chart
-from socialshop.platforms import REGISTRY, configured_slugs
+from socialshop.platforms import REGISTRY, configured_platforms, configured_slugs
 from socialshop.platforms.checks import check_platforms
 from socialshop.platforms.models import PlatformStatus
 from socialshop.platforms.status import resume, send_test_event
@@ -25,6 +25,8 @@ from socialshop.tracking.forwarding import retry_deliveries
 from socialshop.tracking.models import Delivery, DeliveryStatus
 
 CHART_DAYS = 14
+# Capabilities that send queued records and so have a status row each (the browser tag sends nothing).
+SENDING_KINDS = ("events",)
 LAST_ERRORS = 10
 
 
@@ -51,8 +53,8 @@ def last_errors(*, limit: int = LAST_ERRORS) -> list[Delivery]:
 
 @admin.register(PlatformStatus)
 class PlatformStatusAdmin(ReadOnlyAdmin):
-    list_display = ("slug", "configured", "credentials", "test_event_at", "last_success_at", "halted", "last_error_at", "short_error")
-    readonly_fields = ("slug", "last_success_at", "last_error_at", "last_error", "halted_at", "test_event_at", "test_event_response")
+    list_display = ("slug", "capability", "configured", "credentials", "test_event_at", "last_success_at", "halted", "last_error_at", "short_error")
+    readonly_fields = ("slug", "capability", "last_success_at", "last_error_at", "last_error", "halted_at", "test_event_at", "test_event_response")
     actions = ("send_test_events", "resume_forwarding")
     change_list_template = "socialshop/admin/platformstatus_change_list.html"
 
@@ -79,7 +81,7 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Send a test event to the selected platforms", permissions=["operate"])
     def send_test_events(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
-        for row in queryset:
+        for row in queryset.filter(capability="events"):
             try:
                 result = send_test_event(row.slug)
             except Exception as exc:  # noqa: BLE001 - shown to the admin user, also stored on the row
@@ -89,12 +91,14 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Resume forwarding (after fixing credentials)", permissions=["operate"])
     def resume_forwarding(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
-        n = resume(list(queryset.values_list("slug", flat=True)))
+        n = resume(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"resumed {n} platform(s)", messages.SUCCESS)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        for slug in configured_slugs():
-            PlatformStatus.objects.get_or_create(slug=slug)
+        for slug, platform in configured_platforms().items():
+            for kind in SENDING_KINDS:
+                if platform.is_active(kind):
+                    PlatformStatus.objects.get_or_create(slug=slug, capability=kind)
         extra = {**(extra_context or {}), "delivery_charts": delivery_charts(), "last_errors": last_errors()}
         return super().changelist_view(request, extra_context=extra)
 

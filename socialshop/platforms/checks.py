@@ -1,6 +1,7 @@
 """System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044), run from socialshop/checks.py.
 
-Each message names the full key, e.g. SOCIALSHOP['PLATFORMS']['meta']['access_token'].
+Each message names the full key, e.g. SOCIALSHOP['PLATFORMS']['meta']['access_token'], and the
+capability that needs it; an opt-in capability's keys are checked once one of them is set.
 """
 from __future__ import annotations
 
@@ -29,15 +30,20 @@ def check_platforms() -> list[CheckMessage]:
         if entry.get("enabled", True) is False:
             continue
         cls = REGISTRY[slug]
-        for name in cls.required_settings:
-            value = entry.get(name)
-            if value in (None, "") or not isinstance(value, (str, int)):
-                errors.append(Error(
-                    f"{key}[{name!r}] is missing (got {value!r})",
-                    hint=f"Set {key}[{name!r}] from your {cls.name} account; see docs/platforms/{slug}.md.",
-                    id="socialshop.E041",
-                ))
-        for name in ("api_base", "script_url"):
+        platform = cls(entry)
+        for kind, capability in cls.capabilities.items():
+            if not platform.is_active(kind):
+                continue
+            for name in capability.required_settings:
+                value = entry.get(name)
+                if value in (None, "") or not isinstance(value, (str, int)):
+                    errors.append(Error(
+                        f"{key}[{name!r}] is missing (got {value!r}); {cls.name} {capability.label} need it",
+                        hint=f"Set {key}[{name!r}] from your {cls.name} account; see docs/platforms/{slug}.md.",
+                        id="socialshop.E041",
+                    ))
+        url_keys = ["api_base", "script_url", *(k for c in cls.capabilities.values() if (k := c.own_api_base_key()))]
+        for name in url_keys:
             value = entry.get(name)
             if value is not None and not (isinstance(value, str) and URL_RE.fullmatch(value)):
                 errors.append(Error(f"{key}[{name!r}] = {value!r} is not an absolute http(s) URL",
@@ -46,7 +52,7 @@ def check_platforms() -> list[CheckMessage]:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             errors.append(Error(f"{key}['timeout'] = {timeout!r} is not a positive number of seconds",
                                 hint="Use e.g. 10.", id="socialshop.E042"))
-        known = set(cls.required_settings) | set(cls.optional_settings) | set(cls.common_settings)
+        known = cls.settings_keys()
         for name in sorted(set(entry) - known):
             errors.append(Error(f"{key}[{name!r}] is not a {cls.name} setting",
                                 hint=f"Check the spelling; known keys: {', '.join(sorted(known))}.", id="socialshop.E044"))

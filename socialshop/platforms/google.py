@@ -7,32 +7,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent
+from socialshop.platforms.base import Capability, Platform
+from socialshop.platforms.browser import BrowserTag
+from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent
+from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Sources whose events gtag already reported in the browser. GA4 has no event_id deduplication,
 # so sending those again server side would count them twice.
 BROWSER_SOURCES = frozenset({"browser"})
 
 
-class GooglePlatform(HttpPlatform):
-    slug: ClassVar[str] = "google"
-    name: ClassVar[str] = "Google"
-    default_api_base: ClassVar[str] = "https://www.google-analytics.com"
-    default_script_url: ClassVar[str] = "https://www.googletagmanager.com/gtag/js"
-    event_names: ClassVar[dict[str, str]] = {
-        "PageView": "page_view", "ViewContent": "view_item", "Search": "search", "AddToCart": "add_to_cart",
-        "AddToWishlist": "add_to_wishlist", "InitiateCheckout": "begin_checkout", "AddPaymentInfo": "add_payment_info",
-        "Purchase": "purchase", "Lead": "generate_lead", "CompleteRegistration": "sign_up",
-    }
-    # gtag's config call sends page_view itself, so the browser table leaves PageView out.
-    browser_event_names: ClassVar[dict[str, str]] = {k: v for k, v in event_names.items() if k != "PageView"}
+# GA4's recommended ecommerce event names, the same for gtag and the Measurement Protocol.
+EVENT_NAMES: dict[str, str] = {
+    "PageView": "page_view", "ViewContent": "view_item", "Search": "search", "AddToCart": "add_to_cart",
+    "AddToWishlist": "add_to_wishlist", "InitiateCheckout": "begin_checkout", "AddPaymentInfo": "add_payment_info",
+    "Purchase": "purchase", "Lead": "generate_lead", "CompleteRegistration": "sign_up",
+}
+
+
+class GoogleEvents(EventsCapability):
+    """GA4 Measurement Protocol: POST /mp/collect (the validation server /debug/mp/collect in test mode)."""
+
+    event_names: ClassVar[dict[str, str]] = EVENT_NAMES
     required_settings: ClassVar[tuple[str, ...]] = ("measurement_id", "api_secret")
-    browser_id_setting: ClassVar[str] = "measurement_id"
-    optional_settings: ClassVar[tuple[str, ...]] = ("ads_id", "ads_conversions", "test_mode", "send_browser_events")
+    optional_settings: ClassVar[tuple[str, ...]] = ("test_mode", "send_browser_events")
     batch_limit: ClassVar[int] = 25  # GA4 MP: 25 events per request (unconfirmed)
     max_event_age: ClassVar[int] = 72 * 3600  # GA4 MP: timestamp_micros up to 72 h in the past
     required_identity: ClassVar[tuple[frozenset[str], ...]] = (frozenset({"client_id"}),)
-    features: ClassVar[frozenset[str]] = frozenset({"server_events", "test_events", "browser_tag"})
 
     def identity(self, event: ServerEvent) -> dict[str, str]:
         return {**super().identity(event), "client_id": self.client_id(event)}
@@ -108,14 +109,27 @@ class GooglePlatform(HttpPlatform):
                 raise PlatformAPIError(self.name, text, status=status, body=answer)
         return SendResult(self.slug, len(events), answer, status)
 
-    def browser_config(self) -> dict[str, Any]:
-        measurement_id = self.config.get("measurement_id")
-        if not measurement_id:
-            return {}
+
+
+class GoogleTag(BrowserTag):
+    """gtag.js: GA4 events, and Google Ads conversions fired beside them."""
+
+    # gtag's config call sends page_view itself, so the browser table leaves PageView out.
+    browser_event_names: ClassVar[dict[str, str]] = {k: v for k, v in EVENT_NAMES.items() if k != "PageView"}
+    default_script_url: ClassVar[str] = "https://www.googletagmanager.com/gtag/js"
+    browser_id_setting: ClassVar[str] = "measurement_id"
+    optional_settings: ClassVar[tuple[str, ...]] = ("ads_id", "ads_conversions")
+
+    def extra_config(self) -> dict[str, Any]:
         return {
-            "measurement_id": str(measurement_id), "ads_id": str(self.config.get("ads_id") or ""),
+            "ads_id": str(self.config.get("ads_id") or ""),
             # our event name -> "AW-123/label": a Google Ads conversion fired beside the GA4 event.
             "ads_conversions": dict(self.config.get("ads_conversions") or {}),
-            "script_url": self.config.get("script_url") or self.default_script_url,
-            "events": dict(self.browser_event_names),
         }
+
+
+class GooglePlatform(Platform):
+    slug: ClassVar[str] = "google"
+    name: ClassVar[str] = "Google"
+    default_api_base: ClassVar[str] = "https://www.google-analytics.com"
+    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": GoogleEvents, "browser_tag": GoogleTag}

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, hashed_user_arrays, valid_ip
+from socialshop.platforms.base import Capability, Platform
+from socialshop.platforms.browser import BrowserTag
+from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays, valid_ip
+from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Storage keys -> Pinterest user_data keys; hashed fields are arrays (Pinterest: ph digits, no '+').
 USER_DATA_KEYS: dict[str, str] = {
@@ -22,25 +25,16 @@ def money_text(value: Any) -> str:
     return f"{float(value):.2f}"
 
 
-class PinterestPlatform(HttpPlatform):
-    slug: ClassVar[str] = "pinterest"
-    name: ClassVar[str] = "Pinterest"
-    default_api_base: ClassVar[str] = "https://api.pinterest.com"
-    default_script_url: ClassVar[str] = "https://s.pinimg.com/ct/core.js"
+class PinterestEvents(EventsCapability):
+    """Conversions API: POST /v5/ad_accounts/<ad_account_id>/events."""
+
     event_names: ClassVar[dict[str, str]] = {
         "PageView": "page_visit", "ViewContent": "page_visit", "Search": "search", "AddToCart": "add_to_cart",
         "AddToWishlist": "add_to_wishlist", "InitiateCheckout": "initiate_checkout",
         "AddPaymentInfo": "add_payment_info", "Purchase": "checkout", "Lead": "lead", "CompleteRegistration": "signup",
     }
-    # "page" is pintrk('page'); the rest are pintrk('track', name, data).
-    browser_event_names: ClassVar[dict[str, str]] = {
-        "PageView": "page", "ViewContent": "PageVisit", "Search": "Search", "AddToCart": "AddToCart",
-        "AddToWishlist": "AddToWishList", "InitiateCheckout": "InitiateCheckout",
-        "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Checkout", "Lead": "Lead", "CompleteRegistration": "SignUp",
-    }
     required_settings: ClassVar[tuple[str, ...]] = ("ad_account_id", "access_token")
-    browser_id_setting: ClassVar[str] = "tag_id"
-    optional_settings: ClassVar[tuple[str, ...]] = ("tag_id", "test_mode")
+    optional_settings: ClassVar[tuple[str, ...]] = ("test_mode",)
     batch_limit: ClassVar[int] = 1000  # Pinterest: data holds 1..1000 events
     # Pinterest's maximum event age is unconfirmed (reference E); we keep Meta's 7 days.
     max_event_age: ClassVar[int] = 7 * 24 * 3600
@@ -48,7 +42,6 @@ class PinterestPlatform(HttpPlatform):
     required_identity: ClassVar[tuple[frozenset[str], ...]] = (
         frozenset({"em"}), frozenset({"client_ip_address", "client_user_agent"}),
     )
-    features: ClassVar[frozenset[str]] = frozenset({"server_events", "test_events", "browser_tag"})
 
     def identity(self, event: ServerEvent) -> dict[str, str]:
         return {**super().identity(event), "client_ip_address": valid_ip(event.ip)}
@@ -100,9 +93,23 @@ class PinterestPlatform(HttpPlatform):
                 rejected[event.event_id] = str(row.get("error_message") or "failed")
         return SendResult(self.slug, int(answer.get("num_events_processed", answer["num_events_received"])), answer, status, rejected)
 
-    def browser_config(self) -> dict[str, Any]:
-        tag_id = self.config.get("tag_id")
-        if not tag_id:
-            return {}
-        return {"tag_id": str(tag_id), "script_url": self.config.get("script_url") or self.default_script_url,
-                "events": dict(self.browser_event_names)}
+
+
+class PinterestTag(BrowserTag):
+    """The Pinterest tag (pintrk)."""
+
+    # "page" is pintrk('page'); the rest are pintrk('track', name, data).
+    browser_event_names: ClassVar[dict[str, str]] = {
+        "PageView": "page", "ViewContent": "PageVisit", "Search": "Search", "AddToCart": "AddToCart",
+        "AddToWishlist": "AddToWishList", "InitiateCheckout": "InitiateCheckout",
+        "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Checkout", "Lead": "Lead", "CompleteRegistration": "SignUp",
+    }
+    default_script_url: ClassVar[str] = "https://s.pinimg.com/ct/core.js"
+    browser_id_setting: ClassVar[str] = "tag_id"
+
+
+class PinterestPlatform(Platform):
+    slug: ClassVar[str] = "pinterest"
+    name: ClassVar[str] = "Pinterest"
+    default_api_base: ClassVar[str] = "https://api.pinterest.com"
+    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": PinterestEvents, "browser_tag": PinterestTag}

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, valid_ip
+from socialshop.platforms.base import Capability, Platform
+from socialshop.platforms.browser import BrowserTag
+from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, valid_ip
+from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Business API answer codes (HTTP 200 with a non-zero "code"). Third-party lists only, so unconfirmed:
 # 40100 rate limited, 40102/40104/40105 token expired/missing/revoked, 40001 app not authorised, 5xxxx server.
@@ -15,25 +18,40 @@ AUTH_CODES = frozenset({40001, 40102, 40104, 40105})
 RETRY_CODES = frozenset({40100, 40200, 40201})
 
 
-class TikTokPlatform(HttpPlatform):
-    slug: ClassVar[str] = "tiktok"
-    name: ClassVar[str] = "TikTok"
-    default_api_base: ClassVar[str] = "https://business-api.tiktok.com"
-    default_script_url: ClassVar[str] = "https://analytics.tiktok.com/i18n/pixel/events.js"
-    # PageView has no confirmed Events API name (reference E): the browser's ttq.page() covers it.
-    event_names: ClassVar[dict[str, str]] = {
-        "ViewContent": "ViewContent", "Search": "Search", "AddToCart": "AddToCart", "AddToWishlist": "AddToWishlist",
-        "InitiateCheckout": "InitiateCheckout", "AddPaymentInfo": "AddPaymentInfo", "Purchase": "CompletePayment",
-        "Lead": "SubmitForm", "CompleteRegistration": "CompleteRegistration",
-    }
-    # "page" is ttq.page(); the rest are ttq.track(name, props, {event_id}).
-    browser_event_names: ClassVar[dict[str, str]] = {"PageView": "page", **event_names}
+# PageView has no confirmed Events API name (reference E): the browser's ttq.page() covers it.
+EVENT_NAMES: dict[str, str] = {
+    "ViewContent": "ViewContent", "Search": "Search", "AddToCart": "AddToCart", "AddToWishlist": "AddToWishlist",
+    "InitiateCheckout": "InitiateCheckout", "AddPaymentInfo": "AddPaymentInfo", "Purchase": "CompletePayment",
+    "Lead": "SubmitForm", "CompleteRegistration": "CompleteRegistration",
+}
+
+
+class BusinessApi:
+    """TikTok Business API answers: HTTP 200 with a non-zero "code" is an error (shared by every TikTok capability)."""
+
+    def answer_error(self, status: int, answer: Any) -> PlatformAPIError | None:
+        """The error an answer carries, or None when its code is 0."""
+        if not isinstance(answer, dict) or "code" not in answer:
+            return PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)  # type: ignore[attr-defined]
+        code_value = answer.get("code")
+        if code_value == 0:
+            return None
+        message = str(answer.get("message") or f"code {code_value}")
+        return PlatformAPIError(
+            self.name, f"{message} (code {code_value})", status=status, body=answer,  # type: ignore[attr-defined]
+            retryable=code_value in RETRY_CODES or (isinstance(code_value, int) and code_value >= 50000),
+            auth=code_value in AUTH_CODES,
+        )
+
+
+class TikTokEvents(BusinessApi, EventsCapability):
+    """Events API 2.0: POST /open_api/v1.3/event/track/."""
+
+    event_names: ClassVar[dict[str, str]] = EVENT_NAMES
     required_settings: ClassVar[tuple[str, ...]] = ("pixel_code", "access_token")
-    browser_id_setting: ClassVar[str] = "pixel_code"
     optional_settings: ClassVar[tuple[str, ...]] = ("test_event_code",)
     batch_limit: ClassVar[int] = 1000  # TikTok: up to 1,000 events per request (unconfirmed)
     max_event_age: ClassVar[int] = 7 * 24 * 3600  # unconfirmed; kept equal to Meta's window
-    features: ClassVar[frozenset[str]] = frozenset({"server_events", "test_events", "browser_tag"})
 
     def event_payload(self, event: ServerEvent) -> dict[str, Any]:
         """One Events API 2.0 data row."""
@@ -87,21 +105,24 @@ class TikTokPlatform(HttpPlatform):
             body["test_event_code"] = code
         call = ApiCall("POST", "/open_api/v1.3/event/track/", headers={"Access-Token": str(self.setting("access_token"))}, body=body)
         status, answer = self.call(call)
-        if not isinstance(answer, dict) or "code" not in answer:
-            raise PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)
-        code_value = answer.get("code")
-        if code_value != 0:
-            message = str(answer.get("message") or f"code {code_value}")
-            raise PlatformAPIError(
-                self.name, f"{message} (code {code_value})", status=status, body=answer,
-                retryable=code_value in RETRY_CODES or (isinstance(code_value, int) and code_value >= 50000),
-                auth=code_value in AUTH_CODES,
-            )
+        error = self.answer_error(status, answer)
+        if error is not None:
+            raise error
         return SendResult(self.slug, len(events), answer, status)
 
-    def browser_config(self) -> dict[str, Any]:
-        pixel = self.config.get("pixel_code")
-        if not pixel:
-            return {}
-        return {"pixel_code": str(pixel), "script_url": self.config.get("script_url") or self.default_script_url,
-                "events": dict(self.browser_event_names)}
+
+
+class TikTokPixel(BrowserTag):
+    """The TikTok pixel (ttq)."""
+
+    # "page" is ttq.page(); the rest are ttq.track(name, props, {event_id}).
+    browser_event_names: ClassVar[dict[str, str]] = {"PageView": "page", **EVENT_NAMES}
+    default_script_url: ClassVar[str] = "https://analytics.tiktok.com/i18n/pixel/events.js"
+    browser_id_setting: ClassVar[str] = "pixel_code"
+
+
+class TikTokPlatform(Platform):
+    slug: ClassVar[str] = "tiktok"
+    name: ClassVar[str] = "TikTok"
+    default_api_base: ClassVar[str] = "https://business-api.tiktok.com"
+    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": TikTokEvents, "browser_tag": TikTokPixel}

@@ -43,10 +43,10 @@ def _json(value: Any) -> str:
 
 
 def _browser_config() -> dict[str, Any]:
-    """``platforms.browser.browser_config()`` (slug -> browser params); {} with no PLATFORMS."""
+    """``platforms.browser_config()`` (slug -> browser params); {} with no PLATFORMS."""
     if not app_settings.PLATFORMS:
         return {}
-    from socialshop.platforms.browser import browser_config
+    from socialshop.platforms import browser_config
 
     return browser_config()
 

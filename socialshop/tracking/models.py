@@ -8,6 +8,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# DeliveryStatus lives with the engine's row fields; tracking code and tests read it from here too.
+from socialshop.platforms.models import DeliveryStatus, OutboxRow  # noqa: F401
+
 
 class TimeIndex(models.Index):
     """A time-column index: BRIN on PostgreSQL, a B-tree elsewhere.
@@ -117,27 +120,10 @@ class Event(models.Model):
         return f"{self.name} {self.event_id}"
 
 
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
+class Delivery(OutboxRow):
+    """One event's delivery to one platform's server-events capability (sent by tracking/forwarding.py)."""
 
-
-class Delivery(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    platform = models.CharField(max_length=20, help_text="Platform slug from the registry.")
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Not before this time (backoff).")
-    claimed_by = models.CharField(max_length=64, blank=True, default="", help_text="Batch token of the worker sending it.")
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=500, blank=True, default="", help_text="Why it was skipped, or the platform's error.")
-    error_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last error answer.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "delivery"

@@ -14,7 +14,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from socialshop.platforms import configured_platforms
-from socialshop.platforms.base import Platform, ServerEvent
+from socialshop.platforms.base import Platform
+from socialshop.platforms.events import ServerEvent
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
 
@@ -103,8 +104,9 @@ def create_deliveries(
     now = now or timezone.now()
     pending: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    chosen = platforms if platforms is not None else configured_platforms()
+    chosen = platforms if platforms is not None else configured_platforms("events")
     for slug, platform in chosen.items():
+        events_capability = platform.events
         pending[slug] = skipped[slug] = 0
         last_pk = 0
         while max_rows is None or pending[slug] + skipped[slug] < max_rows:
@@ -121,7 +123,7 @@ def create_deliveries(
             blocked = consent_block_reasons(events)
             rows = []
             for event in events:
-                reason = blocked.get(event.pk) or platform.skip_reason(to_server_event(event), now=now.timestamp())
+                reason = blocked.get(event.pk) or events_capability.skip_reason(to_server_event(event), now=now.timestamp())
                 status = DeliveryStatus.SKIPPED if reason else DeliveryStatus.PENDING
                 rows.append(Delivery(event=event, platform=slug, status=status, reason=(reason or "")[:500]))
             Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

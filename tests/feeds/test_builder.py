@@ -229,7 +229,7 @@ def test_build_on_postgresql_publishes_and_reads_events(feed_storage_dir):
 
     from django.utils import timezone
 
-    from socialshop.feeds.eventdata import content_id_counts
+    from socialshop.tracking.reads import content_id_counts
     from socialshop.tracking.models import Event
 
     product = make_product(name="Löffel & Gabel 🍴", variants=2)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from socialshop.platforms.base import ServerEvent
+from socialshop.platforms.events import ServerEvent
 from socialshop.platforms.hashing import hash_user_data
 from socialshop.tracking.models import Event
 from tests.fakes.platforms import FakePlatforms

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from socialshop.platforms.models import PlatformStatus
 from socialshop.privacy.models import ConsentRecord
-from socialshop.tracking.forwarding import claim_batch, forward_events, retry_deliveries
+from socialshop.platforms.delivery import claim_batch
+from socialshop.tracking.forwarding import EVENT_QUEUE, forward_events, retry_deliveries
 from socialshop.tracking.models import Delivery, Event
 from socialshop.tracking.outbox import create_deliveries
 from tests.fakes.platforms import FakePlatforms
@@ -103,7 +104,7 @@ def test_401_status_from_the_platform_halts_too(fake: FakePlatforms, make_event:
     assert forward_events()["meta"].stopped.startswith("credentials refused")
     from socialshop.platforms.status import resume
 
-    assert resume(["meta"]) == 1  # admin's resume action
+    assert resume([PlatformStatus.objects.get(slug="meta", capability="events").pk]) == 1  # admin's resume action
     assert forward_events()["meta"].sent == 1
 
 
@@ -152,8 +153,8 @@ def test_event_gone_stale_while_pending_is_skipped(fake: FakePlatforms, make_eve
 def test_claims_of_two_workers_are_disjoint(fake: FakePlatforms, make_event: Callable[..., Event], settings: Any) -> None:
     only(settings, fake, "meta")
     queued(make_event, 6)
-    token_a, rows_a = claim_batch("meta", size=4, lease_seconds=300)
-    token_b, rows_b = claim_batch("meta", size=4, lease_seconds=300)
+    token_a, rows_a = claim_batch(EVENT_QUEUE, "meta", size=4, lease_seconds=300)
+    token_b, rows_b = claim_batch(EVENT_QUEUE, "meta", size=4, lease_seconds=300)
     assert len(rows_a) == 4 and len(rows_b) == 2
     assert not {r.pk for r in rows_a} & {r.pk for r in rows_b}
 
@@ -161,7 +162,7 @@ def test_claims_of_two_workers_are_disjoint(fake: FakePlatforms, make_event: Cal
 def test_batch_abandoned_by_a_dead_worker_is_sent_once_after_the_lease(fake: FakePlatforms, make_event: Callable[..., Event], settings: Any) -> None:
     only(settings, fake, "meta", FORWARD_LEASE_SECONDS=60)
     events = queued(make_event, 3)
-    claim_batch("meta", size=10, lease_seconds=60)  # a worker claims, then dies before sending
+    claim_batch(EVENT_QUEUE, "meta", size=10, lease_seconds=60)  # a worker claims, then dies before sending
     assert forward_events()["meta"].sent == 0  # still leased
     Delivery.objects.update(claimed_at=timezone.now() - timedelta(seconds=61))
     assert forward_events()["meta"].sent == 3

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from socialshop.platforms import get_platform
-from socialshop.platforms.base import PlatformAPIError
+from socialshop.platforms.http import PlatformAPIError
 from tests.fakes.platforms import FakePlatforms
 from tests.platforms.conftest import server_event
 
@@ -17,7 +17,7 @@ def sha(value: str) -> str:
 
 def test_meta_event_carries_hashed_user_data_and_unhashed_browser_ids(fake: FakePlatforms) -> None:
     event = server_event()
-    get_platform("meta").send_events([event])
+    get_platform("meta").events.send_events([event])
     [sent] = fake.received["meta"]
     assert sent["event_name"] == "Purchase" and sent["event_id"] == event.event_id
     assert sent["action_source"] == "website"
@@ -32,14 +32,14 @@ def test_meta_event_carries_hashed_user_data_and_unhashed_browser_ids(fake: Fake
 
 
 def test_meta_hashed_ip_is_not_sent(fake: FakePlatforms) -> None:
-    get_platform("meta").send_events([server_event(ip="9f86d081884c7d659a2feaa0c55ad015")])
+    get_platform("meta").events.send_events([server_event(ip="9f86d081884c7d659a2feaa0c55ad015")])
     assert "client_ip_address" not in fake.received["meta"][0]["user_data"]
 
 
 def test_meta_token_error_code_190_halts_even_on_http_400(fake: FakePlatforms) -> None:
     fake.fail("meta", 400, body={"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}})
     with pytest.raises(PlatformAPIError) as info:
-        get_platform("meta").send_events([server_event()])
+        get_platform("meta").events.send_events([server_event()])
     assert info.value.auth and "Error validating access token" in info.value.message
 
 
@@ -49,5 +49,5 @@ def test_meta_without_user_agent_is_skipped() -> None:
     from django.test import override_settings
 
     with override_settings(SOCIALSHOP={"PLATFORMS": {"meta": {"pixel_id": "1", "access_token": "t"}}}):
-        reason = get_platform("meta").skip_reason(server_event(user_agent=""), now=time.time())
+        reason = get_platform("meta").events.skip_reason(server_event(user_agent=""), now=time.time())
     assert reason == "no identifier: Meta needs client_user_agent"

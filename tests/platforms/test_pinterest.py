@@ -11,7 +11,7 @@ from tests.platforms.conftest import server_event
 
 def test_pinterest_event_uses_arrays_string_values_and_epik(fake: FakePlatforms) -> None:
     event = server_event()
-    get_platform("pinterest").send_events([event])
+    get_platform("pinterest").events.send_events([event])
     [sent] = fake.received["pinterest"]
     assert sent["event_name"] == "checkout" and sent["action_source"] == "web"
     assert sent["user_data"]["em"] == [hashlib.sha256(b"jane@example.com").hexdigest()]
@@ -21,7 +21,7 @@ def test_pinterest_event_uses_arrays_string_values_and_epik(fake: FakePlatforms)
 
 
 def test_pinterest_needs_email_or_ip_and_user_agent(fake: FakePlatforms) -> None:
-    platform = get_platform("pinterest")
+    platform = get_platform("pinterest").events
     bare = server_event(user_data={}, ip="")
     assert platform.skip_reason(bare, now=time.time()).startswith("no identifier")
     assert platform.skip_reason(server_event(user_data={}), now=time.time()) is None
@@ -33,5 +33,5 @@ def test_pinterest_rejected_rows_are_reported_per_event(fake: FakePlatforms) -> 
         "num_events_received": 2, "num_events_processed": 1,
         "events": [{"status": "processed"}, {"status": "failed", "error_message": "event_time too old"}],
     })
-    result = get_platform("pinterest").send_events(events)
+    result = get_platform("pinterest").events.send_events(events)
     assert result.sent == 1 and result.rejected == {events[1].event_id: "event_time too old"}

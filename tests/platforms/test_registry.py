@@ -7,17 +7,19 @@ import pytest
 
 from socialshop.exceptions import UnsupportedFeature
 from socialshop.platforms import REGISTRY, get_platform
-from socialshop.platforms.base import HttpPlatform, PlatformAPIError
+from socialshop.platforms.events import EventsCapability
+from socialshop.platforms.http import PlatformAPIError
 from tests.fakes.platforms import FakePlatforms
 from tests.platforms.conftest import server_event
 
 SLUGS = list(REGISTRY)
 
 
-def platform_for(slug: str) -> HttpPlatform:
-    platform = get_platform(slug)
-    assert isinstance(platform, HttpPlatform)
-    return platform
+def platform_for(slug: str) -> EventsCapability:
+    """The platform's server-events capability (what these shared tests exercise)."""
+    events = get_platform(slug).events
+    assert isinstance(events, EventsCapability)
+    return events
 
 
 def test_registry_lists_the_four_platforms_with_their_facts() -> None:
@@ -25,8 +27,9 @@ def test_registry_lists_the_four_platforms_with_their_facts() -> None:
     for slug, cls in REGISTRY.items():
         assert cls.slug == slug
         assert cls.default_api_base.startswith("https://")
-        assert cls.batch_limit > 0 and cls.max_event_age > 0
-        assert cls.event_names["Purchase"]
+        events = cls.capabilities["events"]
+        assert events.batch_limit > 0 and events.max_event_age > 0
+        assert events.event_names["Purchase"]
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -39,7 +42,7 @@ def test_platform_sends_a_batch_the_fake_accepts(slug: str, fake: FakePlatforms)
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_platform_reports_revoked_credentials_as_auth_error(slug: str, fake: FakePlatforms, settings) -> None:  # type: ignore[no-untyped-def]
-    key = REGISTRY[slug].required_settings[-1]
+    key = REGISTRY[slug].capabilities["events"].required_settings[-1]
     platforms = fake.settings()
     platforms[slug][key] = "revoked"
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": platforms}
@@ -132,10 +135,11 @@ def test_unmapped_event_is_skipped_with_a_reason(slug: str, fake: FakePlatforms)
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_missing_capability_names_platform_and_feature(slug: str, fake: FakePlatforms) -> None:
-    platform = platform_for(slug)
-    platform.require("server_events")
+    platform = get_platform(slug)
+    assert platform.supports("events") and platform.supports("browser_tag")
+    assert platform.capability("events") is platform.events
     with pytest.raises(UnsupportedFeature, match=f"{platform.name} does not support offline conversions"):
-        platform.require("offline conversions")
+        platform.capability("offline conversions")
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -147,9 +151,9 @@ def test_test_mode_reaches_the_platforms_test_channel(slug: str, fake: FakePlatf
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_browser_config_uses_the_configured_script_url(slug: str, fake: FakePlatforms, settings) -> None:  # type: ignore[no-untyped-def]
-    from socialshop.platforms.browser import browser_config
+    from socialshop.platforms import browser_config
 
-    assert browser_config()[slug]["script_url"] == REGISTRY[slug].default_script_url
+    assert browser_config()[slug]["script_url"] == REGISTRY[slug].capabilities["browser_tag"].default_script_url
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": fake.settings(script_url="http://127.0.0.1:8399/x.js")}
     config = browser_config()[slug]
     assert config["script_url"] == "http://127.0.0.1:8399/x.js"

@@ -40,7 +40,7 @@ def test_socialshop_tag_renders_config_then_versioned_async_script(settings: obj
 
 
 def test_socialshop_tag_passes_browser_config_and_pixels_src_when_platforms_are_set() -> None:
-    from socialshop.platforms.browser import browser_config
+    from socialshop.platforms import browser_config
 
     config = _config(_render("{% socialshop_tag %}", RequestFactory().get("/")))
     assert config["platforms"] == json.loads(json.dumps(browser_config()))

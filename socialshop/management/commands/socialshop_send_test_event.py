@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from socialshop.exceptions import ConfigurationError
 from socialshop.platforms import REGISTRY
-from socialshop.platforms.base import PlatformAPIError
+from socialshop.platforms.http import PlatformAPIError
 from socialshop.platforms.status import send_test_event
 
 

@@ -1,4 +1,4 @@
-"""Meta (Facebook/Instagram): the Meta Pixel in the browser and the Conversions API server to server.
+"""Meta's Conversions API (server events): POST /<version>/<pixel_id>/events.
 
 Facts from reference/platforms.md section D; docs in docs/platforms/meta.md.
 """
@@ -7,16 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, hashed_user_arrays
+from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays
+from socialshop.platforms.http import ApiCall, PlatformAPIError
+from socialshop.platforms.meta.graph import GraphApi
 
 # Storage keys of hashing.hash_user_data -> Meta user_data keys (Meta: phone digits without '+').
 USER_DATA_KEYS: dict[str, str] = {
     "em": "em", "ph": "ph", "fn": "fn", "ln": "ln", "ct": "ct", "st": "st", "zp": "zp",
     "country": "country", "external_id": "external_id", "ge": "ge", "db": "db",
 }
-# Graph API error codes meaning a bad or revoked token, and the temporary/throttling ones.
-AUTH_CODES = frozenset({102, 190})
-RETRY_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 
 
 def money(value: Any) -> float | None:
@@ -24,36 +23,25 @@ def money(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-class MetaPlatform(HttpPlatform):
-    slug: ClassVar[str] = "meta"
-    name: ClassVar[str] = "Meta"
-    default_api_base: ClassVar[str] = "https://graph.facebook.com"
-    default_script_url: ClassVar[str] = "https://connect.facebook.net/en_US/fbevents.js"
-    default_api_version: ClassVar[str] = "v25.0"
-    event_names: ClassVar[dict[str, str]] = {
-        "PageView": "PageView", "ViewContent": "ViewContent", "Search": "Search", "AddToCart": "AddToCart",
-        "AddToWishlist": "AddToWishlist", "InitiateCheckout": "InitiateCheckout",
-        "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Purchase", "Lead": "Lead",
-        "CompleteRegistration": "CompleteRegistration",
-    }
-    browser_event_names: ClassVar[dict[str, str]] = event_names
+# Meta's standard events carry our names unchanged, in the browser and on the server alike.
+EVENT_NAMES: dict[str, str] = {
+    "PageView": "PageView", "ViewContent": "ViewContent", "Search": "Search", "AddToCart": "AddToCart",
+    "AddToWishlist": "AddToWishlist", "InitiateCheckout": "InitiateCheckout",
+    "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Purchase", "Lead": "Lead",
+    "CompleteRegistration": "CompleteRegistration",
+}
+
+
+class MetaEvents(GraphApi, EventsCapability):
+    """Conversions API: POST /<version>/<pixel_id>/events."""
+
+    event_names: ClassVar[dict[str, str]] = EVENT_NAMES
     required_settings: ClassVar[tuple[str, ...]] = ("pixel_id", "access_token")
-    browser_id_setting: ClassVar[str] = "pixel_id"
     optional_settings: ClassVar[tuple[str, ...]] = ("api_version", "test_event_code")
     batch_limit: ClassVar[int] = 1000  # Meta: <= 1,000 events in data
     max_event_age: ClassVar[int] = 7 * 24 * 3600  # Meta: event_time at most 7 days old
     # Meta: website events need client_user_agent (reference/platforms.md D).
     required_identity: ClassVar[tuple[frozenset[str], ...]] = (frozenset({"client_user_agent"}),)
-    features: ClassVar[frozenset[str]] = frozenset({"server_events", "test_events", "browser_tag"})
-
-    def error_flags(self, status: int, body: Any) -> tuple[bool, bool]:
-        error = body.get("error") if isinstance(body, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
-        if code in AUTH_CODES:
-            return False, True
-        if code in RETRY_CODES:
-            return True, False
-        return super().error_flags(status, body)
 
     def event_payload(self, event: ServerEvent) -> dict[str, Any]:
         """One Conversions API event (server-event parameters, hashed user_data as arrays)."""
@@ -100,18 +88,10 @@ class MetaPlatform(HttpPlatform):
             self.setting("test_event_code")  # raises ConfigurationError naming the key
         if code:
             body["test_event_code"] = code
-        version = self.config.get("api_version") or self.default_api_version
-        call = ApiCall("POST", f"/{version}/{self.setting('pixel_id')}/events",
+        call = ApiCall("POST", self.graph_path(f"{self.setting('pixel_id')}/events"),
                        params={"access_token": self.setting("access_token")}, body=body)
         status, answer = self.call(call)
         received = answer.get("events_received") if isinstance(answer, dict) else None
         if received is None:
             raise PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)
         return SendResult(self.slug, int(received), answer, status)
-
-    def browser_config(self) -> dict[str, Any]:
-        pixel_id = self.config.get("pixel_id")
-        if not pixel_id:
-            return {}
-        return {"pixel_id": str(pixel_id), "script_url": self.config.get("script_url") or self.default_script_url,
-                "events": dict(self.browser_event_names)}

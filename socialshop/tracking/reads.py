@@ -1,6 +1,7 @@
-"""What the event store says about catalog ids, in set-based SQL: ids referenced and purchase counts.
+"""Reads of the event store that more than one concern needs, in set-based SQL (never a loop over events).
 
-Used by the best-seller label rule (``feeds/rules.py``) and the catalogue-match report (``feeds/doctor.py``).
+Today: catalog ids referenced and purchase counts, for the best-seller label rule (``feeds/rules.py``) and
+the catalogue-match report (``feeds/doctor.py``); audiences, picks and results read through here too.
 The JSON list ``Event.content_ids`` is unnested in the database (jsonb_array_elements_text / json_each).
 """
 from __future__ import annotations

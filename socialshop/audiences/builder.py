@@ -1,0 +1,99 @@
+"""Building an audience: the rule's persons as candidate rows (audiences/rules.py), then the membership
+diff in SQL (joins and leaves with their times), all in one transaction.
+
+Entry point: ``build_audience(audience, *, progress=None) -> AudienceBuild``, single-flight per audience.
+A build that fails or is killed leaves the previous membership intact (the transaction rolls back).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, BuildStatus, RuleKind
+from socialshop.audiences.rules import fill_candidates, refresh_visitor_links
+from socialshop.catalog import get_catalog
+from socialshop.core.jobs import single_flight
+
+logger = logging.getLogger(__name__)
+KEEP_BUILDS = 200
+
+Progress = Callable[[str], None]  # one line per step
+
+
+def _t(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def chosen_product_ids(audience: Audience) -> list[str]:
+    """The catalog ids a viewer rule names: its ``products`` plus every product (and variant) in its ``categories``."""
+    params = audience.params or {}
+    ids = {str(p) for p in params.get("products") or []}
+    categories = [str(c).strip().lower() for c in params.get("categories") or [] if str(c).strip()]
+    if categories:
+        for record in get_catalog().iter_records():
+            path = " > ".join(record.category_path).lower()
+            if any(path == c or path.startswith(c + " >") for c in categories):
+                ids.add(record.id)
+                if record.item_group_id:
+                    ids.add(record.item_group_id)
+    return sorted(ids)
+
+
+def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime) -> tuple[int, int]:
+    """Close memberships missing from the candidates and open new ones; returns (added, removed)."""
+    members, candidates = _t(AudienceMember), _t(AudienceCandidate)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {members} SET left_at = %s WHERE audience_id = %s AND left_at IS NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {candidates} c WHERE c.build_id = %s AND c.person = {members}.person)",
+            [now, audience.pk, build.pk])
+        removed = max(cursor.rowcount, 0)
+        cursor.execute(
+            f"INSERT INTO {members} (audience_id, person, visitor_id, user_id, qualified_at, reason, joined_at, left_at) "
+            f"SELECT %s, c.person, MAX(c.visitor_id), MAX(c.user_id), MAX(c.qualified_at), MAX(c.reason), %s, NULL "
+            f"FROM {candidates} c WHERE c.build_id = %s AND NOT EXISTS (SELECT 1 FROM {members} m "
+            f"WHERE m.audience_id = %s AND m.left_at IS NULL AND m.person = c.person) GROUP BY c.person",
+            [audience.pk, now, build.pk, audience.pk])
+        added = max(cursor.rowcount, 0)
+        cursor.execute(f"DELETE FROM {candidates} WHERE build_id = %s", [build.pk])
+    return added, removed
+
+
+def build_audience(audience: Audience, *, progress: Progress | None = None) -> AudienceBuild:
+    """Rebuild ``audience``'s membership now; returns the ``AudienceBuild`` (failed builds record the error).
+
+    Single-flight per audience: raises ``JobLocked`` while another build of it runs.
+    """
+    say = progress or (lambda line: None)
+    with single_flight(f"socialshop.build_audience:{audience.pk}"):
+        now = timezone.now()
+        build = AudienceBuild.objects.create(audience=audience, status=BuildStatus.RUNNING, started_at=now)
+        try:
+            product_ids = chosen_product_ids(audience) if audience.kind == RuleKind.VIEWERS else []
+            with transaction.atomic():
+                linked = refresh_visitor_links()
+                say(f"{audience.slug}: {linked} new visitor links")
+                fill_candidates(audience, build.pk, now=now, product_ids=product_ids)
+                say(f"{audience.slug}: rule evaluated")
+                added, removed = apply_diff(audience, build, now=now)
+                size = AudienceMember.objects.filter(audience=audience, left_at__isnull=True).count()
+                Audience.objects.filter(pk=audience.pk).update(size=size, last_built_at=now)
+                build.status, build.size, build.added, build.removed = BuildStatus.SUCCEEDED, size, added, removed
+                build.finished_at = timezone.now()
+                build.save()
+            audience.size, audience.last_built_at = size, now
+            say(f"{audience.slug}: {size} members (+{added} -{removed})")
+        except Exception as exc:  # noqa: BLE001 - recorded on the build; the membership is unchanged
+            logger.exception("audience %s: build %s failed", audience.slug, build.pk)
+            build.status = BuildStatus.FAILED
+            build.error = f"{type(exc).__name__}: {exc}"[:2000]
+            build.finished_at = timezone.now()
+            build.save()
+        stale = list(AudienceBuild.objects.filter(audience=audience).values_list("pk", flat=True)[KEEP_BUILDS:])
+        if stale:
+            AudienceBuild.objects.filter(pk__in=stale).delete()
+        return build

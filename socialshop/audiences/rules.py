@@ -1,0 +1,254 @@
+"""Audience rules as set-based SQL: each kind fills ``AudienceCandidate`` rows for one build with a
+single INSERT ... SELECT over the event store, grouped by person. Never a loop over events.
+
+A person is one customer across devices: ``VisitorLink`` maps visitor ids to ``u:<account>`` (signed
+in) or ``h:<hashed email>`` (guest checkout); an unlinked visitor is ``v:<visitor id>``. Events
+without a visitor id (before consent) never qualify. Parameters per kind: docs/audiences.md.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from socialshop.audiences.models import Audience, AudienceCandidate, AudienceMember, CustomerListEntry, RuleKind, VisitorLink
+from socialshop.exceptions import ConfigurationError
+from socialshop.privacy.models import ConsentRecord
+from socialshop.tracking.models import Event
+
+# Shoppable-post engagement names a post-engager rule may pick from (PostView is reach, not engagement).
+ENGAGEMENT_ACTIONS = ("PostClick", "PostCloseup", "PostSave", "PostLike", "PostShare", "PostComment")
+
+
+def _t(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSQL:
+    """One kind's SELECT of (person, visitor_id, user_id, qualified_at, reason) and its parameters."""
+
+    select: str
+    params: list[Any]
+
+
+def person_sql() -> tuple[str, str, str]:
+    """(FROM clause, person expression, user id expression) for events ``e`` joined to their visitor links ``l``."""
+    source = f"{_t(Event)} e LEFT JOIN {_t(VisitorLink)} l ON l.visitor_id = e.visitor_id AND e.visitor_id <> ''"
+    user = "COALESCE(e.user_id, l.user_id)"
+    person = (f"CASE WHEN e.user_id IS NOT NULL THEN 'u:' || CAST(e.user_id AS TEXT) "
+              f"WHEN l.person IS NOT NULL THEN l.person ELSE 'v:' || e.visitor_id END")
+    return source, person, user
+
+
+# Who counts: a visitor id (given only after consent) or a signed-in customer.
+IDENTIFIED = "(e.visitor_id <> '' OR e.user_id IS NOT NULL)"
+# The candidate columns after ``person`` for persons grouped from events e (with links l).
+AGGREGATES = ("MAX(e.visitor_id) AS visitor_id, MAX(COALESCE(e.user_id, l.user_id)) AS user_id, "
+              "MAX(e.occurred_at) AS qualified_at")
+
+
+def _grouped(where: str, params: list[Any], reason: str, *, names: tuple[str, ...]) -> RuleSQL:
+    """Persons with an event named in ``names`` matching ``where``; qualified at their latest such event."""
+    source, person, user = person_sql()
+    marks = ", ".join(["%s"] * len(names))
+    select = (f"SELECT {person} AS person, {AGGREGATES}, %s AS reason "
+              f"FROM {source} WHERE e.name IN ({marks}) AND {IDENTIFIED} AND {where} GROUP BY {person}")
+    return RuleSQL(select, [reason, *names, *params])
+
+
+def _json_ids_match(column: str) -> str:
+    """SQL true when the JSON list ``column`` shares an element with the JSON array parameter."""
+    if connection.vendor == "postgresql":
+        return f"({column})::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(%s::jsonb))"
+    return f"EXISTS (SELECT 1 FROM json_each({column}) j WHERE j.value IN (SELECT value FROM json_each(%s)))"
+
+
+def _int(params: Mapping[str, Any], key: str, default: int, *, low: int = 0, high: int = 10 ** 9) -> int:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigurationError(f"audience rule parameter {key!r} = {value!r} is not a number from {low} to {high}")
+    return int(value)
+
+
+def visitors(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    source, person, user = person_sql()
+    select = (f"SELECT {person} AS person, {AGGREGATES}, %s AS reason FROM {source} "
+              f"WHERE e.occurred_at >= %s AND e.occurred_at <= %s AND {IDENTIFIED} GROUP BY {person}")
+    return RuleSQL(select, ["visited the store", since, now])
+
+
+def viewers(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    if not product_ids:
+        raise ConfigurationError(f"audience {audience.slug!r}: viewers need 'products' or 'categories' that match the catalogue")
+    return _grouped(f"e.occurred_at >= %s AND e.occurred_at <= %s AND {_json_ids_match('e.content_ids')}",
+                    [since, now, json.dumps(product_ids)], "viewed a chosen product", names=("ViewContent",))
+
+
+def _abandoners(action: str, reason: str) -> Callable[..., RuleSQL]:
+    def rule(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+        params = audience.params or {}
+        min_minutes = _int(params, "min_delay_minutes", 60, high=60 * 24 * 365)
+        max_minutes = _int(params, "max_delay_minutes", 7 * 24 * 60, low=1, high=60 * 24 * 365)
+        if max_minutes <= min_minutes:
+            raise ConfigurationError(f"audience {audience.slug!r}: max_delay_minutes must be above min_delay_minutes")
+        newest, oldest = now - timedelta(minutes=min_minutes), max(now - timedelta(minutes=max_minutes), since)
+        source, person, user = person_sql()
+        # The latest qualifying action per person in [oldest, newest]; a Purchase by the same person at or
+        # after it (on any of their devices, up to now) means they came back: not an abandoner.
+        select = (
+            f"SELECT a.person, a.visitor_id, a.user_id, a.at AS qualified_at, %s AS reason FROM ("
+            f"SELECT {person} AS person, MAX(e.visitor_id) AS visitor_id, MAX({user}) AS user_id, MAX(e.occurred_at) AS at "
+            f"FROM {source} WHERE e.name = %s AND e.occurred_at >= %s AND e.occurred_at <= %s AND {IDENTIFIED} "
+            f"GROUP BY {person}) a WHERE NOT EXISTS (SELECT 1 FROM {source} WHERE e.name = 'Purchase' "
+            f"AND e.occurred_at >= a.at AND e.occurred_at <= %s AND {person} = a.person)"
+        )
+        return RuleSQL(select, [reason, action, oldest, newest, now])
+
+    return rule
+
+
+def post_engagers(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    params = audience.params or {}
+    actions = tuple(params.get("actions") or ENGAGEMENT_ACTIONS)
+    unknown = sorted(set(actions) - set(ENGAGEMENT_ACTIONS) - {"PostView"})
+    if unknown:
+        raise ConfigurationError(f"audience {audience.slug!r}: unknown post actions {unknown}; use {', '.join(ENGAGEMENT_ACTIONS)}")
+    where, values = "e.occurred_at >= %s AND e.occurred_at <= %s", [since, now]
+    posts = [str(p) for p in params.get("posts") or []]
+    if posts:
+        where += f" AND e.post_id IN ({', '.join(['%s'] * len(posts))})"
+        values += posts
+    return _grouped(where, values, "engaged with a shoppable post", names=actions)
+
+
+def _purchase_totals(since: datetime, now: datetime) -> tuple[str, list[Any]]:
+    """Per person: last purchase time, distinct orders and total value since ``since`` (server-confirmed orders)."""
+    source, person, user = person_sql()
+    select = (f"SELECT {person} AS person, MAX(e.visitor_id) AS visitor_id, MAX({user}) AS user_id, "
+              f"MAX(e.occurred_at) AS at, COUNT(DISTINCT e.order_id) AS orders, COALESCE(SUM(e.value), 0) AS total "
+              f"FROM {source} WHERE e.name = 'Purchase' AND e.occurred_at >= %s AND e.occurred_at <= %s "
+              f"AND {IDENTIFIED} GROUP BY {person}")
+    return select, [since, now]
+
+
+def purchasers(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    params = audience.params or {}
+    recency_days = _int(params, "recency_days", audience.lookback_days, high=3650)
+    min_orders = _int(params, "min_orders", 1, low=1)
+    min_value = params.get("min_value", 0)
+    if isinstance(min_value, bool) or not isinstance(min_value, (int, float, str)):
+        raise ConfigurationError(f"audience {audience.slug!r}: min_value = {min_value!r} is not an amount")
+    totals, values = _purchase_totals(since, now)
+    select = (f"SELECT t.person, t.visitor_id, t.user_id, t.at AS qualified_at, %s AS reason FROM ({totals}) t "
+              f"WHERE t.at >= %s AND t.orders >= %s AND t.total >= %s")
+    return RuleSQL(select, ["purchased", *values, now - timedelta(days=recency_days), min_orders, min_value])
+
+
+def lookalike_seed(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    params = audience.params or {}
+    top_percent = _int(params, "top_percent", 20, low=1, high=100)
+    totals, values = _purchase_totals(since, now)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({totals}) t", values)
+        buyers = cursor.fetchone()[0]
+    limit = max(1, -(-buyers * top_percent // 100)) if buyers else 0
+    select = (f"SELECT t.person, t.visitor_id, t.user_id, t.at AS qualified_at, %s AS reason FROM ({totals}) t "
+              f"ORDER BY t.total DESC, t.person LIMIT {int(limit)}")
+    return RuleSQL(select, [f"among the top {top_percent}% of customers by value", *values])
+
+
+def customer_list(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
+    """Every imported row of the audience's own list (hashed on import; audiences/lists.py)."""
+    select = (f"SELECT 'l:' || CAST(x.id AS TEXT) AS person, '' AS visitor_id, NULL AS user_id, "
+              f"x.created_at AS qualified_at, %s AS reason FROM {_t(CustomerListEntry)} x WHERE x.audience_id = %s")
+    return RuleSQL(select, ["on the store's uploaded customer list", audience.pk])
+
+
+RULES: dict[str, Callable[..., RuleSQL]] = {
+    RuleKind.CUSTOMER_LIST: customer_list,
+    RuleKind.VISITORS: visitors,
+    RuleKind.VIEWERS: viewers,
+    RuleKind.CART_ABANDONERS: _abandoners("AddToCart", "added to cart, no purchase since"),
+    RuleKind.CHECKOUT_ABANDONERS: _abandoners("InitiateCheckout", "started checkout, no purchase since"),
+    RuleKind.POST_ENGAGERS: post_engagers,
+    RuleKind.PURCHASERS: purchasers,
+    RuleKind.LOOKALIKE_SEED: lookalike_seed,
+}
+
+
+def refresh_visitor_links() -> int:
+    """Link visitor ids to customers from events: accounts (user_id) first, else the hashed email of a
+    guest checkout. New links only; returns how many were added. Set-based, one statement each."""
+    events, links = _t(Event), _t(VisitorLink)
+    em = "e.user_data->>'em'" if connection.vendor == "postgresql" else "json_extract(e.user_data, '$.em')"
+    added = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {links} (visitor_id, person, user_id, linked_at) "
+            f"SELECT e.visitor_id, 'u:' || CAST(MAX(e.user_id) AS TEXT), MAX(e.user_id), MIN(e.occurred_at) FROM {events} e "
+            f"WHERE e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id "
+            f"ON CONFLICT (visitor_id) DO NOTHING")
+        added += max(cursor.rowcount, 0)
+        # A visitor linked to a guest email first and to an account later: the account wins.
+        cursor.execute(
+            f"UPDATE {links} SET person = 'u:' || CAST(x.user_id AS TEXT), user_id = x.user_id FROM ("
+            f"SELECT e.visitor_id AS visitor_id, MAX(e.user_id) AS user_id FROM {events} e "
+            f"WHERE e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id) x "
+            f"WHERE {links}.visitor_id = x.visitor_id AND {links}.user_id IS NULL")
+        cursor.execute(
+            f"INSERT INTO {links} (visitor_id, person, user_id, linked_at) "
+            f"SELECT e.visitor_id, 'h:' || MAX({em}), NULL, MIN(e.occurred_at) FROM {events} e "
+            f"WHERE e.name = 'Purchase' AND e.visitor_id <> '' AND {em} IS NOT NULL AND {em} <> '' GROUP BY e.visitor_id "
+            f"ON CONFLICT (visitor_id) DO NOTHING")
+        added += max(cursor.rowcount, 0)
+    return added
+
+
+def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product_ids: list[str]) -> None:
+    """INSERT the rule's persons, the included audiences' members, then remove exclusions; all in SQL."""
+    candidates, members = _t(AudienceCandidate), _t(AudienceMember)
+    since = now - timedelta(days=audience.lookback_days)
+    columns = "(build_id, person, visitor_id, user_id, qualified_at, reason)"
+    rule = RULES.get(audience.kind)
+    with connection.cursor() as cursor:
+        if rule is not None:
+            sql = rule(audience, now=now, since=since, product_ids=product_ids)
+            cursor.execute(f"INSERT INTO {candidates} {columns} SELECT %s, r.person, r.visitor_id, r.user_id, "
+                           f"r.qualified_at, r.reason FROM ({sql.select}) r",
+                           [build_id, *sql.params])
+        include = list(audience.include.values_list("pk", flat=True))
+        if include:
+            cursor.execute(
+                f"INSERT INTO {candidates} {columns} SELECT %s, m.person, m.visitor_id, m.user_id, m.qualified_at, m.reason "
+                f"FROM {members} m WHERE m.left_at IS NULL AND m.audience_id IN ({', '.join(['%s'] * len(include))})",
+                [build_id, *include])
+        exclude = list(audience.exclude.values_list("pk", flat=True))
+        if exclude:
+            cursor.execute(
+                f"DELETE FROM {candidates} WHERE build_id = %s AND person IN (SELECT m.person FROM {members} m "
+                f"WHERE m.left_at IS NULL AND m.audience_id IN ({', '.join(['%s'] * len(exclude))}))",
+                [build_id, *exclude])
+        if audience.exclude_purchasers_days:
+            source, person, _user = person_sql()
+            cursor.execute(
+                f"DELETE FROM {candidates} WHERE build_id = %s AND person IN (SELECT {person} FROM {source} "
+                f"WHERE e.name = 'Purchase' AND e.occurred_at >= %s AND e.occurred_at <= %s)",
+                [build_id, now - timedelta(days=audience.exclude_purchasers_days), now])
+        exclude_opted_out(cursor, build_id)
+
+
+def exclude_opted_out(cursor: Any, build_id: int) -> None:
+    """Remove persons who opted out or sent GPC, on any of their devices (always, whatever the rule)."""
+    candidates, consent, links = _t(AudienceCandidate), _t(ConsentRecord), _t(VisitorLink)
+    refused = "(r.opted_out OR r.gpc)"
+    cursor.execute(
+        f"DELETE FROM {candidates} WHERE build_id = %s AND ("
+        f"visitor_id IN (SELECT r.visitor_id FROM {consent} r WHERE {refused}) "
+        f"OR user_id IN (SELECT r.user_id FROM {consent} r WHERE {refused} AND r.user_id IS NOT NULL) "
+        f"OR person IN (SELECT l.person FROM {links} l JOIN {consent} r ON r.visitor_id = l.visitor_id WHERE {refused}))",
+        [build_id])
