@@ -20,7 +20,8 @@ from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
 from socialshop.posts.engagement import attribution_for, counts_by_tag, engagement_count
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
-from socialshop.posts.images import ImageRejected, schedule_processing, validate_upload
+from socialshop.core.images import ImageRejected, validate_upload
+from socialshop.posts.images import schedule_processing
 from socialshop.posts.storage import is_private
 from socialshop.posts.models import (
     MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
