@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from socialshop.platforms.base import ApiCall, HttpPlatform, PlatformAPIError, SendResult, ServerEvent, valid_ip
+from socialshop.platforms.hashing import email_hash_for
 
 # Business API answer codes (HTTP 200 with a non-zero "code"). Third-party lists only, so unconfirmed:
 # 40100 rate limited, 40102/40104/40105 token expired/missing/revoked, 40001 app not authorised, 5xxxx server.
@@ -39,8 +40,9 @@ class TikTokPlatform(HttpPlatform):
         """One Events API 2.0 data row."""
         ud = event.user_data
         user: dict[str, Any] = {}
-        if ud.get("em"):
-            user["email"] = ud["em"]
+        email = email_hash_for(self.slug, ud)
+        if email:
+            user["email"] = email
         if ud.get("ph_e164"):
             user["phone"] = ud["ph_e164"]  # TikTok: E.164 with '+', then SHA-256
         if ud.get("external_id"):
