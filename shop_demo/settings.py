@@ -147,6 +147,7 @@ SOCIALSHOP = {
                 "color": "color",
                 "price": "price_override",
                 "quantity": "stock",
+                "gtin": "gtin",
             },
         },
     },

@@ -69,7 +69,9 @@ class FeedViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
         from socialshop.tasks import build_feed as build_feed_task
 
         feed = self.get_object()
-        result = run_task(build_feed_task, feed.slug, bool(request.data.get("force", False)))
+        # "false" must not publish an empty feed: parse the flag as DRF parses booleans (400 otherwise).
+        allow_empty = serializers.BooleanField().run_validation(request.data.get("allow_empty", False))
+        result = run_task(build_feed_task, feed.slug, bool(request.data.get("force", False)), allow_empty)
         body = result.result if result.ready() else {"feed": feed.slug, "status": "queued", "task": result.id}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

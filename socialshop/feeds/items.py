@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from socialshop.catalog import ProductRecord
+from socialshop.feeds.gtin import GTIN_LENGTHS, SharedGtins, gtin_check_digit_ok
 from socialshop.feeds.rules import LABEL_RULES, Filters, RuleContext
 from socialshop.feeds.specs import ZERO_DECIMAL_CURRENCIES, PlatformSpec
 
@@ -28,7 +29,6 @@ _MANY_NEWLINES = re.compile(r"\n\s*\n[\s\n]*")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
 _GROUP_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _HEX_COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
-GTIN_LENGTHS = (8, 12, 13, 14)
 
 ERROR = "error"
 WARNING = "warning"
@@ -130,6 +130,7 @@ class ItemMapper:
         self._shared_key: tuple | None = None
         self._variant_values: dict[tuple[str, str], tuple[str | None, tuple[Problem, ...]]] = {}
         self._shared: tuple[dict[str, Any] | None, list[Problem]] = (None, [])
+        self.shared_gtins = SharedGtins()  # for the whole build, not per chunk
         rules = [(index, rule) for index, rule in enumerate(options.labels[:5]) if rule]
         self._shared_labels = [
             (i, r) for i, r in rules
@@ -229,6 +230,12 @@ class ItemMapper:
             problems.extend(found)
         if shared is None:
             return None, None, problems
+        gtin = shared.get("gtin")
+        if gtin:
+            first = self.shared_gtins.seen_on(gtin, own["id"])
+            if first is not None:
+                problems.append((WARNING, "shared_gtin", f"gtin {gtin} is also on item {first}; Google "
+                                 "disapproves items that share a GTIN (give each variant its own)"))
         return own, shared, problems
 
     def _own(self, record: ProductRecord, problems: list[Problem]) -> dict[str, Any] | None:
@@ -322,12 +329,14 @@ class ItemMapper:
             description = item["title"]
         item["description"] = description
 
-        link = record.url.strip()
+        link = record.url.strip() if isinstance(record.url, str) else ""
         if not link:
-            problems.append((ERROR, "missing_link", "the product has no URL"))
+            problems.append((ERROR, "missing_link", "the product has no URL" if not record.url
+                             else f"url is a {type(record.url).__name__}, not a string"))
             return None
         if not link.startswith(("http://", "https://")):
-            problems.append((ERROR, "link_not_absolute", "link is not absolute; set SOCIALSHOP['SITE_URL']"))
+            problems.append((ERROR, "link_not_absolute", f"link {link[:60]!r} is not absolute: set SOCIALSHOP['SITE_URL'] "
+                             "(ModelCatalog), or return absolute URLs from a custom catalog adapter"))
             return None
         if opts.utm and "utm_source=" not in link:
             link = f"{link}{'&' if '?' in link else '?'}{opts.utm}"
@@ -335,9 +344,16 @@ class ItemMapper:
             return None
         item["link"] = link
 
-        images = [u for u in record.image_urls if u.startswith(("http://", "https://"))]
+        urls = (record.image_urls,) if isinstance(record.image_urls, str) else record.image_urls or ()
+        images = [u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))]
+        if len(images) < len(urls):
+            relative = next((u for u in urls if u not in images), "")
+            problems.append((WARNING if images else ERROR, "image_not_absolute",
+                             f"image URL {str(relative)[:60]!r} is not absolute: set SOCIALSHOP['SITE_URL'] or return "
+                             "absolute URLs from the catalog adapter" + ("; left out" if images else "")))
         if not images:
-            problems.append((ERROR, "missing_image", "the product has no absolute image URL"))
+            if not urls:
+                problems.append((ERROR, "missing_image", "the product has no absolute image URL"))
             return None
         item["image_link"] = images[0]
         if opts.image_limit and len(images) > 1:
@@ -349,6 +365,12 @@ class ItemMapper:
         if price is None:
             problems.append((ERROR, "missing_price", "the product has no price"))
             return None
+        if not isinstance(price, Decimal):
+            if not isinstance(price, int) or isinstance(price, bool):
+                problems.append((ERROR, "price_not_decimal", f"price {price!r} is a {type(price).__name__}: a catalog "
+                                 "adapter must give Decimal amounts (floats round, 0.1 + 0.2 != 0.3)"))
+                return None
+            price = Decimal(price)
         if price <= 0:
             code = "zero_price" if price == 0 else "negative_price"
             problems.append((ERROR, code, f"price {price} is not above zero"))
@@ -359,6 +381,13 @@ class ItemMapper:
             return None
         item["price"] = self._price(price, currency)
         sale = record.sale_price
+        if sale is not None and not isinstance(sale, Decimal):
+            if isinstance(sale, int) and not isinstance(sale, bool):
+                sale = Decimal(sale)
+            else:
+                problems.append((WARNING, "sale_price_not_decimal", f"sale price {sale!r} is a {type(sale).__name__}, "
+                                 "not a Decimal; left out"))
+                sale = None
         if sale is not None:
             if sale <= 0 or sale >= price:
                 problems.append((WARNING, "sale_price_ignored", "sale price is not between zero and the price"))
@@ -376,11 +405,14 @@ class ItemMapper:
         item["condition"] = condition
 
         brand = self._text("brand", record.brand, problems=problems) or opts.default_brand
-        gtin = record.gtin
+        gtin = str(record.gtin or "")
         if gtin and not gtin.isdigit():
             gtin = "".join(gtin.split())
         if gtin and (not gtin.isdigit() or len(gtin) not in GTIN_LENGTHS):
-            problems.append((WARNING, "invalid_gtin", "gtin is not 8, 12, 13 or 14 digits; left out"))
+            problems.append((WARNING, "invalid_gtin", f"gtin {gtin[:20]!r} is not 8, 12, 13 or 14 digits; left out"))
+            gtin = ""
+        elif gtin and not gtin_check_digit_ok(gtin):
+            problems.append((WARNING, "gtin_check_digit", f"gtin {gtin} has a wrong GS1 check digit; left out"))
             gtin = ""
         mpn = clean_text(record.mpn)
         if brand:
@@ -401,8 +433,12 @@ class ItemMapper:
         category = self._text("google_product_category", record.google_product_category, problems=problems) or opts.default_google_category
         if category:
             item["google_product_category"] = category
-        if record.category_path:
-            path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
+        if isinstance(record.category_path, str):
+            # One string would be split into characters ("H > o > m > e"): name the adapter's mistake.
+            problems.append((WARNING, "category_path_is_string", f"category_path {record.category_path[:60]!r} is one "
+                             "string; the catalog adapter must give a sequence of names (product_type left out)"))
+        elif record.category_path:
+            path = " > ".join(clean_text(str(p)).replace(",", " ") for p in record.category_path)
             item["product_type"] = self._limit("product_type", path, problems=problems)
 
         for name in ("material", "pattern"):

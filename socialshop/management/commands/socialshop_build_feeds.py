@@ -1,4 +1,4 @@
-"""``manage.py socialshop_build_feeds [SLUG ...] [--print-urls] [--force]``: build feeds now (CONTRACT.md)."""
+"""``manage.py socialshop_build_feeds [SLUG ...] [--print-urls] [--force] [--allow-empty]``: build feeds now (CONTRACT.md)."""
 from __future__ import annotations
 
 import time
@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="feeds to build (default: every enabled feed)")
         parser.add_argument("--print-urls", action="store_true", help="print each feed's full URL, token included")
-        parser.add_argument("--force", action="store_true", help="publish even when the publish guard would refuse")
+        parser.add_argument("--force", action="store_true", help="publish even when the feed shrank (never an empty one)")
+        parser.add_argument("--allow-empty", action="store_true",
+                            help="also publish a build with no items (deletes every product on the platform)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         slugs: list[str] = options["slugs"]
@@ -42,7 +44,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {slug}: {read} records read, {written} written")
 
             try:
-                build = build_feed(feed, progress=progress, force=options["force"])
+                build = build_feed(feed, progress=progress, force=options["force"], allow_empty=options["allow_empty"])
             except JobLocked:
                 counts["already running"] = counts.get("already running", 0) + 1
                 self.stdout.write(f"{feed.slug}: another build of this feed is running; skipped")
