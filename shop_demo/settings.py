@@ -148,6 +148,7 @@ SOCIALSHOP = {
                 "color": "color",
                 "price": "price_override",
                 "quantity": "stock",
+                "gtin": "gtin",
             },
         },
     },

@@ -54,10 +54,10 @@ def reasons_table(build: FeedBuild, *, limit: int = 10) -> str:
     )
 
 
-def _queue_build(feed: Feed, *, force: bool = False) -> None:
+def _queue_build(feed: Feed, *, force: bool = False, allow_empty: bool = False) -> None:
     from socialshop.tasks import build_feed as build_feed_task
 
-    run_task(build_feed_task, feed.slug, force)
+    run_task(build_feed_task, feed.slug, force, allow_empty)
 
 
 @admin.register(Feed)
@@ -184,7 +184,7 @@ class FeedAdmin(admin.ModelAdmin):
         if not self.has_build_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            _queue_build(feed, force=bool(request.POST.get("force")))
+            _queue_build(feed, force=bool(request.POST.get("force")), allow_empty=bool(request.POST.get("allow_empty")))
             self.message_user(request, f"Build of {feed.slug} started; the history below shows its result.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:socialshop_feed_change", args=[feed.pk]))
         return TemplateResponse(request, "socialshop/feeds/build_confirm.html",

@@ -71,6 +71,22 @@ def test_build_now_runs_the_build_and_returns_to_the_feed(staff_client, feed_sto
     assert feed.builds.get().status == BuildStatus.PUBLISHED
 
 
+def test_build_now_publishes_an_empty_feed_only_with_its_own_checkbox(staff_client, feed_storage_dir):
+    from shop_demo.store.models import Product
+
+    make_product()
+    feed = make_feed()
+    build_feed(feed)
+    Product.objects.all().delete()
+    url = reverse("admin:socialshop_feed_build", args=[feed.pk])
+
+    assert 'name="allow_empty"' in staff_client.get(url).content.decode()
+    staff_client.post(url, {"force": "1"})
+    assert feed.builds.order_by("-pk").first().status == BuildStatus.REFUSED
+    staff_client.post(url, {"allow_empty": "1"})
+    assert feed.builds.order_by("-pk").first().status == BuildStatus.PUBLISHED
+
+
 def test_build_now_action_from_the_list(staff_client, feed_storage_dir):
     make_product()
     feed = make_feed()
