@@ -13,7 +13,9 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from socialshop.conf import app_settings
+from socialshop.posts.models import Post, PostStatus
 from socialshop.tracking.models import Event, EventName
+from socialshop.tracking.simulate import SimulatedPost
 
 POST_EVENTS: tuple[str, ...] = (
     EventName.POST_VIEW, EventName.POST_CLOSEUP, EventName.POST_CLICK, EventName.POST_SAVE,
@@ -82,3 +84,12 @@ def attribution_for(post_id: str, *, days: int | None = None) -> Attribution:
         orders += row["orders"]
     return Attribution(orders=orders, revenue=revenue)
 
+
+
+def posts_for_simulation(*, limit: int = 50) -> list[SimulatedPost]:
+    """The newest published posts with their tags, for ``simulate_traffic(posts=...)`` (two queries)."""
+    posts = Post.objects.filter(status=PostStatus.PUBLISHED).order_by("-published_at").prefetch_related("tags")[:limit]
+    return [
+        SimulatedPost(post_id=post.tracking_id, slug=post.slug, tags=tuple((str(t.pk), t.product_id) for t in post.tags.all()))
+        for post in posts
+    ]
