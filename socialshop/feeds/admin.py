@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
 from socialshop.core.charts import line_chart
 from socialshop.core.jobs import run_task
 from socialshop.feeds.builder import dry_run
@@ -182,7 +183,7 @@ class FeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedBuild)
-class FeedBuildAdmin(admin.ModelAdmin):
+class FeedBuildAdmin(InternalAdmin, ReadOnlyAdmin):  # builds are reached from their feed
     list_display = ("feed", "started_at", "status_badge", "duration", "items_written", "items_skipped", "items_warned", "short_message")
     list_filter = ("status", "feed")
     date_hierarchy = "started_at"

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from socialshop.core.admin import ReadOnlyAdmin
+from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
 from socialshop.core.charts import line_chart
 from socialshop.platforms import REGISTRY, configured_slugs
 from socialshop.platforms.checks import check_platforms
@@ -96,7 +96,7 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(InternalAdmin, ReadOnlyAdmin):
     list_display = ("event_name", "event_ref", "platform", "status", "attempts", "error_status", "reason", "next_attempt_at", "sent_at", "updated_at")
     list_filter = ("platform", "status", "error_status")
     search_fields = ("=event__event_id", "=event__order_id")
