@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDay
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
@@ -26,6 +27,7 @@ from socialshop.tracking.models import Delivery, DeliveryStatus
 
 CHART_DAYS = 14
 LAST_ERRORS = 10
+ERROR_SHOWN = 90  # characters of the last error in the list; the detail page has all of it
 
 
 def delivery_charts(*, days: int = CHART_DAYS) -> dict[str, SafeString]:
@@ -51,7 +53,7 @@ def last_errors(*, limit: int = LAST_ERRORS) -> list[Delivery]:
 
 @admin.register(PlatformStatus)
 class PlatformStatusAdmin(ReadOnlyAdmin):
-    list_display = ("slug", "configured", "credentials", "test_event_at", "last_success_at", "halted", "last_error_at", "short_error")
+    list_display = ("slug", "configured", "credentials", "halted", "test_event_at", "last_success_at", "short_error")
     readonly_fields = ("slug", "last_success_at", "last_error_at", "last_error", "halted_at", "test_event_at", "test_event_response")
     actions = ("send_test_events", "resume_forwarding")
     change_list_template = "socialshop/admin/platformstatus_change_list.html"
@@ -65,13 +67,17 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
         key = f"['PLATFORMS'][{obj.slug!r}]"
         return obj.slug in configured_slugs() and not any(key in e.msg for e in check_platforms())
 
-    @admin.display(boolean=True, description="halted (credentials refused)")
+    @admin.display(boolean=True, description="halted")
     def halted(self, obj: PlatformStatus) -> bool:
         return obj.halted_at is not None
 
-    @admin.display(description="last error")
+    @admin.display(description="last error (full text on the detail page)")
     def short_error(self, obj: PlatformStatus) -> str:
-        return obj.last_error[:160]
+        if not obj.last_error:
+            return "–"
+        when = f"{timezone.localtime(obj.last_error_at):%b %d %H:%M}: " if obj.last_error_at else ""
+        text = obj.last_error if len(obj.last_error) <= ERROR_SHOWN else obj.last_error[:ERROR_SHOWN - 1] + "…"
+        return format_html('<span title="{}">{}{}</span>', obj.last_error, when, text)
 
     @admin.action(description="Send a test event to the selected platforms")
     def send_test_events(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import CharField, Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -19,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
 from socialshop.core.jobs import run_task
-from socialshop.posts.engagement import attribution_for, counts_by_tag
+from socialshop.posts.engagement import attribution_by_post, attribution_for, counts_by_tag
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
 from socialshop.posts.images import ImageRejected, validate_upload
 from socialshop.posts.models import (
@@ -99,15 +100,24 @@ def _event_count(name: str) -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+class PostChangeList(ChangeList):
+    """Attaches each listed post's attribution, computed for the whole page in two queries."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        attribution = attribution_by_post([post.tracking_id for post in self.result_list])
+        for post in self.result_list:
+            post.attribution = attribution[post.tracking_id]
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     form = PostForm
     inlines = [ProductTagInline]
     change_form_template = "socialshop/posts/admin/change_form.html"
-    list_display = (
-        "preview", "slug", "source", "status", "image_state", "published_at", "views", "closeups", "clicks",
-        "saves_likes_shares", "revenue",
-    )
+    # Fits 1280 px beside the admin's sidebars: status and source sit under the title.
+    list_display = ("preview", "post_title", "views", "closeups", "clicks", "saves_likes_shares", "revenue")
+    list_display_links = ("preview", "post_title")
     list_filter = ("status", "source", "image_state")
     search_fields = ("slug", "caption", "credit", "hashtags")
     readonly_fields = ("image_state", "image_error", "width", "height", "hashtags", "engagement")
@@ -134,6 +144,19 @@ class PostAdmin(admin.ModelAdmin):
         url = rendition_url(obj, "thumbnail")
         return format_html('<img src="{}" alt="" width="64" height="64" loading="lazy">', url) if url else "–"
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return PostChangeList
+
+    @admin.display(description="post", ordering="-published_at")
+    def post_title(self, obj: Post) -> str:
+        """Title, then status (with the date only once published), source and image state if not ready."""
+        status = obj.get_status_display()
+        if obj.status == PostStatus.PUBLISHED and obj.published_at:
+            status += f" {timezone.localtime(obj.published_at):%b %d, %Y}"
+        image = "" if obj.image_state == ImageState.READY else obj.get_image_state_display()
+        detail = " · ".join(p for p in (status, obj.get_source_display(), image) if p)
+        return format_html('{}<br><small style="color:#6b7280">{}</small>', obj.title, detail)
+
     @admin.display(description="views", ordering="n_views")
     def views(self, obj: Post) -> int:
         return getattr(obj, "n_views", 0)
@@ -142,17 +165,18 @@ class PostAdmin(admin.ModelAdmin):
     def closeups(self, obj: Post) -> int:
         return getattr(obj, "n_closeups", 0)
 
-    @admin.display(description="tag clicks", ordering="n_clicks")
+    @admin.display(description="clicks", ordering="n_clicks")
     def clicks(self, obj: Post) -> int:
         return getattr(obj, "n_clicks", 0)
 
-    @admin.display(description="saves / likes / shares")
+    @admin.display(description="saves/likes")
     def saves_likes_shares(self, obj: Post) -> str:
-        return f"{getattr(obj, 'n_saves', 0)} / {getattr(obj, 'n_likes', 0)} / {getattr(obj, 'n_shares', 0)}"
+        saves, likes, shares = getattr(obj, "n_saves", 0), getattr(obj, "n_likes", 0), getattr(obj, "n_shares", 0)
+        return format_html('<span title="{} saves, {} likes, {} shares">{} / {}</span>', saves, likes, shares, saves, likes)
 
-    @admin.display(description="attributed revenue")
+    @admin.display(description="revenue")
     def revenue(self, obj: Post) -> str:
-        result = attribution_for(obj.tracking_id)
+        result = getattr(obj, "attribution", None) or attribution_for(obj.tracking_id)
         if not result.orders:
             return "–"
         return ", ".join(f"{amount} {currency}" for currency, amount in result.revenue.items()) + f" ({result.orders})"

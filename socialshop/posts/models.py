@@ -125,6 +125,19 @@ class Post(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    def get_absolute_url(self) -> str:
+        """The post's page in the gallery (admin's "View on site")."""
+        from django.urls import reverse
+
+        return reverse("socialshop:posts-detail", kwargs={"slug": self.slug})
+
+    @property
+    def title(self) -> str:
+        """A short title for lists: the caption's first line without hashtags, else the alt text or slug."""
+        first = re.sub(r"[#@]\w+", "", (self.caption or "").strip().split("\n")[0]).strip(" -–·")
+        text = first or self.alt_text or self.slug
+        return text if len(text) <= 70 else text[:69].rstrip() + "…"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.hashtags = (" " + " ".join(hashtags_of(self.caption)) + " ") if hashtags_of(self.caption) else ""
         self.mentions = mentions_of(self.caption)
