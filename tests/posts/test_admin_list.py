@@ -53,5 +53,5 @@ def test_platform_list_shortens_the_last_error_and_the_detail_page_has_it_all(ad
     PlatformStatus.objects.create(slug="meta", last_error=message, last_error_at=timezone.now())
     html = admin_client.get("/admin/socialshop/platformstatus/").content.decode()
     assert "END</span>" not in html and "…</span>" in html and f'title="{message}"' in html
-    detail = admin_client.get(f"/admin/socialshop/platformstatus/{PlatformStatus.objects.get(slug="meta").pk}/change/").content.decode()
+    detail = admin_client.get(f"/admin/socialshop/platformstatus/{PlatformStatus.objects.get(slug='meta').pk}/change/").content.decode()
     assert message in detail
