@@ -21,6 +21,7 @@ from socialshop.core.charts import colour_for, line_chart
 from socialshop.core.jobs import run_task
 from socialshop.feeds.builder import dry_run
 from socialshop.feeds.doctor import match_report
+from socialshop.feeds.forms import FeedForm
 from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
 
 def _status(build: FeedBuild | None) -> str:
@@ -53,6 +54,7 @@ def _queue_build(feed: Feed, *, force: bool = False) -> None:
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    form = FeedForm  # categories, exclusions and label rules with form widgets, not JSON (feeds/forms.py)
     list_display = ("name", "platform_short", "format_short", "enabled", "live", "last_result")
     list_filter = ("platform", "enabled", "file_format")
     search_fields = ("name", "slug")
