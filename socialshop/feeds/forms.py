@@ -7,7 +7,6 @@ from itertools import islice
 from typing import Any
 
 from django import forms
-from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from socialshop.catalog import get_catalog
 from socialshop.core.widgets import Column, RuleRowsField
@@ -130,17 +129,18 @@ class FeedForm(forms.ModelForm):
     """Feed settings with form widgets for the list-valued fields."""
 
     categories = forms.MultipleChoiceField(
-        required=False, widget=FilteredSelectMultiple("categories", is_stacked=False),
+        required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "ss-category-picks"}),
         help_text="Pick the categories to include (a parent includes its subcategories); none picked: all.",
     )
     excluded_ids = IdListField(required=False, help_text="Catalog ids or item group ids to leave out, one per line.")
     custom_labels = RuleRowsField(
-        [Column("label", "Label", [(str(i), f"custom_label_{i}") for i in range(LABELS)], width="10em"),
-         Column("rule", "Rule", [(name, name.replace("_", " ")) for name in LABEL_RULES], width="10em"),
+        [Column("label", "Label", [(str(i), f"label {i}") for i in range(LABELS)], width="6.5em",
+                help="which custom_label_0..4 the rule sets"),
+         Column("rule", "Rule", [(name, name.replace("_", " ")) for name in LABEL_RULES], width="8.5em"),
          Column("setting", "Setting", help="; ".join(f"{r.replace('_', ' ')}: {h}" for r, (_, h) in SETTINGS.items()),
-                width="16em"),
-         Column("value", "Value", help="the label when the rule matches", width="9em"),
-         Column("otherwise", "Otherwise", help="the label when it does not (optional)", width="9em")],
+                width="13em"),
+         Column("value", "Value", help="the label when the rule matches", width="7em"),
+         Column("otherwise", "Otherwise", help="the label when it does not (optional)", width="7em")],
         to_rows=rules_to_rows, from_rows=rows_to_rules, extra=1,
         help_text="Up to five rules, one per custom_label_0..4, used to group products in campaigns.",
     )
