@@ -33,7 +33,7 @@ def test_change_page_offers_pickers_and_rule_rows_instead_of_json(admin_client: 
     feed = make_feed(custom_labels=[{"rule": "on_sale", "value": "sale"}, None, {"rule": "new_arrival", "days": 14}])
     html = admin_client.get(f"/admin/socialshop/feed/{feed.pk}/change/").content.decode()
     path = " > ".join(p.strip() for p in product.category.path.split(">")) if ">" in product.category.path else product.category.path
-    assert f'<option value="{path}"' in html  # categories picked from the catalogue
+    assert f'type="checkbox" name="categories" value="{path}"' in html  # categories picked from the catalogue
     assert 'name="custom_labels-TOTAL" value="3"' in html and "Add a row" in html
     assert 'name="custom_labels-1-setting" value="14"' in html  # custom_label_2's days
     assert '<textarea name="custom_labels"' not in html and "[{&quot;rule&quot;" not in html
