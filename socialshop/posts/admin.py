@@ -16,12 +16,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
 from socialshop.core.jobs import run_task
 from socialshop.posts.engagement import attribution_by_post, attribution_for, counts_by_tag
-from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
+from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag, tag_submitted_product
 from socialshop.posts.images import ImageRejected, validate_upload
 from socialshop.posts.models import (
     MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
@@ -232,20 +233,23 @@ class PostAdmin(admin.ModelAdmin):
         )
         done = allowed.update(status=PostStatus.PUBLISHED)
         skipped = queryset.count() - done
-        self.message_user(request, f"Published {done} posts." + (
-            f" {skipped} customer photos were skipped: they need granted rights and approval first." if skipped else ""
+        self.message_user(request, ngettext("Published %(n)d post.", "Published %(n)d posts.", done) % {"n": done} + (
+            ngettext(" %(n)d customer photo was skipped: it needs granted rights and approval first.",
+                     " %(n)d customer photos were skipped: they need granted rights and approval first.", skipped) % {"n": skipped}
+            if skipped else ""
         ), messages.WARNING if skipped else messages.SUCCESS)
 
     @admin.action(description="Hide selected posts")
     def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self.message_user(request, f"Hid {queryset.update(status=PostStatus.HIDDEN)} posts.")
+        done = queryset.update(status=PostStatus.HIDDEN)
+        self.message_user(request, ngettext("Hid %(n)d post.", "Hid %(n)d posts.", done) % {"n": done})
 
     @admin.action(description="Process images again")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         pks = list(queryset.values_list("pk", flat=True))
         for pk in pks:
             schedule_processing(pk)
-        self.message_user(request, f"Queued {len(pks)} images.")
+        self.message_user(request, ngettext("Queued %(n)d image.", "Queued %(n)d images.", len(pks)) % {"n": len(pks)})
 
 
 @admin.register(CustomerPhoto)
@@ -255,9 +259,9 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
     list_display = ("preview", "submitter_name", "caption", "rights_granted", "moderation", "image_state", "status", "created_at")
     list_filter = ("moderation", "rights_granted", "status")
     search_fields = ("caption", "submitter_name", "submitter_email")
-    readonly_fields = ("rights_granted", "rights_granted_at", "submitter_name", "submitter_email", "submitted_product_id",
-                       "image_state", "image_error", "moderated_at")
-    fields = ("image", "caption", "alt_text", "credit", "rights_granted", "rights_granted_at", "moderation", "moderated_at",
+    readonly_fields = ("processed_image", "rights_granted", "rights_granted_at", "submitter_name", "submitter_email",
+                       "submitted_product_id", "image_state", "image_error", "moderated_at")
+    fields = ("processed_image", "image", "caption", "alt_text", "credit", "rights_granted", "rights_granted_at", "moderation", "moderated_at",
               "status", "submitter_name", "submitter_email", "submitted_product_id", "image_state", "image_error")
     actions = ["approve_and_publish", "approve", "reject"]
     preview = PostAdmin.preview
@@ -265,30 +269,51 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # customer photos come from the storefront upload form
 
+    @admin.display(description="photo (processed)")
+    def processed_image(self, obj: Post) -> str:
+        """The processed rendition only: moderators never open the raw upload."""
+        url = rendition_url(obj, "square") or rendition_url(obj, "thumbnail")
+        if not url:
+            return f"Not processed yet ({obj.get_image_state_display().lower()})."
+        return format_html('<img src="{}" alt="{}" style="max-width:min(100%,360px);height:auto;border-radius:4px">',
+                           url, obj.alt_text or "customer photo")
+
     def save_model(self, request: HttpRequest, obj: Post, form: forms.ModelForm, change: bool) -> None:
         if "moderation" in form.changed_data:
             obj.moderated_at = timezone.now()
         super().save_model(request, obj, form, change)
+        if obj.moderation == Moderation.APPROVED:
+            tag_submitted_product(obj)
+
+    @staticmethod
+    def _tag_approved(queryset: QuerySet[Post]) -> int:
+        """Tag each approved photo with the product its customer named; returns how many got a tag."""
+        return sum(1 for post in queryset.filter(moderation=Moderation.APPROVED) if tag_submitted_product(post))
 
     @admin.action(description="Approve and publish (rights must be granted)")
     def approve_and_publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.filter(rights_granted=True).update(
             moderation=Moderation.APPROVED, moderated_at=timezone.now(), status=PostStatus.PUBLISHED,
         )
+        tagged = self._tag_approved(queryset)
         refused = queryset.filter(rights_granted=False).count()
-        self.message_user(request, f"Approved and published {done} photos." + (
-            f" {refused} without granted rights were left unpublished." if refused else ""
-        ), messages.WARNING if refused else messages.SUCCESS)
+        self.message_user(request, ngettext("Approved and published %(n)d photo.", "Approved and published %(n)d photos.", done) % {"n": done}
+                          + (ngettext(" %(n)d is now tagged with the product its customer named.",
+                                      " %(n)d are now tagged with the product their customers named.", tagged) % {"n": tagged} if tagged else "")
+                          + (ngettext(" %(n)d without granted rights was left unpublished.",
+                                      " %(n)d without granted rights were left unpublished.", refused) % {"n": refused} if refused else ""),
+                          messages.WARNING if refused else messages.SUCCESS)
 
     @admin.action(description="Approve (keep unpublished)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.update(moderation=Moderation.APPROVED, moderated_at=timezone.now())
-        self.message_user(request, f"Approved {done} photos.")
+        self._tag_approved(queryset)
+        self.message_user(request, ngettext("Approved %(n)d photo.", "Approved %(n)d photos.", done) % {"n": done})
 
     @admin.action(description="Reject")
     def reject(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.update(moderation=Moderation.REJECTED, moderated_at=timezone.now(), status=PostStatus.HIDDEN)
-        self.message_user(request, f"Rejected {done} photos.")
+        self.message_user(request, ngettext("Rejected %(n)d photo.", "Rejected %(n)d photos.", done) % {"n": done})
 
 
 @admin.register(Comment)
@@ -301,8 +326,10 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (show) selected comments")
     def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self.message_user(request, f"Approved {queryset.update(status=CommentStatus.APPROVED)} comments.")
+        done = queryset.update(status=CommentStatus.APPROVED)
+        self.message_user(request, ngettext("Approved %(n)d comment.", "Approved %(n)d comments.", done) % {"n": done})
 
     @admin.action(description="Reject selected comments")
     def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self.message_user(request, f"Rejected {queryset.update(status=CommentStatus.REJECTED)} comments.")
+        done = queryset.update(status=CommentStatus.REJECTED)
+        self.message_user(request, ngettext("Rejected %(n)d comment.", "Rejected %(n)d comments.", done) % {"n": done})

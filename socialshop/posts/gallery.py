@@ -128,6 +128,20 @@ def snapshot_tag(tag: ProductTag, record: ProductRecord | None = None) -> Produc
     return tag
 
 
+def tag_submitted_product(post: Post) -> ProductTag | None:
+    """Tag the product a customer named with their photo (at the picture's centre), once, so the
+    approved photo is shoppable. None when no product was named, it is unknown, or already tagged."""
+    product_id = (getattr(post, "submitted_product_id", "") or "").strip()
+    if not product_id or post.tags.filter(product_id=product_id).exists():
+        return None
+    record = get_catalog().get_records([product_id]).get(product_id)
+    if record is None:
+        return None
+    tag = snapshot_tag(ProductTag(post=post, product_id=product_id, x=0.5, y=0.5), record)
+    tag.save()
+    return tag
+
+
 def rendition_url(post: Post, name: str, fmt: str = "jpeg") -> str:
     """Storage URL of one rendition file, or '' when it is not made yet."""
     from django.core.files.storage import default_storage
