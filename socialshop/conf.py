@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG_OPTIONS": {},
     # ISO 4217 code used when a product record or event carries no currency.
     "CURRENCY": "USD",
+    # Dotted path to f(amount: Decimal, currency: str, *, locale: str) -> str that writes money as the store
+    # does; the default uses Babel with the active language ("$32.50", "£91.01"). See core/money.py.
+    "MONEY_FORMATTER": "socialshop.core.money.babel_format",
     # Absolute root of the storefront ("https://shop.example.com"): feeds and ads need absolute links.
     "SITE_URL": "",
     # How socialshop runs background work: "auto" (Celery when the project has a Celery app,

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
 from socialshop.core.jobs import run_task
+from socialshop.core.money import format_money
 from socialshop.posts.engagement import attribution_by_post, attribution_for, counts_by_tag
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag, tag_submitted_product
 from socialshop.posts.images import ImageRejected, validate_upload
@@ -180,7 +181,7 @@ class PostAdmin(admin.ModelAdmin):
         result = getattr(obj, "attribution", None) or attribution_for(obj.tracking_id)
         if not result.orders:
             return "–"
-        return ", ".join(f"{amount} {currency}" for currency, amount in result.revenue.items()) + f" ({result.orders})"
+        return ", ".join(format_money(amount, currency) for currency, amount in result.revenue.items()) + f" ({result.orders})"
 
     @admin.display(description="engagement by tag")
     def engagement(self, obj: Post) -> str:
@@ -194,7 +195,7 @@ class PostAdmin(admin.ModelAdmin):
              by_tag.get(str(tag.pk), {}).get(EventName.ADD_TO_CART, 0))
             for tag in obj.tags.all()
         ))
-        revenue = ", ".join(f"{a} {c}" for c, a in result.revenue.items()) or "0"
+        revenue = ", ".join(format_money(a, c) for c, a in result.revenue.items()) or format_money(0)
         return format_html(
             "<p>Attributed ({} days after a tag click): {} orders, {}</p>"
             "<table><tr><th>Tag</th><th>Clicks</th><th>Add to cart</th></tr>{}</table>",

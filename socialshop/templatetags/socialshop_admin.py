@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 from socialshop.conf import app_settings
 from socialshop.core.charts import bar_chart, line_chart
 from socialshop.core.models import Heartbeat
+from socialshop.core.money import format_money
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms import REGISTRY, configured_slugs
 from socialshop.posts.engagement import attribution_by_post
@@ -133,7 +134,7 @@ def posts_section(now: Any) -> Section:
                     reverse=True)[:TOP_POSTS]
     rows = [
         [Link(str(p), _url("socialshop_post_change", p.pk)), attribution[p.tracking_id].orders,
-         f"{attribution[p.tracking_id].revenue.get(currency, 0):,.2f} {currency}"]
+         format_money(attribution[p.tracking_id].revenue.get(currency, 0), currency)]
         for p in ranked if attribution[p.tracking_id].orders
     ]
     return Section(title="Top posts by attributed revenue", headers=["post", "orders", "revenue"], rows=rows,

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django.template.defaultfilters import pluralize
+
 from socialshop.exceptions import SocialshopError
 from socialshop.posts.engagement import posts_for_simulation
 from socialshop.tracking.simulate import simulate_traffic
@@ -34,6 +36,6 @@ class Command(BaseCommand):
         except SocialshopError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(
-            f"Simulated {result.visitors} visitors over {days} days: {result.events} events stored "
+            f"Simulated {result.visitors} visitor{pluralize(result.visitors)} over {days} day{pluralize(days)}: {result.events} events stored "
             f"({result.purchases} purchases, {result.bot_events} bot events filtered) in {time.monotonic() - started:.1f}s"
         ))
