@@ -197,9 +197,9 @@ class PostAdmin(admin.ModelAdmin):
         ))
         revenue = ", ".join(format_money(a, c) for c, a in result.revenue.items()) or format_money(0)
         return format_html(
-            "<p>Attributed ({} days after a tag click): {} orders, {}</p>"
+            "<p>Attributed ({} day{} after a tag click): {} order{}, {}</p>"
             "<table><tr><th>Tag</th><th>Clicks</th><th>Add to cart</th></tr>{}</table>",
-            days, result.orders, revenue, rows,
+            days, "" if days == 1 else "s", result.orders, "" if result.orders == 1 else "s", revenue, rows,
         )
 
     def get_urls(self) -> list[Any]:
