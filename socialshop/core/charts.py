@@ -22,7 +22,7 @@ STATUS_COLOURS: dict[str, str] = {
     "pending": "#d97706", "running": "#d97706", "retrying": "#d97706",
 }
 # Other series (event names, platforms): colours that none of the statuses above use.
-PALETTE = ("#2563eb", "#7c3aed", "#0891b2", "#db2777", "#0f766e", "#9333ea", "#1e40af", "#a16207")
+PALETTE = ("#2563eb", "#7c3aed", "#0891b2", "#db2777", "#1e3a8a", "#0f766e", "#78350f", "#111827")
 FONT = 'font-family="system-ui, sans-serif"'
 CHAR_WIDTH = 6.2  # average width of an 11 px system-ui character, for laying out legends
 

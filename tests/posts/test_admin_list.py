@@ -55,3 +55,10 @@ def test_platform_list_shortens_the_last_error_and_the_detail_page_has_it_all(ad
     assert "END</span>" not in html and "…</span>" in html and f'title="{message}"' in html
     detail = admin_client.get(f"/admin/socialshop/platformstatus/{PlatformStatus.objects.get(slug='meta').pk}/change/").content.decode()
     assert message in detail
+
+
+def test_event_list_shows_money_and_a_short_visitor_id(admin_client: Client) -> None:
+    _event("Purchase", value=Decimal("91.01"), currency="GBP", visitor_id="abcdefghijklmnop", order_id="A-7")
+    html = admin_client.get("/admin/socialshop/event/").content.decode()
+    assert '<td class="field-amount">£91.01</td>' in html
+    assert 'title="abcdefghijklmnop">abcdefgh…</span>' in html and "A-7" in html
