@@ -5,6 +5,7 @@ Deliveries (the forwarding outbox) have their own admin; the chart is ``core/cha
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +48,7 @@ def events_per_hour_chart(*, days: int = CHART_DAYS) -> SafeString:
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     # Fits 1280 px beside the admin's sidebars; the rest (URL, ids, user data) is on the detail page.
-    list_display = ("name", "occurred_at", "source", "amount", "may_share", "gpc", "short_visitor", "order_id")
+    list_display = ("name", "occurred_at", "source", "amount", "may_share", "short_visitor", "page")
     list_filter = ("name", "source", "may_share", "gpc", ("occurred_at", admin.DateFieldListFilter))
     search_fields = ("=visitor_id", "=event_id", "=order_id", "=session_id")
     date_hierarchy = "occurred_at"
@@ -62,6 +63,12 @@ class EventAdmin(ReadOnlyAdmin):
     @admin.display(description="value", ordering="value")
     def amount(self, obj: Event) -> str:
         return format_money(obj.value, obj.currency or None) if obj.value is not None else "–"
+
+    @admin.display(description="page")
+    def page(self, obj: Event) -> str:
+        path = urlsplit(obj.url).path if obj.url else ""
+        shown = path if len(path) <= 32 else path[:31] + "…"
+        return format_html('<span title="{}">{}</span>', obj.url, shown) if obj.url else "–"
 
     @admin.display(description="visitor", ordering="visitor_id")
     def short_visitor(self, obj: Event) -> str:

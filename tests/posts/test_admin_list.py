@@ -58,7 +58,8 @@ def test_platform_list_shortens_the_last_error_and_the_detail_page_has_it_all(ad
 
 
 def test_event_list_shows_money_and_a_short_visitor_id(admin_client: Client) -> None:
-    _event("Purchase", value=Decimal("91.01"), currency="GBP", visitor_id="abcdefghijklmnop", order_id="A-7")
+    _event("Purchase", value=Decimal("91.01"), currency="GBP", visitor_id="abcdefghijklmnop",
+           url="https://shop.example.com/order/confirmed/")
     html = admin_client.get("/admin/socialshop/event/").content.decode()
     assert '<td class="field-amount">£91.01</td>' in html
-    assert 'title="abcdefghijklmnop">abcdefgh…</span>' in html and "A-7" in html
+    assert 'title="abcdefghijklmnop">abcdefgh…</span>' in html and ">/order/confirmed/</span>" in html
