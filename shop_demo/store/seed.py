@@ -295,9 +295,9 @@ def run_seed_steps(progress: Progress = None) -> int:
             _say(progress, f"  ({step.__name__} took {time.monotonic() - started:.1f}s)")
     return len(SEED_STEPS)
 
-from shop_demo.store.seed_traffic import simulate_traffic_step  # noqa: E402 - seed steps register at the bottom
-SEED_STEPS.append(simulate_traffic_step)
-from shop_demo.store.seed_posts import seed_posts_step  # noqa: E402
+from shop_demo.store.seed_posts import seed_posts_step  # noqa: E402 - seed steps register at the bottom
 SEED_STEPS.append(seed_posts_step)
+from shop_demo.store.seed_traffic import simulate_traffic_step  # noqa: E402 - after the posts: it engages with them
+SEED_STEPS.append(simulate_traffic_step)
 from shop_demo.store.seed_feeds import seed_feeds_step  # noqa: E402
 SEED_STEPS.append(seed_feeds_step)

@@ -35,7 +35,7 @@ def test_feed_list_shows_status_counts_and_the_guard_refusal(staff_client, feed_
 
     assert "Refused by the publish guard" in page
     assert "refused: the build has no items" in page
-    assert "1 items, built" in page
+    assert "1 item, built" in page
 
 
 def test_feed_page_shows_url_history_and_tools(staff_client, feed_storage_dir):
