@@ -37,6 +37,7 @@ TASK_DEFAULTS: dict[str, Any] = {
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "socialshop-heartbeat": {"task": "socialshop.record_heartbeat", "schedule": 300.0},
     "socialshop-purge-events": {"task": "socialshop.purge_events", "schedule": 3600.0},
+    "socialshop-update-interest": {"task": "socialshop.update_interest", "schedule": 300.0},
     "socialshop-create-deliveries": {"task": "socialshop.create_deliveries", "schedule": 30.0},
     "socialshop-forward-events": {"task": "socialshop.forward_events", "schedule": 60.0},
     "socialshop-build-feeds": {"task": "socialshop.build_due_feeds", "schedule": 300.0},

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from socialshop.core.admin import ReadOnlyAdmin
 from socialshop.core.charts import line_chart
 from socialshop.tracking.models import Event
+from socialshop.tracking.retention import last_run
 
 CHART_DAYS = 7
 CHART_SERIES = 8
@@ -57,5 +58,5 @@ class EventAdmin(ReadOnlyAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart()}
+        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart(), "purge_run": last_run()}
         return super().changelist_view(request, extra_context=extra)
