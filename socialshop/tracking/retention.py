@@ -111,11 +111,12 @@ def purge_interest(cutoff: datetime) -> int:
 
 
 def purge_old_events(
-    *, days: int | None = None, batch_size: int = DEFAULT_BATCH, max_batches: int | None = None,
-    pause: float = 0.0, progress: Progress | None = None,
+    *, days: int | None = None, before: datetime | None = None, batch_size: int = DEFAULT_BATCH,
+    max_batches: int | None = None, pause: float = 0.0, progress: Progress | None = None,
 ) -> PurgeResult:
     """Delete events that occurred more than ``days`` (default ``EVENT_RETENTION_DAYS``) days ago, with
-    their deliveries and the interest rows only they made; returns a ``PurgeResult``.
+    their deliveries and the interest rows only they made; returns a ``PurgeResult``. ``before`` (an
+    aware time) replaces the age for a one-off or a bench.
 
     ``max_batches`` bounds one run (the next run continues where the data says); ``pause`` seconds
     between batches leave room for the collector on a busy database. Single-flight: raises
@@ -130,7 +131,7 @@ def purge_old_events(
     with single_flight("socialshop.purge_events"):
         started = time.monotonic()
         now = timezone.now()
-        cutoff = now - timedelta(days=days)
+        cutoff = before if before is not None else now - timedelta(days=days)
         run = PurgeRun.objects.create(started_at=now, cutoff=cutoff)
         deleted = deliveries = batches = interest = 0
         complete = False
