@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('last_viewed_at', models.DateTimeField(blank=True, help_text='Latest ViewContent of this product.', null=True)),
                 ('last_carted_at', models.DateTimeField(blank=True, help_text='Latest AddToCart of this product.', null=True)),
                 ('purchased_at', models.DateTimeField(blank=True, help_text='Latest Purchase including this product.', null=True)),
-                ('updated_at', models.DateTimeField(help_text='When an update pass last changed this row.')),
+                ('updated_at', models.DateTimeField(help_text='The latest of the three times: retention drops the row once it is past.')),
             ],
             options={
                 'verbose_name': 'interest',
@@ -75,5 +75,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='interest',
             constraint=models.UniqueConstraint(fields=('visitor_id', 'product_id'), name='ss_interest_once'),
+        ),
+        migrations.AddIndex(
+            model_name='interest',
+            index=models.Index(fields=['updated_at'], name='ss_interest_updated'),
         ),
     ]

@@ -52,7 +52,8 @@ def _later(a: str, b: str) -> str:
 
 
 def _upsert_sql() -> str:
-    """INSERT ... SELECT ... ON CONFLICT DO UPDATE of the interest rows of events with ids in (%s, %s]."""
+    """INSERT ... SELECT ... ON CONFLICT DO UPDATE of the interest rows of events with ids in (%s, %s];
+    ``updated_at`` is the latest of the row's times."""
     events, interest = _t(Event), _t(Interest)
     if connection.vendor == "postgresql":
         source = f"{events} e CROSS JOIN LATERAL jsonb_array_elements_text(e.content_ids::jsonb) AS j(value)"
@@ -65,10 +66,11 @@ def _upsert_sql() -> str:
     keep = ", ".join(f"{c} = {_later(f'excluded.{c}', f'{interest}.{c}')}" for c in _COLUMNS)
     return (
         f"INSERT INTO {interest} (visitor_id, product_id, {', '.join(_COLUMNS)}, updated_at) "
-        f"SELECT e.visitor_id, SUBSTR(j.value, 1, 100), {picks}, %s FROM {source} "
+        f"SELECT e.visitor_id, SUBSTR(j.value, 1, 100), {picks}, MAX(e.occurred_at) FROM {source} "
         f"WHERE e.id > %s AND e.id <= %s AND e.name IN ({names}) AND e.visitor_id <> ''{valid} "
         f"AND j.value IS NOT NULL AND j.value <> '' GROUP BY e.visitor_id, SUBSTR(j.value, 1, 100) "
-        f"ON CONFLICT (visitor_id, product_id) DO UPDATE SET {keep}, updated_at = excluded.updated_at"
+        f"ON CONFLICT (visitor_id, product_id) DO UPDATE SET {keep}, "
+        f"updated_at = {_later('excluded.updated_at', f'{interest}.updated_at')}"
     )
 
 
@@ -81,13 +83,13 @@ def _settled_upper(after: int, now: datetime) -> int:
     return int(row[0]) if row and row[0] is not None else after
 
 
-def _apply(after: int, upper: int, now: datetime) -> int:
+def _apply(after: int, upper: int) -> int:
     """Upsert the interest of events in (after, upper] in one statement per ``PASS_IDS`` ids; rows written."""
     sql, rows, low = _upsert_sql(), 0, after
     with connection.cursor() as cursor:
         while low < upper:
             high = min(upper, low + PASS_IDS)
-            cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), low, high])
+            cursor.execute(sql, [low, high])
             rows += max(cursor.rowcount, 0)
             low = high
     return rows
@@ -103,7 +105,7 @@ def update_interest() -> InterestPass:
         with transaction.atomic():
             cursor_row, _ = EventCursor.objects.select_for_update().get_or_create(name=CURSOR)
             upper = _settled_upper(cursor_row.last_event_id, now)
-            rows = _apply(cursor_row.last_event_id, upper, now) if upper > cursor_row.last_event_id else 0
+            rows = _apply(cursor_row.last_event_id, upper) if upper > cursor_row.last_event_id else 0
             if upper != cursor_row.last_event_id:
                 cursor_row.last_event_id = upper
                 cursor_row.save(update_fields=["last_event_id", "updated_at"])
@@ -121,7 +123,7 @@ def rebuild_interest() -> InterestPass:
             cursor_row, _ = EventCursor.objects.select_for_update().get_or_create(name=CURSOR)
             Interest.objects.all().delete()
             upper = _settled_upper(0, now)
-            rows = _apply(0, upper, now)
+            rows = _apply(0, upper)
             cursor_row.last_event_id = upper
             cursor_row.save(update_fields=["last_event_id", "updated_at"])
     logger.info("interest rebuilt: %d rows from events up to id %d", rows, upper)

@@ -160,11 +160,13 @@ class Interest(models.Model):
     last_viewed_at = models.DateTimeField(null=True, blank=True, help_text="Latest ViewContent of this product.")
     last_carted_at = models.DateTimeField(null=True, blank=True, help_text="Latest AddToCart of this product.")
     purchased_at = models.DateTimeField(null=True, blank=True, help_text="Latest Purchase including this product.")
-    updated_at = models.DateTimeField(help_text="When an update pass last changed this row.")
+    updated_at = models.DateTimeField(help_text="The latest of the three times: retention drops the row once it is past.")
 
     class Meta:
         verbose_name = "interest"
         constraints = [models.UniqueConstraint(fields=["visitor_id", "product_id"], name="ss_interest_once")]
+        # Retention deletes "updated_at < cutoff" as an index range (tracking/retention.py).
+        indexes = [models.Index(fields=["updated_at"], name="ss_interest_updated")]
 
     def __str__(self) -> str:
         return f"{self.visitor_id} / {self.product_id}"

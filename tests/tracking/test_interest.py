@@ -60,6 +60,7 @@ def test_update_builds_latest_view_cart_and_purchase_per_visitor_and_product() -
         ("bob", "p1"): (None, at(120), None),
         ("bob", "p4"): (None, at(120), None),
     }
+    assert Interest.objects.get(visitor_id="ann", product_id="p2").updated_at == at(180)  # the latest of its times
 
 
 def test_passes_read_only_new_events_and_times_only_move_forward() -> None:

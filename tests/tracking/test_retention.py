@@ -96,9 +96,10 @@ def test_a_delivery_whose_event_is_gone_is_deleted_not_sent(
 def test_purge_drops_interest_rows_made_only_of_purged_events(settings: Any) -> None:
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "EVENT_RETENTION_DAYS": 30}
     now = timezone.now()
-    Interest.objects.create(visitor_id="v1", product_id="p1", last_viewed_at=now - timedelta(days=40), updated_at=now)
+    Interest.objects.create(visitor_id="v1", product_id="p1", last_viewed_at=now - timedelta(days=40),
+                            updated_at=now - timedelta(days=40))
     Interest.objects.create(visitor_id="v1", product_id="p2", last_viewed_at=now - timedelta(days=40),
-                            last_carted_at=now - timedelta(days=2), updated_at=now)
+                            last_carted_at=now - timedelta(days=2), updated_at=now - timedelta(days=2))
     assert purge_old_events().interest_deleted == 1
     assert list(Interest.objects.values_list("product_id", flat=True)) == ["p2"]
 
