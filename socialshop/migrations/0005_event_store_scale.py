@@ -72,6 +72,14 @@ class Migration(migrations.Migration):
             model_name='event',
             name='ss_event_name_time',
         ),
+        migrations.AddIndex(
+            model_name='event',
+            index=models.Index(condition=models.Q(('user__isnull', False)), fields=['user'], include=('visitor_id', 'occurred_at'), name='ss_event_user_cov'),
+        ),
+        migrations.RemoveIndex(
+            model_name='event',
+            name='ss_event_user',
+        ),
         migrations.AddConstraint(
             model_name='interest',
             constraint=models.UniqueConstraint(fields=('visitor_id', 'product_id'), name='ss_interest_once'),
