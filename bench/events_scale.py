@@ -324,12 +324,56 @@ def partitions(size: int, *, repeat: int) -> dict[str, float]:
     return out
 
 
+OLD_INDEXES = ("CREATE INDEX ON {t} (name, occurred_at, visitor_id)",
+               "CREATE INDEX ON {t} (user_id) WHERE user_id IS NOT NULL")
+NEW_INDEXES = ("CREATE INDEX ON {t} (name, occurred_at) INCLUDE (visitor_id, user_id, value, post_id, order_id)",
+               "CREATE INDEX ON {t} (user_id) INCLUDE (visitor_id, occurred_at) WHERE user_id IS NOT NULL")
+COMMON_INDEXES = ("CREATE INDEX ON {t} (visitor_id, occurred_at)", "CREATE INDEX ON {t} USING brin (occurred_at)",
+                  "CREATE UNIQUE INDEX ON {t} (event_id)")
+
+
+def insert_cost(*, rounds: int = 5, statements: int = 400) -> tuple[float, float]:
+    """Microseconds per row of 10-row INSERTs (as the collector writes) into scratch copies of the event
+    table with the old and the new index sets, rounds interleaved; returns (old, new) medians."""
+    from django.db import connection
+
+    rows = ", ".join(["(%s, 'ViewContent', now(), now(), 'browser', 'v1', 's1', NULL, true, false, 'https://x/', '', "
+                      "'[\"sku-1\"]', '[]', 12.5, 'USD', '', '', '', '', '{}', '{}', '{}', '{}', 'ua', '1.2.3.0', '{}', "
+                      "now(), now())"] * 10)
+    columns = ("event_id, name, occurred_at, received_at, source, visitor_id, session_id, user_id, may_share, gpc, url, "
+               "referrer, content_ids, contents, value, currency, order_id, search_string, post_id, tag_id, click_ids, "
+               "utm, browser_ids, user_data, user_agent, ip, properties, created_at, updated_at")
+    timings: dict[str, list[float]] = {"old": [], "new": []}
+    for kind, extra in (("old", OLD_INDEXES), ("new", NEW_INDEXES)):
+        table = f"bench_insert_{kind}"
+        sql(f"DROP TABLE IF EXISTS {table}")
+        sql(f"CREATE TABLE {table} (LIKE socialshop_event INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        sql(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
+        for index in (*COMMON_INDEXES, *extra):
+            sql(index.format(t=table))
+    serial = 0
+    for _ in range(rounds):
+        for kind in ("old", "new"):
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                for _ in range(statements):
+                    ids = [f"i{kind}{serial + i}" for i in range(10)]
+                    serial += 10
+                    cursor.execute(f"INSERT INTO bench_insert_{kind} ({columns}) VALUES {rows}", ids)
+            timings[kind].append((time.perf_counter() - started) * 1e6 / (statements * 10))
+    for kind in ("old", "new"):
+        sql(f"DROP TABLE bench_insert_{kind}")
+    return statistics.median(timings["old"]), statistics.median(timings["new"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ss_scale_bench"))
     parser.add_argument("--sizes", default="1000000,3000000,10000000", help="comma-separated event counts, ascending")
     parser.add_argument("--partitions", default="", help="sizes at which to compare a partitioned copy (e.g. 1000000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timed step (the median is shown)")
+    parser.add_argument("--insert-check", action="store_true",
+                        help="only compare the insert cost of the old and the new event index sets (10-row INSERTs)")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         raise SystemExit("events_scale.py needs PostgreSQL: --database-url postgres://USER@HOST:PORT/DBNAME")
@@ -342,6 +386,11 @@ def main() -> None:
         raise SystemExit(f"--sizes: each size must be at least {2 * RETENTION_ROWS + 1000}")
     _ensure_database(args.database_url)
     _setup(args.database_url)
+    if args.insert_check:
+        old, new = insert_cost()
+        print(f"insert, 10-row statements: old indexes {old:.1f} us/row, new (covering) {new:.1f} us/row -> "
+              f"{(new / old - 1) * 100:+.1f} % per insert (limit +10 %)")
+        return
     print(f"PostgreSQL {urlparse(args.database_url).path.lstrip('/')}; events over {SPAN_DAYS} days in the simulator's mix; "
           f"median of {args.repeat} runs per step", flush=True)
     rows = []
