@@ -94,15 +94,13 @@ def load(size: int, now: datetime) -> float:
     for model in ("delivery", "interest", "audiencemember", "audiencecandidate", "visitorlink", "eventcursor"):
         sql(f"TRUNCATE socialshop_{model}")
     sql(f"TRUNCATE {table}")
-    indexes = sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname <> %s",
-                  [table, f"{table}_pkey"], fetch=True)
-    constraints = sql("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-                      "AND contype = 'u'", [table], fetch=True)
-    for name, _ in constraints:
+    # Drop whatever secondary indexes and unique constraints the table has now (a killed run may have
+    # left only some), load without them, then build the model's own set: faster than maintaining them.
+    for (name,) in sql("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'", [table], fetch=True):
         sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        if name not in {c for c, _ in constraints}:
-            sql(f'DROP INDEX IF EXISTS "{name}"')
+    for (name,) in sql("SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname <> %s",
+                       [table, f"{table}_pkey"], fetch=True):
+        sql(f'DROP INDEX "{name}"')
     start = now - timedelta(days=SPAN_DAYS)
     visitors = max(size // 8, 1)
     products = ", ".join(f"'{n}'" for n in PRODUCT_NAMES)
@@ -126,11 +124,11 @@ def load(size: int, now: datetime) -> float:
         f"(h.p * h.p) / {PRODUCTS} AS sku) y "
         f"CROSS JOIN LATERAL (SELECT y.name, y.at, y.num, y.sku, CASE WHEN y.num < 0 THEN '' ELSE 'v' || y.num END AS vid) x",
         [size, start, size, visitors])
-    for name, definition in indexes:
-        if name not in {c for c, _ in constraints}:
-            sql(definition)
-    for name, definition in constraints:
-        sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    with connection.schema_editor() as editor:
+        for index in Event._meta.indexes:
+            editor.add_index(Event, index)
+        for constraint in Event._meta.constraints:
+            editor.add_constraint(Event, constraint)
     # Deliveries for a tenth of the shareable events: retention must delete them too.
     sql(f"INSERT INTO socialshop_delivery (event_id, platform, status, attempts, claimed_by, reason, created_at, updated_at) "
         f"SELECT id, 'meta', 'sent', 1, '', '', received_at, received_at FROM {table} WHERE may_share AND mod(id, 10) = 0")
