@@ -22,7 +22,8 @@ _n = iter(range(1, 10 ** 6))
 def ev(name: str, visitor: str, products: list[Any], *, minutes_ago: float, received_ago: float | None = None) -> None:
     """Store one event ``minutes_ago`` old, received ``received_ago`` minutes ago (default: when it occurred)."""
     when = NOW - timedelta(minutes=minutes_ago)
-    received = NOW - timedelta(minutes=received_ago if received_ago is not None else minutes_ago)
+    # A receipt time given is relative to the real clock: the settle window is measured from it.
+    received = when if received_ago is None else timezone.now() - timedelta(minutes=received_ago)
     store_events([{"event_id": f"e{next(_n)}", "name": name, "occurred_at": when, "received_at": received,
                    "visitor_id": visitor, "content_ids": products}])
 
