@@ -22,8 +22,8 @@ from socialshop.tracking.models import Event, EventCursor, Interest
 logger = logging.getLogger(__name__)
 
 CURSOR = "interest"
-# Events whose id is above the cursor but that were received less than this long ago wait for the
-# next pass: an insert that took an id earlier but commits later is still read.
+# Events received less than this long ago are read, and read again by the next pass: an insert that
+# took an id earlier but commits later is still read.
 SETTLE = timedelta(seconds=60)
 # One upsert statement reads at most this many event ids (a rebuild runs several), so a pass over a
 # large backlog is a series of bounded transactions.
@@ -74,13 +74,22 @@ def _upsert_sql() -> str:
     )
 
 
-def _settled_upper(after: int, now: datetime) -> int:
-    """The largest event id above ``after`` received at least ``SETTLE`` ago (``after`` when none)."""
+def event_id_window(after: int, *, now: datetime) -> tuple[int, int]:
+    """(settled, newest) event ids above ``after``: ``newest`` is the largest id stored, ``settled`` the
+    largest received at least ``SETTLE`` ago (both ``after`` when there are none).
+
+    A reader folds in everything up to ``newest`` (idempotently) but moves its cursor only to
+    ``settled``: an insert that took a smaller id and commits a little later is still read next time.
+    """
     with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {_t(Event)} WHERE id > %s", [after])
+        newest = cursor.fetchone()[0]
+        if newest is None:
+            return after, after
         cursor.execute(f"SELECT MAX(id) FROM {_t(Event)} WHERE id > %s AND received_at < %s",
                        [after, connection.ops.adapt_datetimefield_value(now - SETTLE)])
-        row = cursor.fetchone()
-    return int(row[0]) if row and row[0] is not None else after
+        settled = cursor.fetchone()[0]
+    return (int(settled) if settled is not None else after), int(newest)
 
 
 def _apply(after: int, upper: int) -> int:
@@ -96,38 +105,38 @@ def _apply(after: int, upper: int) -> int:
 
 
 def update_interest() -> InterestPass:
-    """Fold the events received since the last pass into ``Interest``; returns what it wrote.
+    """Fold the events stored since the last pass into ``Interest``; returns what it wrote.
 
-    Idempotent (times only move forward), single-flight: raises ``JobLocked`` while another pass runs.
+    Idempotent (times only move forward), so the last minute's events are read again next pass
+    (``event_id_window``). Single-flight: raises ``JobLocked`` while another pass runs.
     """
     with single_flight("socialshop.update_interest"):
-        now = timezone.now()
         with transaction.atomic():
             cursor_row, _ = EventCursor.objects.select_for_update().get_or_create(name=CURSOR)
-            upper = _settled_upper(cursor_row.last_event_id, now)
-            rows = _apply(cursor_row.last_event_id, upper) if upper > cursor_row.last_event_id else 0
-            if upper != cursor_row.last_event_id:
-                cursor_row.last_event_id = upper
+            after = cursor_row.last_event_id
+            settled, newest = event_id_window(after, now=timezone.now())
+            rows = _apply(after, newest) if newest > after else 0
+            if settled != after:
+                cursor_row.last_event_id = settled
                 cursor_row.save(update_fields=["last_event_id", "updated_at"])
     if rows:
-        logger.info("interest: %d rows from events up to id %d", rows, upper)
-    return InterestPass(rows=rows, last_event_id=upper)
+        logger.info("interest: %d rows from events up to id %d", rows, newest)
+    return InterestPass(rows=rows, last_event_id=settled)
 
 
 def rebuild_interest() -> InterestPass:
     """Recompute ``Interest`` from every stored event (after a privacy erasure or a restore), in one
     transaction: readers see the old table until the new one is complete."""
     with single_flight("socialshop.update_interest"):
-        now = timezone.now()
         with transaction.atomic():
             cursor_row, _ = EventCursor.objects.select_for_update().get_or_create(name=CURSOR)
             Interest.objects.all().delete()
-            upper = _settled_upper(0, now)
-            rows = _apply(0, upper)
-            cursor_row.last_event_id = upper
+            settled, newest = event_id_window(0, now=timezone.now())
+            rows = _apply(0, newest)
+            cursor_row.last_event_id = settled
             cursor_row.save(update_fields=["last_event_id", "updated_at"])
-    logger.info("interest rebuilt: %d rows from events up to id %d", rows, upper)
-    return InterestPass(rows=rows, last_event_id=upper)
+    logger.info("interest rebuilt: %d rows from events up to id %d", rows, newest)
+    return InterestPass(rows=rows, last_event_id=settled)
 
 
 def picks_sql(placeholder: str) -> str:
