@@ -5,10 +5,13 @@ from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.posts.models import Comment, CustomerPhoto, Post, ProductTag
-from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
+from socialshop.tracking.models import (
+    Delivery, DeliveryStatus, Event, EventCursor, EventName, EventSource, Interest, PurgeRun,
+)
 
 __all__ = [
     "Audience", "AudienceBuild", "AudienceCandidate", "AudienceMember", "VisitorLink",
-    "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventName", "EventSource",
+    "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventCursor", "EventName", "EventSource",
+    "Interest", "PurgeRun",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

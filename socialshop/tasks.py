@@ -24,13 +24,23 @@ def process_post_image(post_id: int) -> dict:
 @shared_task(name="socialshop.purge_events", **TASK_DEFAULTS)
 def purge_events(max_batches: int = 200) -> int:
     """Delete events past EVENT_RETENTION_DAYS in bounded batches (tracking/retention.py); single-flight."""
-    from socialshop.core.jobs import single_flight
     from socialshop.exceptions import JobLocked
     from socialshop.tracking.retention import purge_old_events
 
     try:
-        with single_flight("socialshop.purge_events"):
-            return purge_old_events(max_batches=int(max_batches))
+        return purge_old_events(max_batches=int(max_batches)).deleted
+    except JobLocked:
+        return 0
+
+
+@shared_task(name="socialshop.update_interest", **TASK_DEFAULTS)
+def update_interest() -> int:
+    """Fold newly received events into the per-visitor interest table (tracking/interest.py); single-flight."""
+    from socialshop.exceptions import JobLocked
+    from socialshop.tracking.interest import update_interest as _update_interest
+
+    try:
+        return _update_interest().rows
     except JobLocked:
         return 0
 

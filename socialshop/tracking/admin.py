@@ -21,6 +21,7 @@ from socialshop.core.charts import line_chart
 from socialshop.core.money import format_money
 from socialshop.tracking.forwarding import retry_deliveries
 from socialshop.tracking.models import Delivery, Event
+from socialshop.tracking.retention import last_run
 
 CHART_DAYS = 7
 CHART_SERIES = 8
@@ -75,7 +76,7 @@ class EventAdmin(ReadOnlyAdmin):
         return format_html('<span title="{}">{}…</span>', obj.visitor_id, obj.visitor_id[:8]) if obj.visitor_id else "–"
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart()}
+        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart(), "purge_run": last_run()}
         return super().changelist_view(request, extra_context=extra)
 
 
