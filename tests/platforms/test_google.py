@@ -1,4 +1,4 @@
-"""GA4 Measurement Protocol payloads (socialshop/platforms/google.py) as the fake server receives them."""
+"""GA4 Measurement Protocol payloads (socialshop/platforms/google/events.py) as the fake server receives them."""
 from __future__ import annotations
 
 import time

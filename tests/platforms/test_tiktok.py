@@ -1,4 +1,4 @@
-"""TikTok Events API payloads (socialshop/platforms/tiktok.py) as the fake server receives them."""
+"""TikTok Events API payloads (socialshop/platforms/tiktok/events.py) as the fake server receives them."""
 from __future__ import annotations
 
 import hashlib
