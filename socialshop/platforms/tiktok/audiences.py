@@ -37,6 +37,8 @@ class TikTokAudiences(BusinessApi, AudienceUploads):
     # Marketing API credentials: an app token with Audience Management scope, not the Events API token.
     required_settings: ClassVar[tuple[str, ...]] = ("advertiser_id", "audiences_access_token")
     optional_settings: ClassVar[tuple[str, ...]] = ("audience_id_type", "audience_retention_days")
+    # The Business API's host, like events; its own key "audiences_api_base" lets a proxy stand in for it alone.
+    default_api_base: ClassVar[str] = "https://business-api.tiktok.com"
     # TikTok: files under 1 GB; 50,000 hashes (~3.3 MB) keeps each upload small. Claims are smaller anyway.
     batch_limit: ClassVar[int] = 50_000
     remove_batch_limit: ClassVar[int] = 50_000
