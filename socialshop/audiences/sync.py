@@ -270,6 +270,7 @@ def sync_audience(audience: Audience, platform: Platform, *, max_seconds: float 
     adds, removes = queue_changes(destination)
     queue = ChangeQueue()
     result = drain(platform, queue, deadline=time.monotonic() + max_seconds)
+    destination.refresh_from_db(fields=["remote_id"])  # the drain may have stored the id of a list made with its first batch
     state = (f"{result.sent} sent, {result.failed} failed, {result.skipped} skipped"
              + (f"; stopped: {result.stopped}" if result.stopped else ""))
     destination.last_result = {"batches": queue.batches_done[-50:], "sent": result.sent, "failed": result.failed,
