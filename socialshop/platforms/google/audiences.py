@@ -7,6 +7,7 @@ docs/platforms/google.md (Audiences).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,6 +29,14 @@ IDENTIFIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # Data Manager: membershipDuration is whole days; Customer Match keeps members at most 540 days.
 MAX_MEMBERSHIP_DAYS = 540
+
+
+CUSTOMER_ID_RE = re.compile(r"\d{3}-?\d{3}-?\d{4}")  # Google Ads: 10 digits, shown as 123-456-7890
+URL_RE = re.compile(r"https?://[^/\s]+(/\S*)?")
+
+
+def _days(value: Any, top: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= top
 
 
 def customer_id(value: Any) -> str:
@@ -52,6 +61,21 @@ class GoogleAudiences(AudienceUploads):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self._tokens: TokenSource | None = None
+
+    @classmethod
+    def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        problems = []
+        for key in ("operating_account_id", "login_account_id"):
+            value = entry.get(key)
+            if value not in (None, "") and not (isinstance(value, (str, int)) and CUSTOMER_ID_RE.fullmatch(str(value))):
+                problems.append((key, "the 10-digit Google Ads customer id, e.g. '123-456-7890'", "socialshop.E175"))
+        if entry.get("membership_days") is not None and not _days(entry["membership_days"], MAX_MEMBERSHIP_DAYS):
+            problems.append(("membership_days", f"whole days from 1 to {MAX_MEMBERSHIP_DAYS}", "socialshop.E176"))
+        url = entry.get("oauth_token_url")
+        if url is not None and not (isinstance(url, str) and URL_RE.fullmatch(url)):
+            problems.append(("oauth_token_url", f"an absolute http(s) URL, or leave it out for {DEFAULT_TOKEN_URL}",
+                             "socialshop.E177"))
+        return problems
 
     # -- credentials ---------------------------------------------------------------------------------
     @property

@@ -46,6 +46,17 @@ class TikTokAudiences(BusinessApi, AudienceUploads):
     min_size: ClassVar[int] = 1_000
     identifier_keys: ClassVar[tuple[str, ...]] = tuple(CALCULATE_TYPES.values())
 
+    @classmethod
+    def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        problems = []
+        if entry.get("audience_id_type") not in (None, "") and entry["audience_id_type"] not in CALCULATE_TYPES:
+            problems.append(("audience_id_type", f"one of {', '.join(map(repr, CALCULATE_TYPES))}", "socialshop.E178"))
+        days = entry.get("audience_retention_days")
+        if days is not None and not (isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= 365):
+            problems.append(("audience_retention_days", "whole days from 1 to 365, or leave it out (365 days from the "
+                                                        "last change)", "socialshop.E179"))
+        return problems
+
     @property
     def calculate_type(self) -> str:
         return str(self.config.get("audience_id_type") or DEFAULT_CALCULATE_TYPE)
