@@ -93,17 +93,18 @@ class GoogleAudiences(AudienceUploads):
 
     def authorised_call(self, api_call: ApiCall) -> Any:
         """Make ``api_call`` with a bearer token; a 401 refreshes the token once, a second 401 is a credential error."""
-        for attempt in (1, 2):
-            token = self.tokens.token()
-            call = ApiCall(api_call.method, api_call.path, params=api_call.params, body=api_call.body,
-                           headers={**api_call.headers, "Authorization": f"Bearer {token}"})
-            try:
-                return self.call(call)[1]
-            except PlatformAPIError as exc:
-                if exc.status != 401 or attempt == 2:
-                    raise
-                self.tokens.invalidate(token)  # expired or revoked early: one fresh token, then give up
-        raise AssertionError("unreachable")  # pragma: no cover
+        token = self.tokens.token()
+        try:
+            return self._call_with(token, api_call)
+        except PlatformAPIError as exc:
+            if exc.status != 401:
+                raise
+            self.tokens.invalidate(token)  # expired or revoked early: one fresh token, then give up
+        return self._call_with(self.tokens.token(), api_call)
+
+    def _call_with(self, token: str, api_call: ApiCall) -> Any:
+        return self.call(ApiCall(api_call.method, api_call.path, params=api_call.params, body=api_call.body,
+                                 headers={**api_call.headers, "Authorization": f"Bearer {token}"}))[1]
 
     # -- accounts ------------------------------------------------------------------------------------
     def account(self, key: str) -> dict[str, str]:
