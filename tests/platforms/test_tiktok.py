@@ -55,6 +55,9 @@ def test_tiktok_audience_values_are_checked_with_the_key_named(settings: Any) ->
     found = {e.id: e.msg for e in check_platforms()}
     assert set(found) == {"socialshop.E178", "socialshop.E179"}
     assert "SOCIALSHOP['PLATFORMS']['tiktok']['audience_id_type'] = 'EMAIL'" in found["socialshop.E178"]
+    _tiktok(settings, advertiser_id="700", audiences_access_token="t", audience_id_type=["EMAIL_SHA256"])
+    assert [e.id for e in check_platforms()] == ["socialshop.E178"]  # a list is reported, not a crash
+    _tiktok(settings, advertiser_id="700", audiences_access_token="t", audience_id_type="EMAIL")
     with pytest.raises(ConfigurationError, match=r"\['audience_id_type'\] = 'EMAIL'"):
         get_platform("tiktok").capability("audiences").matchable({"em": "a" * 64})
 

@@ -49,7 +49,8 @@ class TikTokAudiences(BusinessApi, AudienceUploads):
     @classmethod
     def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         problems = []
-        if entry.get("audience_id_type") not in (None, "") and entry["audience_id_type"] not in CALCULATE_TYPES:
+        id_type = entry.get("audience_id_type")
+        if id_type not in (None, "") and not (isinstance(id_type, str) and id_type in CALCULATE_TYPES):
             problems.append(("audience_id_type", f"one of {', '.join(map(repr, CALCULATE_TYPES))}", "socialshop.E178"))
         days = entry.get("audience_retention_days")
         if days is not None and not (isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= 365):
