@@ -15,18 +15,13 @@ from socialshop.platforms.audiences import AudienceUploads, Member
 from socialshop.platforms.base import Platform
 from socialshop.platforms.events import SendResult
 from socialshop.platforms.google.oauth import DEFAULT_TOKEN_URL, TokenSource
+from socialshop.platforms.hashing import email_hash_for
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Data Manager: the account type of a Google Ads customer in destinations and resource names.
 ACCOUNT_TYPE = "GOOGLE_ADS"
 # Data Manager: consent per member; only members whose ads consent was granted reach an upload (audiences/sync.py).
 GRANTED = {"adUserData": "CONSENT_GRANTED", "adPersonalization": "CONSENT_GRANTED"}
-# Our hash keys -> Data Manager identifier fields, in order of preference per field. The email takes the
-# gmail-normalised hash (dots and +suffix removed for gmail.com/googlemail.com) when the store has it.
-IDENTIFIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("emailAddress", ("em_google", "em")),
-    ("phoneNumber", ("ph_e164",)),  # Google: E.164 with '+', then SHA-256
-)
 # Data Manager: membershipDuration is whole days; Customer Match keeps members at most 540 days.
 MAX_MEMBERSHIP_DAYS = 540
 
@@ -140,14 +135,15 @@ class GoogleAudiences(AudienceUploads):
             raise PlatformAPIError(self.name, f"no user list id in {answer!r}"[:300], retryable=True)
         return str(list_id)
 
+    def identifier_values(self, hashes: Mapping[str, str]) -> dict[str, str]:
+        """Data Manager field -> our hash: the e-mail by Google's rule (``em_google`` for a gmail address with
+        dots or a +suffix, else ``em``; platforms/hashing.py) and the phone in E.164 with '+' (``ph_e164``)."""
+        values = {"emailAddress": email_hash_for(self.slug, hashes) or "", "phoneNumber": hashes.get("ph_e164") or ""}
+        return {k: v for k, v in values.items() if v}
+
     def user_identifiers(self, hashes: Mapping[str, str]) -> list[dict[str, str]]:
         """Data Manager userIdentifiers: one object per identifier, hex SHA-256 values."""
-        out = []
-        for field_name, keys in IDENTIFIERS:
-            value = next((hashes[k] for k in keys if hashes.get(k)), None)
-            if value:
-                out.append({field_name: value})
-        return out
+        return [{field_name: value} for field_name, value in self.identifier_values(hashes).items()]
 
     def member(self, member: Member, *, consent: bool) -> dict[str, Any]:
         payload: dict[str, Any] = {"userData": {"userIdentifiers": self.user_identifiers(member.hashes)}}
@@ -173,5 +169,4 @@ class GoogleAudiences(AudienceUploads):
         return self._send("remove", audience_id, members)
 
     def export_row(self, member: Member) -> dict[str, str]:
-        return {field_name: next((member.hashes[k] for k in keys if member.hashes.get(k)), "")
-                for field_name, keys in IDENTIFIERS}
+        return {"emailAddress": "", "phoneNumber": "", **self.identifier_values(member.hashes)}

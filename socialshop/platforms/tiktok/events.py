@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, valid_ip
+from socialshop.platforms.hashing import email_hash_for
 from socialshop.platforms.http import ApiCall
 from socialshop.platforms.tiktok.business import BusinessApi
 
@@ -32,8 +33,9 @@ class TikTokEvents(BusinessApi, EventsCapability):
         """One Events API 2.0 data row."""
         ud = event.user_data
         user: dict[str, Any] = {}
-        if ud.get("em"):
-            user["email"] = ud["em"]
+        email = email_hash_for(self.slug, ud)
+        if email:
+            user["email"] = email
         if ud.get("ph_e164"):
             user["phone"] = ud["ph_e164"]  # TikTok: E.164 with '+', then SHA-256
         if ud.get("external_id"):
