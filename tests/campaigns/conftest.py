@@ -65,7 +65,7 @@ def person_with_variant(campaign: Campaign, *, holdout: bool, start: int = 0) ->
     split = Split.of(campaign)
     assert split is not None
     for i in itertools.count(start):
-        person = f"v:probe-{i}"
+        person = f"v:probe-visitor-{i:06d}"  # a valid visitor id (16-40 characters)
         if (assign(split, person)[1] is None) == holdout:
             return person
     raise AssertionError("unreachable")
