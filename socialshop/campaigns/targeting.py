@@ -25,6 +25,7 @@ from socialshop.campaigns.models import (
     EMAIL, Assignment, Campaign, CampaignMember, CampaignStatus, MemberState, Suppression, Touch,
 )
 from socialshop.core.jobs import single_flight
+from socialshop.exceptions import JobLocked
 from socialshop.privacy.models import ConsentRecord
 from socialshop.tracking.models import Event
 
@@ -250,3 +251,20 @@ def targeted_persons(campaign: Campaign, *, channel: str, now: datetime | None =
 def record_touch(person: str, campaign: Campaign, channel: str, *, at: datetime | None = None) -> Touch:
     """Record that ``channel`` reached ``person`` for ``campaign`` (an email sent): the caps count these."""
     return Touch.objects.create(person=person, campaign=campaign, channel=channel, at=at or timezone.now())
+
+
+def refresh_live_campaigns(slug: str | None = None, *, now: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """Refresh every campaign that is running or scheduled (or only ``slug``); a campaign whose refresh is
+    already running elsewhere is skipped. Returns {slug: {"status", "assigned", "states"} or {"skipped": why}}."""
+    campaigns = Campaign.objects.filter(status__in=[CampaignStatus.RUNNING, CampaignStatus.SCHEDULED])
+    if slug:
+        campaigns = Campaign.objects.filter(slug=slug)
+    results: dict[str, dict[str, Any]] = {}
+    for campaign in campaigns.order_by("pk"):
+        try:
+            stats = refresh_campaign(campaign, now=now)
+        except JobLocked:
+            results[campaign.slug] = {"skipped": "a refresh is already running"}
+            continue
+        results[campaign.slug] = {"status": stats.status, "assigned": stats.assigned, "states": stats.states}
+    return results

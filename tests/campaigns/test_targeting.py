@@ -188,3 +188,28 @@ def test_assignment_runs_in_batches_with_constant_queries_per_batch(monkeypatch:
     assert Assignment.objects.filter(campaign=campaign).count() == 360
     # 3 batches of new members then 5: per batch one SELECT and one INSERT, plus a fixed set-up.
     assert len(more.captured_queries) - len(few.captured_queries) == 2 * (5 - 3)
+
+
+def test_effective_status_follows_the_start_and_end_times() -> None:
+    campaign = make_campaign(starts_at=NOW + H, ends_at=NOW + 2 * H)
+    assert campaign.effective_status(NOW) == CampaignStatus.SCHEDULED
+    assert campaign.effective_status(NOW + H) == CampaignStatus.RUNNING
+    assert campaign.effective_status(NOW + 2 * H) == CampaignStatus.ENDED
+    campaign.status = CampaignStatus.PAUSED
+    assert campaign.effective_status(NOW + H) == CampaignStatus.PAUSED
+
+
+def test_the_task_refreshes_every_live_campaign_and_skips_a_locked_one() -> None:
+    from socialshop.core.jobs import single_flight
+    from socialshop.tasks import refresh_campaigns
+
+    audience = make_audience()
+    live = make_campaign(audience, holdout_percent=0)
+    locked = make_campaign(audience, holdout_percent=0)
+    draft = make_campaign(audience, status=CampaignStatus.DRAFT)
+    join(audience, "v:someone", qualified_at=NOW - 2 * H)
+    with single_flight(f"socialshop.refresh_campaign:{locked.pk}"):
+        result = refresh_campaigns.apply().get()
+    assert result[live.slug]["assigned"] == 1 and result[live.slug]["states"]["targeted"] == 1
+    assert result[locked.slug] == {"skipped": "a refresh is already running"}
+    assert draft.slug not in result
