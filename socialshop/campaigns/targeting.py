@@ -27,7 +27,6 @@ from socialshop.campaigns.models import (
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import JobLocked
 from socialshop.privacy.models import ConsentRecord
-from socialshop.tracking.models import Event
 
 logger = logging.getLogger(__name__)
 BATCH = 5000  # new members assigned per round trip (one SELECT + one bulk INSERT)
