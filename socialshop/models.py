@@ -1,5 +1,6 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, VisitorLink
+from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Suppression, Touch, Variant
 from socialshop.core.models import Heartbeat, JobLock, JobRun
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus
@@ -11,6 +12,7 @@ from socialshop.tracking.models import (
 
 __all__ = [
     "Audience", "AudienceBuild", "AudienceCandidate", "AudienceMember", "VisitorLink",
+    "Assignment", "Campaign", "CampaignMember", "IssuedCode", "Suppression", "Touch", "Variant",
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventCursor", "EventName", "EventSource",
     "Interest", "PurgeRun",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",

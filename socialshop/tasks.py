@@ -98,3 +98,11 @@ def build_due_feeds() -> list[str]:
     for slug in slugs:
         run_task(build_feed, slug)
     return slugs
+
+
+@shared_task(name="socialshop.refresh_campaigns", **TASK_DEFAULTS)
+def refresh_campaigns(slug: str | None = None) -> dict:
+    """Refresh the targeting of every live campaign, or of the one named (campaigns/targeting.py)."""
+    from socialshop.campaigns.targeting import refresh_live_campaigns
+
+    return refresh_live_campaigns(slug)

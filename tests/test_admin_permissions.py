@@ -22,6 +22,7 @@ from socialshop.feeds.models import Feed
 from socialshop.platforms.models import PlatformStatus
 from socialshop.posts.models import Comment, CommentStatus, Moderation, Post, PostSource, PostStatus
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event
+from tests.campaigns.conftest import make_campaign
 from tests.posts.conftest import picture
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,7 @@ ACTIONS = [
     ActionCase("platformstatus", "send_test_events", lambda: PlatformStatus.objects.create(slug="meta"),
                lambda s: bool(_fresh(s).last_error or _fresh(s).test_event_at)),
     ActionCase("delivery", "retry_failed", _failed_delivery, lambda d: _fresh(d).status == DeliveryStatus.PENDING),
+    ActionCase("campaign", "refresh_now", lambda: make_campaign(), lambda c: _fresh(c).last_refreshed_at is not None),
 ]
 
 
