@@ -102,7 +102,7 @@ def _delimiter(lines: list[str]) -> str:
         sniffed = csv.Sniffer().sniff("".join(lines), delimiters=DELIMITERS).delimiter
     except csv.Error:
         sniffed = ""
-    if sniffed in DELIMITERS and _width_score(lines, sniffed)[0] >= 0.8:
+    if sniffed and sniffed in DELIMITERS and _width_score(lines, sniffed)[0] >= 0.8:
         return sniffed
     best = max(DELIMITERS, key=lambda d: _width_score(lines, d))
     return best if _width_score(lines, best)[0] > 0 else ","  # one column
