@@ -130,10 +130,16 @@ def detect(sample: bytes) -> tuple[CsvFormat, str]:
     controls = sum(1 for ch in text if ch not in "\t\r\n\f" and unicodedata.category(ch) == "Cc")
     if controls > max(2, len(text) // 100):
         raise ListImportError("the file contains binary data (control characters), not CSV text")
-    lines = [line for line in text.splitlines(keepends=True) if line.strip()][:SNIFF_LINES]
+    lines = [line for line in physical_lines(text) if line.strip()][:SNIFF_LINES]
     delimiter = _delimiter(lines)
     dialect = type("ListDialect", (csv.excel,), {"delimiter": delimiter, "skipinitialspace": delimiter != "\t"})
     return CsvFormat(encoding=encoding, delimiter=delimiter, dialect=dialect), text
+
+
+def physical_lines(text: str) -> list[str]:
+    """``text`` split after each LF only, as ``Lines`` reads a file (a lone CR stays inside its line)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 class Lines:

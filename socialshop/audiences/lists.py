@@ -6,6 +6,7 @@ then ``import_list`` streams it, normalises and hashes each row (platforms/hashi
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import re
 import unicodedata
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from socialshop.audiences.csvfile import (
-    DELIMITER_NAMES, CsvFormat, ListImportError, Lines, detect, mask, read_sample,
+    DELIMITER_NAMES, CsvFormat, ListImportError, Lines, detect, mask, physical_lines, read_sample,
 )
 from socialshop.audiences.models import Audience, CustomerListEntry, RuleKind
 from socialshop.conf import app_settings
@@ -168,10 +169,18 @@ def _has_header(first: list[str]) -> bool:
 
 
 def _rows_of(fmt: CsvFormat, text: str) -> list[list[str]]:
-    try:
-        return [row for row in csv.reader(text.splitlines(keepends=True), fmt.dialect) if row]
-    except csv.Error as exc:
-        raise ListImportError(f"the file's first lines are not CSV: {exc}") from None
+    """The sample's non-blank CSV rows; a broken record is left out here (the import reports it by line)."""
+    reader = csv.reader(physical_lines(text), fmt.dialect)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error:
+            continue
+        if any(cell.strip() for cell in row):
+            rows.append(row)
 
 
 def sniff(fileobj: IO[bytes], *, header: bool | None = None) -> Preview:
@@ -196,7 +205,9 @@ def sniff(fileobj: IO[bytes], *, header: bool | None = None) -> Preview:
     has_header = _has_header(rows[0]) if header is None else header
     width = max(len(r) for r in rows)
     if has_header:
-        columns = tuple(cell.strip() or f"column {i + 1}" for i, cell in enumerate(rows[0]))
+        # A header is shown as it is, unless a cell looks like data (a header forced on a data row).
+        columns = tuple((mask(cell) if _looks_like_data(cell) else cell.strip()) or f"column {i + 1}"
+                        for i, cell in enumerate(rows[0]))
         columns += tuple(f"column {i + 1}" for i in range(len(columns), width))
         data = rows[1:]
     else:
@@ -342,12 +353,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
                               f"lists are imported into customer-list audiences")
     country = _default_country(default_country)
     sample = read_sample(fileobj)
-    fmt, text = detect(sample)
-    first_rows = _rows_of(fmt, text)
-    if not first_rows:
-        raise ListImportError("the file has no rows")
-    has_header = _has_header(first_rows[0]) if header is None else header
-    columns = _columns(mapping, tuple(first_rows[0]) if has_header else None)
+    fmt, _ = detect(sample)
     say = progress or (lambda line: None)
     errors: list[RowError] = []
     invalid = 0
@@ -360,13 +366,18 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
 
     lines = Lines(sample, fileobj, encoding=fmt.encoding, on_skip=error)
     records = _records(csv.reader(lines, fmt.dialect), lines, error)
+    first = next(records, None)
+    if first is None:
+        raise ListImportError("the file has no readable rows" + (f" ({errors[0]})" if errors else ""))
+    has_header = _has_header(first[1]) if header is None else header
+    columns = _columns(mapping, tuple(first[1]) if has_header else None)
+    if not has_header:
+        records = itertools.chain([first], records)
     rows = imported = google = 0
     with transaction.atomic():
         replaced = 0 if append else CustomerListEntry.objects.filter(audience=audience).delete()[0]
         batch: list[tuple[int, dict[str, str]]] = []
-        for index, (line, cells) in enumerate(records):
-            if index == 0 and has_header:
-                continue
+        for line, cells in records:
             rows += 1
             raw = {field: (cells[i] if i < len(cells) else "") for field, i in columns.items()}
             hashes, why = row_hashes(raw, default_country=country)
@@ -384,8 +395,8 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
         _insert(audience, batch)
         if not imported:
             # Nothing usable (a header only, or every row invalid): keep the previous list.
-            first = f" ({errors[0]})" if errors else ""
-            raise ListImportError(f"no row could be imported: {rows} data rows, {invalid} invalid{first}")
+            example = f" ({errors[0]})" if errors else ""
+            raise ListImportError(f"no row could be imported: {rows} data rows, {invalid} invalid{example}")
     result = ImportResult(rows=rows, imported=imported, invalid=invalid, errors=tuple(errors), replaced=replaced,
                           google_hashes=google)
     logger.info("audience %s: customer list imported: %s", audience.slug, result.summary())

@@ -500,3 +500,17 @@ def test_import_random_input_raises_only_list_import_error_and_stores_only_hashe
         assert result.imported + result.invalid >= result.rows
         assert all(e.line >= 1 for e in result.errors)
     _only_hashes_stored()
+
+
+def test_a_broken_record_in_the_first_lines_is_a_per_line_error(audience: Audience) -> None:
+    # A stray CR inside an unquoted field breaks that record only; the header is still found.
+    data = b"email,first_name\nann@example.com,A\rnn\nbob@example.com,Bob\n"
+    preview = sniff(io.BytesIO(data))
+    assert preview.mapping == {"email": 0, "first_name": 1} and len(preview.rows) == 1
+    result = import_list(audience, io.BytesIO(data), mapping=preview.mapping)
+    assert result.imported == 1 and result.errors[0].line == 2 and "not a CSV row" in result.errors[0].message
+
+
+def test_a_header_forced_on_a_data_row_is_shown_masked() -> None:
+    preview = sniff(csv_bytes("ann@example.com,+16505551212\nbob@example.com,+16505551213\n"), header=True)
+    assert preview.columns == ("a***@example.com", "***12")
