@@ -1,7 +1,8 @@
 """Customer lists (CSV import): ``sniff`` a file for a masked preview and a suggested column mapping,
 then ``import_list`` streams it, normalises and hashes each row (platforms/hashing.py) and stores
 ``CustomerListEntry`` rows; raw values never reach the database or the logs. docs/audiences.md,
-"Customer lists"; the hashed export is audiences/export.py; the file format itself is audiences/csvfile.py.
+"Customer lists". Reading the file is audiences/csvfile.py, header names audiences/columns.py, the
+hashed export audiences/export.py.
 """
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import csv
 import itertools
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
@@ -20,6 +20,7 @@ from django.utils import timezone
 from socialshop.audiences.csvfile import (
     DELIMITER_NAMES, CsvFormat, ListImportError, Lines, detect, mask, physical_lines, read_sample,
 )
+from socialshop.audiences.columns import PREVIEW_ROWS, is_header_row, looks_like_data, mapping_from_data, suggest_mapping
 from socialshop.audiences.models import Audience, CustomerListEntry, RuleKind
 from socialshop.conf import app_settings
 from socialshop.platforms.hashing import (
@@ -33,35 +34,9 @@ logger = logging.getLogger(__name__)
 # The columns a list may carry, as ``hash_user_data`` names its inputs; email or phone identifies a row.
 FIELDS: tuple[str, ...] = ("email", "phone", "first_name", "last_name", "country", "postcode")
 IDENTIFIERS: tuple[str, ...] = ("email", "phone")
-PREVIEW_ROWS = 10
 BATCH_SIZE = 2000  # rows per INSERT: large enough to be fast, small enough to keep memory flat
 MAX_REPORTED_ERRORS = 1000  # invalid rows listed by line number; the count goes on past it
 PROGRESS_EVERY = 10_000
-
-# Header names people use for each field, compared without case, accents, spaces or punctuation
-# ("E-Mail", "Given name", "Código postal"), in English, German, French, Spanish, Italian, Dutch
-# and the Nordic languages.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "emails", "mail", "emailaddress", "mailaddress", "emailadresse", "emailadres", "courriel",
-              "adressemail", "adresseemail", "adresseelectronique", "correo", "correoelectronico", "postaelettronica",
-              "epost", "epostadress", "sahkoposti"),
-    "phone": ("phone", "phonenumber", "phoneno", "telephone", "telephonenumber", "tel", "telno", "telefon",
-              "telefonnummer", "telefono", "telefone", "telefoon", "telefoonnummer", "mobile", "mobilephone",
-              "mobilenumber", "mobil", "mobilnummer", "mobiltelefon", "handy", "handynummer", "cell", "cellphone",
-              "cellular", "cellulare", "portable", "movil", "celular", "numerodetelephone", "numerodetelefono"),
-    "first_name": ("firstname", "first", "givenname", "forename", "fname", "vorname", "prenom", "nombre", "nome",
-                   "voornaam", "fornavn", "fornamn", "etunimi"),
-    "last_name": ("lastname", "last", "surname", "familyname", "lname", "nachname", "familienname", "nom",
-                  "nomdefamille", "apellido", "apellidos", "cognome", "achternaam", "efternamn", "etternavn",
-                  "sobrenome", "sukunimi"),
-    "country": ("country", "countrycode", "countryregion", "land", "pays", "pais", "paese", "nazione", "maa"),
-    "postcode": ("zip", "zipcode", "postcode", "postalcode", "postleitzahl", "plz", "codepostal", "cp",
-                 "codigopostal", "cap", "postnummer", "postinumero"),
-}
-_ALIAS_FIELD: dict[str, str] = {alias: field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
-# A header ending in one of these names the field too ("Billing e-mail", "Customer phone").
-_SUFFIXES: tuple[tuple[str, str], ...] = tuple(
-    (alias, field) for alias, field in _ALIAS_FIELD.items() if len(alias) >= 5)
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$")
 MAX_EMAIL_CHARS = 254  # RFC 5321 path limit
@@ -79,7 +54,7 @@ class Preview:
     """What ``sniff`` found: the format, the columns, a suggested mapping and the first rows, masked.
 
     ``mapping`` is field -> 0-based column index (only the fields it recognised); ``rows`` are at
-    most ``PREVIEW_ROWS`` data rows whose cells are masked (``j***@example.com``, ``*** **12``).
+    most ``PREVIEW_ROWS`` data rows whose cells are masked (``j***@example.com``, ``***12``).
     """
 
     encoding: str
@@ -136,38 +111,6 @@ def normalize_google_email(value: str) -> str | None:
     return f"{local}@{domain}" if local else None
 
 
-def header_field(name: str) -> str | None:
-    """The field a header cell names (``"E-Mail"`` -> ``"email"``, ``"Given name"`` -> ``"first_name"``), or None."""
-    key = "".join(ch for ch in unicodedata.normalize("NFKD", name.lower()) if ch.isascii() and ch.isalnum())
-    if key in _ALIAS_FIELD:
-        return _ALIAS_FIELD[key]
-    for alias, field in _SUFFIXES:
-        if key.endswith(alias):
-            return field
-    return None
-
-
-def suggest_mapping(columns: tuple[str, ...]) -> dict[str, int]:
-    """field -> column index from the header names; the first column naming a field wins."""
-    mapping: dict[str, int] = {}
-    for index, name in enumerate(columns):
-        field = header_field(name)
-        if field and field not in mapping:
-            mapping[field] = index
-    return mapping
-
-
-def _looks_like_data(cell: str) -> bool:
-    return "@" in cell or sum(ch.isdigit() for ch in cell) >= 5 or is_hashed(cell)
-
-
-def _has_header(first: list[str]) -> bool:
-    """A first row is a header when it names a field, or when none of its cells looks like an email or a number."""
-    if any(header_field(cell) for cell in first):
-        return True
-    return not any(_looks_like_data(cell) for cell in first)
-
-
 def _rows_of(fmt: CsvFormat, text: str) -> list[list[str]]:
     """The sample's non-blank CSV rows; a broken record is left out here (the import reports it by line)."""
     reader = csv.reader(physical_lines(text), fmt.dialect)
@@ -202,34 +145,22 @@ def sniff(fileobj: IO[bytes], *, header: bool | None = None) -> Preview:
     rows = _rows_of(fmt, text)
     if not rows:
         raise ListImportError("the file has no rows")
-    has_header = _has_header(rows[0]) if header is None else header
+    has_header = is_header_row(rows[0]) if header is None else header
     width = max(len(r) for r in rows)
     if has_header:
         # A header is shown as it is, unless a cell looks like data (a header forced on a data row).
-        columns = tuple((mask(cell) if _looks_like_data(cell) else cell.strip()) or f"column {i + 1}"
+        columns = tuple((mask(cell) if looks_like_data(cell) else cell.strip()) or f"column {i + 1}"
                         for i, cell in enumerate(rows[0]))
         columns += tuple(f"column {i + 1}" for i in range(len(columns), width))
         data = rows[1:]
     else:
         columns, data = tuple(f"column {i + 1}" for i in range(width)), rows
-    mapping = suggest_mapping(columns) if has_header else _mapping_from_data(data, width)
+    mapping = suggest_mapping(columns) if has_header else mapping_from_data(data, width)
     country = mapping.get("country")
     shown = tuple(
         tuple(_show(cell, is_country=index == country) for index, cell in enumerate(row)) for row in data[:PREVIEW_ROWS])
     return Preview(encoding=fmt.encoding, delimiter=fmt.delimiter, delimiter_name=DELIMITER_NAMES[fmt.delimiter],
                    has_header=has_header, columns=columns, mapping=mapping, rows=shown)
-
-
-def _mapping_from_data(data: list[list[str]], width: int) -> dict[str, int]:
-    """Without a header: the first column holding addresses is the email, the first holding numbers the phone."""
-    mapping: dict[str, int] = {}
-    for index in range(width):
-        cells = [row[index].strip() for row in data[:PREVIEW_ROWS] if index < len(row) and row[index].strip()]
-        if cells and "email" not in mapping and all("@" in c for c in cells):
-            mapping["email"] = index
-        elif cells and "phone" not in mapping and all(sum(ch.isdigit() for ch in c) >= 7 for c in cells):
-            mapping["phone"] = index
-    return mapping
 
 
 def _show(cell: str, *, is_country: bool) -> str:
@@ -369,7 +300,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
     first = next(records, None)
     if first is None:
         raise ListImportError("the file has no readable rows" + (f" ({errors[0]})" if errors else ""))
-    has_header = _has_header(first[1]) if header is None else header
+    has_header = is_header_row(first[1]) if header is None else header
     columns = _columns(mapping, tuple(first[1]) if has_header else None)
     if not has_header:
         records = itertools.chain([first], records)

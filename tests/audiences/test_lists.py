@@ -16,9 +16,10 @@ from django.apps import apps
 from hypothesis import HealthCheck, event, given, settings as hypothesis_settings, strategies as st
 
 from socialshop.audiences.builder import build_audience
+from socialshop.audiences.columns import header_field
 from socialshop.audiences.csvfile import MAX_LINE_BYTES
 from socialshop.audiences.lists import (
-    ListImportError, header_field, import_list, normalize_google_email, sniff,
+    ListImportError, import_list, normalize_google_email, sniff,
 )
 from socialshop.audiences.models import Audience, AudienceMember, BuildStatus, CustomerListEntry, RuleKind
 from socialshop.platforms.hashing import HEX64_RE, sha256_hex
