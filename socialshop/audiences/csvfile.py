@@ -72,12 +72,27 @@ def _not_text(sample: bytes) -> str | None:
 
 
 def _decode(sample: bytes) -> tuple[str, str]:
-    """(encoding, text): UTF-8 (``utf-8-sig`` when it starts with a BOM), else Windows-1252 (Excel's default)."""
+    """(encoding, text): UTF-8 (``utf-8-sig`` when it starts with a BOM), else Windows-1252 (Excel's default).
+
+    A UTF-8 file with a few lines in another encoding stays UTF-8 (those lines are reported by the
+    import): it is read as Windows-1252 only when its lines that are not UTF-8 outnumber those with
+    UTF-8 accents, so one stray line does not garble every accented name.
+    """
     encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return encoding, sample.decode(encoding)
     except UnicodeDecodeError:
         pass
+    broken = accented = 0
+    for line in sample.split(b"\n"):
+        try:
+            line.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            broken += 1
+        else:
+            accented += not line.isascii()
+    if accented > broken:
+        return encoding, sample.decode(encoding, errors="replace")
     try:
         return "cp1252", sample.decode("cp1252")
     except UnicodeDecodeError:

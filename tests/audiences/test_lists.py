@@ -515,3 +515,12 @@ def test_a_broken_record_in_the_first_lines_is_a_per_line_error(audience: Audien
 def test_a_header_forced_on_a_data_row_is_shown_masked() -> None:
     preview = sniff(csv_bytes("ann@example.com,+16505551212\nbob@example.com,+16505551213\n"), header=True)
     assert preview.columns == ("a***@example.com", "***12")
+
+
+def test_one_stray_line_does_not_turn_a_utf8_file_into_windows_1252(audience: Audience) -> None:
+    rows = "".join(f"p{n}@example.com,Zoë\n" for n in range(5))
+    data = f"email,first_name\n{rows}".encode() + "q@example.com,Zoë\n".encode("cp1252")
+    assert sniff(io.BytesIO(data)).encoding == "utf-8"
+    result = import_list(audience, io.BytesIO(data), mapping={"email": 0, "first_name": 1})
+    assert result.imported == 5 and [e.line for e in result.errors] == [7]
+    assert {e.hashes["fn"] for e in entries(audience)} == {sha256_hex("zoë")}
