@@ -23,6 +23,7 @@ from socialshop.audiences.csvfile import (
 from socialshop.audiences.columns import PREVIEW_ROWS, is_header_row, looks_like_data, mapping_from_data, suggest_mapping
 from socialshop.audiences.models import Audience, CustomerListEntry, RuleKind
 from socialshop.conf import app_settings
+from socialshop.core.jobs import single_flight
 from socialshop.platforms.hashing import (
     hash_user_data, is_hashed, normalize_country, normalize_email, normalize_phone, sha256_hex,
 )
@@ -277,6 +278,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
     unparseable phone, a line over 1 MB, a broken CSV record) are reported by line number and left
     out. The list is replaced (old entries deleted in the same transaction) unless ``append``.
     All or nothing: on ``ListImportError`` or any other exception the previous list is intact.
+    One import per audience at a time: ``JobLocked`` while another one runs.
     The audience's membership follows at its next build (``build_audience``).
     """
     if audience.kind != RuleKind.CUSTOMER_LIST:
@@ -305,7 +307,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
     if not has_header:
         records = itertools.chain([first], records)
     rows = imported = google = 0
-    with transaction.atomic():
+    with single_flight(f"socialshop.import_list:{audience.pk}"), transaction.atomic():
         replaced = 0 if append else CustomerListEntry.objects.filter(audience=audience).delete()[0]
         batch: list[tuple[int, dict[str, str]]] = []
         for line, cells in records:

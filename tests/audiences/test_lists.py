@@ -524,3 +524,14 @@ def test_one_stray_line_does_not_turn_a_utf8_file_into_windows_1252(audience: Au
     result = import_list(audience, io.BytesIO(data), mapping={"email": 0, "first_name": 1})
     assert result.imported == 5 and [e.line for e in result.errors] == [7]
     assert {e.hashes["fn"] for e in entries(audience)} == {sha256_hex("zoë")}
+
+
+def test_a_second_import_into_the_same_audience_waits_its_turn(audience: Audience) -> None:
+    from socialshop.core.jobs import single_flight
+    from socialshop.exceptions import JobLocked
+
+    import_list(audience, csv_bytes("email\nkeep@example.com\n"), mapping={"email": 0})
+    with single_flight(f"socialshop.import_list:{audience.pk}"):
+        with pytest.raises(JobLocked):
+            import_list(audience, csv_bytes("email\nnew@example.com\n"), mapping={"email": 0})
+    assert [e.hashes["em"] for e in entries(audience)] == [sha256_hex("keep@example.com")]
