@@ -224,7 +224,7 @@ def row_hashes(raw: Mapping[str, str], *, default_country: str | None = None) ->
         if digits is None or len(digits) > MAX_PHONE_DIGITS or re.search(r"[^\d\s()+\-./]", phone):
             return {}, f"phone {mask(phone)!r} is not a phone number"
     hashes = hash_user_data({**raw, "email": email, "phone": phone, "country": country})
-    if "em_google" not in hashes and email.lower().endswith(tuple(GMAIL_DOMAINS)):
+    if "em_google" not in hashes and email.lower().rstrip(". ").endswith(tuple(GMAIL_DOMAINS)):
         google = normalize_google_email(email)
         if google and sha256_hex(google) != hashes.get("em"):
             hashes["em_google"] = sha256_hex(google)
