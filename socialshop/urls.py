@@ -8,6 +8,7 @@ urlpatterns = [
     path("posts/", include("socialshop.posts.urls")),
     path("feeds/", include("socialshop.feeds.urls")),
     path("", include("socialshop.campaigns.urls")),
+    path("staff/", include("socialshop.audiences.urls")),  # staff only: every view checks its permission
     path("", include("socialshop.tracking.urls")),
     path("", include("socialshop.privacy.urls")),
 ]
