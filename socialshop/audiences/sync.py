@@ -279,7 +279,9 @@ def _sync_list(destination: Destination, platform: Platform, uploads: AudienceUp
         return SyncResult(platform.slug, why_not)
     adds, removes = queue_changes(destination)
     queue = ChangeQueue()
-    result = drain(platform, queue, deadline=time.monotonic() + max_seconds)
+    # One claim fills one add request (Meta takes 10,000 rows, not the events' 1,000).
+    result = drain(platform, queue, deadline=time.monotonic() + max_seconds,
+                   claim_size=max(uploads.batch_limit, int(app_settings.FORWARD_CLAIM_SIZE)))
     state = (f"{result.sent} sent, {result.failed} failed, {result.skipped} skipped"
              + (f"; stopped: {result.stopped}" if result.stopped else ""))
     destination.last_result = {**twin_and_lookalike_results(destination), "batches": queue.batches_done[-50:], "sent": result.sent, "failed": result.failed,

@@ -27,9 +27,10 @@ MAX_RETENTION_DAYS = 180
 # Meta: a lookalike is 1-20 % of the country, in steps of 1 %.
 LOOKALIKE_RATIO = (0.01, 0.20)
 # Meta: 100/1713230, the audience is flagged (names or make-up suggesting health or finances, since
-# 2025-09); edits fail until someone resolves it in Ads Manager, so the rows wait this long between tries.
+# 2025-09); edits fail until someone resolves it in Ads Manager, so the rows wait an hour between tries
+# (the engine's longest backoff) and fail with this message after FORWARD_MAX_ATTEMPTS.
 FLAGGED = (100, 1713230)
-FLAGGED_RETRY_SECONDS = 6 * 3600
+FLAGGED_RETRY_SECONDS = 3600
 SCHEMA_LOCKED = 2650
 
 
