@@ -1,0 +1,149 @@
+"""Pinterest audiences end to end through ``sync_audience`` against tests/fakes/audience_pinterest.py:
+customer list, CUSTOMER_LIST audience, ADD/REMOVE patches, visitor twins, actalikes and the failures."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from socialshop.audiences.models import AudienceChange, Destination, RuleKind
+from socialshop.audiences.sync import sync_audience
+from socialshop.platforms import get_platform
+from socialshop.platforms.pinterest.audiences import PLACEHOLDER
+from socialshop.platforms.status import halted_reason
+from socialshop.privacy.models import ConsentRecord
+from tests.audiences.members import audience, built, bulk_members, email_hash, rows, shoppers
+from tests.fakes.audience_pinterest import TAG_ID, FakePinterestAudiences
+from tests.fakes.audience_pinterest import settings as pinterest_settings
+from tests.platforms.conftest import server_event
+
+pytestmark = pytest.mark.django_db
+LIST = r"/v5/ad_accounts/\d+/customer_lists/\d+"
+
+
+@pytest.fixture(scope="module")
+def pinterest_server() -> Iterator[FakePinterestAudiences]:
+    server = FakePinterestAudiences().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pinterest(pinterest_server: FakePinterestAudiences, settings: Any) -> FakePinterestAudiences:
+    pinterest_server.reset()
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {"pinterest": pinterest_settings(pinterest_server.url)},
+                           "FORWARD_BACKOFF_SECONDS": 30}
+    return pinterest_server
+
+
+def sync(aud: Any) -> Destination:
+    sync_audience(aud, get_platform("pinterest"))
+    return Destination.objects.get(audience=aud, platform="pinterest")
+
+
+def patched(pinterest: FakePinterestAudiences, operation: str) -> list[list[str]]:
+    return [r.body["records"].split(",") for r in pinterest.calls("PATCH", LIST)
+            if r.body["operation_type"] == operation and r.body["records"] != PLACEHOLDER and r.status == 200]
+
+
+def test_list_is_created_patched_and_made_a_customer_list_audience(pinterest: FakePinterestAudiences) -> None:
+    aud = audience(RuleKind.PURCHASERS)  # purchasers: no visitor twin, only the list
+    bulk_members(aud, range(120))
+    dest = sync(aud)
+    list_id, audience_id = dest.remote_id.split(":")
+    [create] = pinterest.calls("POST", r"/v5/ad_accounts/\d+/customer_lists")
+    assert create.body["list_type"] == "EMAIL" and create.body["records"] == PLACEHOLDER
+    assert pinterest.audiences[audience_id]["rule"] == {"customer_list_id": list_id}
+    assert pinterest.audiences[audience_id]["audience_type"] == "CUSTOMER_LIST"
+    assert pinterest.lists[list_id] == {email_hash(n) for n in range(120)}  # the placeholder is gone
+
+
+def test_members_are_added_and_removed_as_comma_separated_hashes(pinterest: FakePinterestAudiences) -> None:
+    shoppers(range(120))
+    aud = built(audience())
+    dest = sync(aud)
+    list_id = dest.remote_id.split(":")[0]
+    [added] = patched(pinterest, "ADD")
+    assert sorted(added) == sorted(email_hash(n) for n in range(120))
+    assert pinterest.lists[list_id] == {email_hash(n) for n in range(120)}
+    ConsentRecord.objects.filter(visitor_id="v-3").update(opted_out=True)
+    sync(built(aud))
+    assert patched(pinterest, "REMOVE") == [[email_hash(3)]] and email_hash(3) not in pinterest.lists[list_id]
+
+
+def test_adds_are_batched_at_the_record_limit(pinterest: FakePinterestAudiences) -> None:
+    aud = audience(RuleKind.PURCHASERS)
+    bulk_members(aud, range(10_020))
+    sync(aud)
+    assert [len(records) for records in patched(pinterest, "ADD")] == [10_000, 20]
+
+
+def test_below_100_nothing_is_created(pinterest: FakePinterestAudiences) -> None:
+    shoppers(range(60))
+    dest = sync(built(audience(RuleKind.PURCHASERS)))
+    assert not pinterest.lists and "below Pinterest's minimum of 100" in dest.state
+
+
+def test_visitors_get_a_visitor_twin_on_the_tag(pinterest: FakePinterestAudiences) -> None:
+    dest = sync(audience(lookback_days=30))
+    [twin] = pinterest.of_type("VISITOR")
+    assert dest.twin_id == twin["id"]
+    assert twin["rule"]["visitor_source_id"] == [TAG_ID] and twin["rule"]["retention_days"] == 30
+    assert "event" not in twin["rule"] and twin["rule"]["prefill"] is True
+
+
+def test_cart_abandoners_get_no_twin_on_pinterest_and_the_reason_is_kept(pinterest: FakePinterestAudiences) -> None:
+    dest = sync(audience(RuleKind.CART_ABANDONERS))
+    assert not pinterest.of_type("VISITOR") and dest.twin_id == ""
+    assert dest.last_result["twin"]["state"] == (
+        "no website twin: Pinterest does not support website audiences that exclude an action (one tag event, no exclusions)")
+
+
+def test_actalike_seeded_by_the_customer_list_audience(pinterest: FakePinterestAudiences) -> None:
+    seed = audience(RuleKind.LOOKALIKE_SEED, params={"lookalike_country": "GB", "lookalike_size": 0.03})
+    bulk_members(seed, range(150))
+    dest = sync(seed)
+    [actalike] = pinterest.of_type("ACTALIKE")
+    assert dest.lookalike_id == actalike["id"]
+    assert actalike["rule"] == {"seed_id": [dest.remote_id.split(":")[1]], "country": "GB", "percentage": 3}
+
+
+def test_one_bad_record_is_isolated(pinterest: FakePinterestAudiences) -> None:
+    shoppers(range(120))
+    pinterest.poison(email_hash(50), "Invalid records: 1 record is not a valid SHA-256")
+    dest = sync(built(audience()))
+    assert rows(destination=dest) == {"sent": 119, "failed": 1}
+    assert AudienceChange.objects.get(status="failed").reason == "Invalid records: 1 record is not a valid SHA-256"
+
+
+def test_401_halts_pinterest_audiences_while_events_keep_flowing(pinterest: FakePinterestAudiences) -> None:
+    aud = audience(RuleKind.PURCHASERS)
+    bulk_members(aud, range(120))
+    sync(aud)
+    bulk_members(aud, range(500, 620))
+    pinterest.fail(401, match="PATCH", body={"code": 2, "message": "Authentication failed."})
+    dest = sync(aud)
+    platform = get_platform("pinterest")
+    assert "credentials refused" in dest.state and halted_reason(platform.capability("audiences"))
+    assert halted_reason(platform.events) is None
+    assert platform.events.send_events([server_event()]).sent == 1 and len(pinterest.events) == 1
+
+
+def test_429_and_500_put_rows_back_for_later(pinterest: FakePinterestAudiences) -> None:
+    aud = audience(RuleKind.PURCHASERS)
+    bulk_members(aud, range(120))
+    sync(aud)
+    AudienceChange.objects.all().delete()
+    bulk_members(aud, range(1000, 1120))
+    pinterest.fail(429, match="PATCH", retry_after="90", body={"code": 8, "message": "Rate limit exceeded"})
+    dest = sync(aud)
+    change = AudienceChange.objects.filter(destination=dest).first()
+    assert rows(destination=dest) == {"pending": 120} and change.next_attempt_at > timezone.now() + timedelta(seconds=80)
+    AudienceChange.objects.update(next_attempt_at=None)
+    pinterest.fail(500, match="PATCH")
+    assert rows(destination=sync(aud)) == {"pending": 120}
+    AudienceChange.objects.update(next_attempt_at=None)
+    assert rows(destination=sync(aud)) == {"sent": 120}
