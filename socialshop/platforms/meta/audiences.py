@@ -8,8 +8,11 @@ at most 10,000 rows a call, removals in chunks of about 1,000. Error codes: a fl
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from django.core.checks import Error
 
 from socialshop.platforms.audiences import AudienceUploads, Lookalikes, Member, WebsiteAudiences, WebsiteRule
 from socialshop.platforms.events import SendResult
@@ -64,6 +67,15 @@ class MetaAudienceCalls(GraphApi):
 
 
 class MetaAudiences(MetaAudienceCalls, AudienceUploads):
+    @classmethod
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
+        """socialshop.E170: ``ad_account_id`` is ``act_`` and digits, or digits (every audience call names it)."""
+        value = entry.get("ad_account_id")
+        if value in (None, "") or re.fullmatch(r"(act_)?[0-9]+", str(value)):
+            return []
+        return [Error(f"{key}['ad_account_id'] = {value!r} is not a Meta ad account id",
+                      hint="Use the number from Ads Manager, e.g. 'act_1234567890' or '1234567890'.", id="socialshop.E170")]
+
     batch_limit: ClassVar[int] = 10_000  # Meta: at most 10,000 rows a request
     remove_batch_limit: ClassVar[int] = 1_000  # Meta: large DELETE bodies have failed; ~1,000 a call
     min_size: ClassVar[int] = 100  # Meta: lists under 100 matched people are not served

@@ -7,8 +7,10 @@ Facts from reference/platforms.md section F and Pinterest's v5 OpenAPI models (`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from django.core.checks import Error, Warning
 
 from socialshop.exceptions import UnsupportedFeature
 from socialshop.platforms.audiences import AudienceUploads, Lookalikes, Member, WebsiteAudiences, WebsiteRule
@@ -72,6 +74,19 @@ class PinterestAudiences(PinterestAudienceCalls, AudienceUploads):
     remove_batch_limit: ClassVar[int] = 10_000
     min_size: ClassVar[int] = 100  # Pinterest: a list needs >= 100 Pinterest accounts
     identifier_keys: ClassVar[tuple[str, ...]] = ("em",)
+
+    @classmethod
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
+        """socialshop.E172: ``ad_account_id`` is digits; W173: no ``tag_id``, so no visitor twins."""
+        out: list[Any] = []
+        account = entry.get("ad_account_id")
+        if account not in (None, "") and not str(account).isdigit():
+            out.append(Error(f"{key}['ad_account_id'] = {account!r} is not a Pinterest ad account id",
+                             hint="Use the digits from Ads Manager's URL, e.g. '549755885175'.", id="socialshop.E172"))
+        if entry.get("tag_id") in (None, ""):
+            out.append(Warning(f"{key}['tag_id'] is not set: Pinterest audiences upload lists but make no visitor twins",
+                               hint="Set the Pinterest tag id to let Pinterest keep visitor audiences itself.", id="socialshop.W173"))
+        return out
 
     def create_audience(self, name: str, *, description: str = "") -> str:
         """Create the list (with the placeholder, removed at once) and its CUSTOMER_LIST audience: ``<list id>:<audience id>``."""
