@@ -93,13 +93,13 @@ def sync_twin(destination: Destination, platform: Platform) -> str:
             elif not destination.twin_id:
                 destination.twin_id = capability.create_website_audience(audience.name, rule)
                 state, sent_rule = "website twin created", wanted
+                record_success(platform.slug, capability.kind)
             elif wanted != sent_rule:
                 capability.update_website_audience(destination.twin_id, rule)
                 state, sent_rule = "website twin updated", wanted
+                record_success(platform.slug, capability.kind)
             else:
                 state = "website twin in step"
-            if not halted:
-                record_success(platform.slug, capability.kind)
         except (UnsupportedFeature, ConfigurationError) as exc:
             state = f"no website twin: {exc}"
         except PlatformAPIError as exc:

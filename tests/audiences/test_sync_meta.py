@@ -15,6 +15,7 @@ from socialshop.audiences.models import AudienceChange, AudienceMember, Destinat
 from socialshop.audiences.sync import ChangeQueue, queue_changes, sync_audience, sync_twin
 from socialshop.platforms import get_platform
 from socialshop.platforms.delivery import claim_batch
+from socialshop.platforms.http import PlatformAPIError
 from socialshop.platforms.meta.audiences import SCHEMA
 from socialshop.platforms.models import PlatformStatus
 from socialshop.platforms.status import halted_reason
@@ -272,3 +273,27 @@ def test_a_bad_lookalike_size_is_reported_not_sent(meta: FakeMetaAudiences) -> N
     dest = sync(seed)
     assert "lookalike_size = 5 is not a share from 0.01 to 0.20" in dest.last_result["lookalike"]["state"]
     assert not meta.of_kind("lookalike")
+
+
+def test_the_stand_in_refuses_what_meta_refuses(meta: FakeMetaAudiences, settings: Any) -> None:
+    uploads = get_platform("meta").capability("audiences")
+    list_id = uploads.create_audience("Checks")
+
+    def users(method: str, schema: list[str], data: list[list[str]]) -> None:
+        uploads.graph_call(method, uploads.graph_path(f"{list_id}/users"), {"payload": {"schema": schema, "data": data}})
+
+    with pytest.raises(PlatformAPIError, match="has 1 columns, schema 2"):
+        users("POST", ["EMAIL", "PHONE"], [[email_hash(1)]])
+    with pytest.raises(PlatformAPIError, match="is not a lowercase SHA-256 hex digest"):
+        users("POST", ["EMAIL"], [["jane@example.com"]])
+    with pytest.raises(PlatformAPIError, match="at most 1000"):
+        users("DELETE", ["EMAIL"], [[email_hash(n)] for n in range(1_001)])
+    users("POST", ["EMAIL"], [[email_hash(1)]])
+    with pytest.raises(PlatformAPIError, match="different schema"):  # locked to its first schema (#2650)
+        users("POST", ["EMAIL", "PHONE"], [[email_hash(2), ""]])
+    with pytest.raises(PlatformAPIError, match="website audiences take no subtype"):
+        uploads.graph_call("POST", uploads.account_path("customaudiences"), {"name": "x", "subtype": "CUSTOM", "rule": {}})
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {"meta": meta_settings(meta.url, access_token="revoked")}}
+    with pytest.raises(PlatformAPIError) as refused:
+        get_platform("meta").capability("audiences").create_audience("x")
+    assert refused.value.auth

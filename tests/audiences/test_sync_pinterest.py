@@ -12,6 +12,7 @@ from django.utils import timezone
 from socialshop.audiences.models import AudienceChange, Destination, RuleKind
 from socialshop.audiences.sync import sync_audience
 from socialshop.platforms import get_platform
+from socialshop.platforms.http import PlatformAPIError
 from socialshop.platforms.pinterest.audiences import PLACEHOLDER
 from socialshop.platforms.status import halted_reason
 from socialshop.privacy.models import ConsentRecord
@@ -147,3 +148,24 @@ def test_429_and_500_put_rows_back_for_later(pinterest: FakePinterestAudiences) 
     assert rows(destination=sync(aud)) == {"pending": 120}
     AudienceChange.objects.update(next_attempt_at=None)
     assert rows(destination=sync(aud)) == {"sent": 120}
+
+
+def test_the_stand_in_refuses_what_pinterest_refuses(pinterest: FakePinterestAudiences, settings: Any) -> None:
+    uploads = get_platform("pinterest").capability("audiences")
+    list_id, _ = uploads.create_audience("Checks").split(":")
+    with pytest.raises(PlatformAPIError, match="is not a lowercase SHA-256 hex digest"):
+        uploads.api("PATCH", f"customer_lists/{list_id}", {"operation_type": "ADD", "records": "jane@example.com"})
+    with pytest.raises(PlatformAPIError, match="is not ADD or REMOVE"):
+        uploads.api("PATCH", f"customer_lists/{list_id}", {"operation_type": "REPLACE", "records": email_hash(1)})
+    with pytest.raises(PlatformAPIError, match="at most 10000"):
+        uploads.api("PATCH", f"customer_lists/{list_id}", {"operation_type": "ADD",
+                                                           "records": ",".join(email_hash(n) for n in range(10_001))})
+    with pytest.raises(PlatformAPIError, match="percentage must be 1-10"):
+        uploads.api("POST", "audiences", {"name": "x", "audience_type": "ACTALIKE",
+                                          "rule": {"seed_id": [list(pinterest.audiences)[0]], "country": "US", "percentage": 20}})
+    events_token = pinterest_settings(pinterest.url)["access_token"]
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {"pinterest": pinterest_settings(
+        pinterest.url, audiences_access_token=events_token)}}  # the conversion token does not reach audiences
+    with pytest.raises(PlatformAPIError) as refused:
+        get_platform("pinterest").capability("audiences").create_audience("x")
+    assert refused.value.auth
