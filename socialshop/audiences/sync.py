@@ -89,9 +89,11 @@ def _consent_ok_sql() -> tuple[str, list[Any]]:
     """SQL true for a member ``m`` whose consent allows sharing with ad platforms (list rows: the store's own list)."""
     consent = _t(ConsentRecord)
     refused = f"(r.opted_out OR r.gpc OR r.ads <> %s)"
-    sql = (f"(m.person LIKE 'l:%%' OR (NOT EXISTS (SELECT 1 FROM {consent} r WHERE {refused} AND "
-           f"(r.visitor_id = m.visitor_id OR (m.user_id IS NOT NULL AND r.user_id = m.user_id)))")
-    params: list[Any] = [ConsentChoice.GRANTED]
+    # Two NOT EXISTS, not one with an OR: each can use its index (an OR made PostgreSQL scan every
+    # consent row per member: over 30 s for 10,000 members).
+    sql = (f"(m.person LIKE 'l:%%' OR (NOT EXISTS (SELECT 1 FROM {consent} r WHERE {refused} AND r.visitor_id = m.visitor_id) "
+           f"AND (m.user_id IS NULL OR NOT EXISTS (SELECT 1 FROM {consent} r WHERE {refused} AND r.user_id = m.user_id))")
+    params: list[Any] = [ConsentChoice.GRANTED, ConsentChoice.GRANTED]
     if app_settings.CONSENT_REQUIRED:
         # Where consent is required, sharing needs a granted record, not just the absence of a refusal.
         sql += f" AND EXISTS (SELECT 1 FROM {consent} r WHERE r.visitor_id = m.visitor_id AND r.ads = %s)"
@@ -107,7 +109,10 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
     ok, ok_params = _consent_ok_sql()
     columns = ("platform, status, attempts, claimed_by, reason, created_at, updated_at, destination_id, person, "
                "visitor_id, user_id, op")
-    pending = (f"NOT EXISTS (SELECT 1 FROM {changes} c WHERE c.destination_id = %s AND c.person = {{p}}.person "
+    # NOT IN over one uncorrelated subquery: PostgreSQL hashes it once. A correlated NOT EXISTS on the
+    # table being inserted into was planned as a scan per member over the rows this INSERT adds (O(n^2):
+    # 30-45 s for 10,000 members). ``person`` is never NULL, so NOT IN means NOT EXISTS here.
+    pending = (f"{{p}}.person NOT IN (SELECT c.person FROM {changes} c WHERE c.destination_id = %s "
                f"AND c.op = %s AND c.status IN ('pending', 'sending'))")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -118,14 +123,16 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
             [destination.platform, now, now, destination.pk, destination.audience_id, *ok_params, destination.pk,
              destination.pk, ChangeOp.ADD])
         adds = max(cursor.rowcount, 0)
-        wanted = (f"SELECT m.person FROM {members} m WHERE m.audience_id = %s AND m.left_at IS NULL AND {ok}")
+        # NOT EXISTS rather than NOT IN: PostgreSQL runs it as an anti-join on ss_member_current.
+        unwanted = (f"NOT EXISTS (SELECT 1 FROM {members} m WHERE m.audience_id = %s AND m.left_at IS NULL "
+                    f"AND m.person = {{p}}.person AND {ok})")
         # Skipped (unmatchable) rows were never on the platform: forget them without a call.
         cursor.execute(
-            f"DELETE FROM {uploaded} WHERE destination_id = %s AND matched = %s AND person NOT IN ({wanted})",
+            f"DELETE FROM {uploaded} WHERE destination_id = %s AND matched = %s AND {unwanted.format(p=uploaded)}",
             [destination.pk, False, destination.audience_id, *ok_params])
         cursor.execute(
             f"INSERT INTO {changes} ({columns}) SELECT %s, 'pending', 0, '', '', %s, %s, %s, u.person, '', NULL, 'remove' "
-            f"FROM {uploaded} u WHERE u.destination_id = %s AND u.matched = %s AND u.person NOT IN ({wanted}) "
+            f"FROM {uploaded} u WHERE u.destination_id = %s AND u.matched = %s AND {unwanted.format(p='u')} "
             f"AND {pending.format(p='u')}",
             [destination.platform, now, now, destination.pk, destination.pk, True, destination.audience_id, *ok_params,
              destination.pk, ChangeOp.REMOVE])

@@ -169,3 +169,15 @@ def test_the_stand_in_refuses_what_pinterest_refuses(pinterest: FakePinterestAud
     with pytest.raises(PlatformAPIError) as refused:
         get_platform("pinterest").capability("audiences").create_audience("x")
     assert refused.value.auth
+
+
+def test_a_refused_token_on_the_twin_halts_website_audiences_only(pinterest: FakePinterestAudiences) -> None:
+    pinterest.fail(401, match="POST /v5/ad_accounts/549755885175/audiences", body={"code": 2, "message": "Authentication failed."})
+    aud = audience()
+    dest = sync(aud)
+    platform = get_platform("pinterest")
+    assert dest.twin_id == "" and dest.last_result["twin"]["state"].startswith("website twin not in step: Pinterest: HTTP 401")
+    assert halted_reason(platform.capability("website_audiences")) and halted_reason(platform.capability("audiences")) is None
+    dest = sync(aud)  # halted: not called again until the token changes
+    assert dest.last_result["twin"]["state"].startswith("website twin halted, credentials refused")
+    assert not pinterest.of_type("VISITOR")
