@@ -70,6 +70,11 @@ class Capability(abc.ABC):
         """
         return []
 
+    @classmethod
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
+        """System-check messages for this capability's values in ``entry`` (``key`` is its full settings key); none by default."""
+        return []
+
     @property
     def api_base(self) -> str:
         own = self.own_api_base_key()

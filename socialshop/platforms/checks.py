@@ -1,5 +1,6 @@
-"""System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044, and each capability's own value rules
-from ``Capability.setting_problems``, e.g. E175-E179), run from socialshop/checks.py.
+"""System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044, and each active capability's own
+value rules: ``Capability.setting_problems`` (E175-E179, Google and TikTok audiences) and
+``Capability.check_values`` (E170-E173, Meta and Pinterest audiences)), run from socialshop/checks.py.
 
 Each message names the full key, e.g. SOCIALSHOP['PLATFORMS']['meta']['access_token'], and the
 capability that needs it; an opt-in capability's keys are checked once one of them is set.
@@ -35,6 +36,7 @@ def check_platforms() -> list[CheckMessage]:
         for kind, capability in cls.capabilities.items():
             if not platform.is_active(kind):
                 continue
+            errors.extend(capability.check_values(entry, key))
             for name in capability.required_settings:
                 value = entry.get(name)
                 if value in (None, "") or not isinstance(value, (str, int)):

@@ -2,18 +2,23 @@
 
 Facts from reference/platforms.md section F: create with customer_file_source, one fixed multi-key
 schema for every add and remove (an audience first filled multi-key refuses other schemas, #2650),
-at most 10,000 rows a call, removals in chunks of about 1,000.
+at most 10,000 rows a call, removals in chunks of about 1,000. Error codes: a flagged audience
+(100/1713230) waits and is retried later; a schema refusal (#2650) fails the batch's rows at once
+(bisecting cannot help: every row carries the same schema).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from django.core.checks import Error
 
 from socialshop.platforms.audiences import AudienceUploads, Lookalikes, Member, WebsiteAudiences, WebsiteRule
 from socialshop.platforms.events import SendResult
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.meta.events import EVENT_NAMES
-from socialshop.platforms.meta.graph import GraphApi
+from socialshop.platforms.meta.graph import GraphApi, graph_error
 
 # Meta: the fixed multi-key schema, in this order for every add and remove of an audience; "" for a missing key.
 SCHEMA: tuple[tuple[str, str], ...] = (
@@ -22,6 +27,14 @@ SCHEMA: tuple[tuple[str, str], ...] = (
 )
 # Meta: website audiences keep people at most 180 days.
 MAX_RETENTION_DAYS = 180
+# Meta: a lookalike is 1-20 % of the country, in steps of 1 %.
+LOOKALIKE_RATIO = (0.01, 0.20)
+# Meta: 100/1713230, the audience is flagged (names or make-up suggesting health or finances, since
+# 2025-09); edits fail until someone resolves it in Ads Manager, so the rows wait an hour between tries
+# (the engine's longest backoff) and fail with this message after FORWARD_MAX_ATTEMPTS.
+FLAGGED = (100, 1713230)
+FLAGGED_RETRY_SECONDS = 3600
+SCHEMA_LOCKED = 2650
 
 
 class MetaAudienceCalls(GraphApi):
@@ -34,8 +47,15 @@ class MetaAudienceCalls(GraphApi):
         return self.graph_path(f"act_{account}/{tail}")
 
     def graph_call(self, method: str, path: str, body: Any) -> Any:
-        status, answer = self.call(ApiCall(method, path, params={"access_token": str(self.setting("access_token"))},  # type: ignore[attr-defined]
-                                           body=body))
+        try:
+            status, answer = self.call(ApiCall(method, path, params={"access_token": str(self.setting("access_token"))},  # type: ignore[attr-defined]
+                                               body=body))
+        except PlatformAPIError as exc:
+            if graph_error(exc.body) == FLAGGED:
+                raise PlatformAPIError(
+                    exc.platform, f"audience flagged by Meta, resolve it in Ads Manager: {exc.message}", status=exc.status,
+                    retryable=True, retry_after=FLAGGED_RETRY_SECONDS, body=exc.body) from exc
+            raise
         if not isinstance(answer, dict):
             raise PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)  # type: ignore[attr-defined]
         return answer
@@ -47,6 +67,15 @@ class MetaAudienceCalls(GraphApi):
 
 
 class MetaAudiences(MetaAudienceCalls, AudienceUploads):
+    @classmethod
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
+        """socialshop.E170: ``ad_account_id`` is ``act_`` and digits, or digits (every audience call names it)."""
+        value = entry.get("ad_account_id")
+        if value in (None, "") or re.fullmatch(r"(act_)?[0-9]+", str(value)):
+            return []
+        return [Error(f"{key}['ad_account_id'] = {value!r} is not a Meta ad account id",
+                      hint="Use the number from Ads Manager, e.g. 'act_1234567890' or '1234567890'.", id="socialshop.E170")]
+
     batch_limit: ClassVar[int] = 10_000  # Meta: at most 10,000 rows a request
     remove_batch_limit: ClassVar[int] = 1_000  # Meta: large DELETE bodies have failed; ~1,000 a call
     min_size: ClassVar[int] = 100  # Meta: lists under 100 matched people are not served
@@ -64,7 +93,14 @@ class MetaAudiences(MetaAudienceCalls, AudienceUploads):
                             "data": [[m.hashes.get(ours, "") for _, ours in SCHEMA] for m in members]}}
 
     def _send(self, method: str, audience_id: str, members: Sequence[Member]) -> SendResult:
-        answer = self.graph_call(method, self.graph_path(f"{audience_id}/users"), self.payload(members))
+        try:
+            answer = self.graph_call(method, self.graph_path(f"{audience_id}/users"), self.payload(members))
+        except PlatformAPIError as exc:
+            if graph_error(exc.body)[0] != SCHEMA_LOCKED:
+                raise
+            # Every row of the batch has the refused schema: fail them all with Meta's words, no bisection.
+            why = f"schema refused by Meta (#2650): {exc.message}"
+            return SendResult(self.slug, 0, exc.body, exc.status or 400, {m.key: why for m in members})
         received = int(answer.get("num_received", len(members)))
         return SendResult(self.slug, received, answer, 200)
 
@@ -112,8 +148,9 @@ class MetaWebsiteAudiences(MetaAudienceCalls, WebsiteAudiences):
 
 class MetaLookalikes(MetaAudienceCalls, Lookalikes):
     def create_lookalike(self, name: str, *, seed_audience_id: str, country: str, size: float) -> str:
-        # Meta: ratio 0.01-0.20 of the country's population.
+        low, high = LOOKALIKE_RATIO
+        ratio = round(min(max(size, low), high), 2)
         answer = self.graph_call("POST", self.account_path("customaudiences"), {
             "name": name[:200], "subtype": "LOOKALIKE", "origin_audience_id": seed_audience_id,
-            "lookalike_spec": {"country": country.upper(), "ratio": min(max(size, 0.01), 0.20)}})
+            "lookalike_spec": {"country": country.upper(), "ratio": ratio}})
         return self.created_id(answer)

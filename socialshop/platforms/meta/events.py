@@ -4,8 +4,11 @@ Facts from reference/platforms.md section D; docs in docs/platforms/meta.md.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from django.core.checks import Error
 
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays
 from socialshop.platforms.http import ApiCall, PlatformAPIError
@@ -43,6 +46,15 @@ class MetaEvents(GraphApi, EventsCapability):
     max_event_age: ClassVar[int] = 7 * 24 * 3600  # Meta: event_time at most 7 days old
     # Meta: website events need client_user_agent (reference/platforms.md D).
     required_identity: ClassVar[tuple[frozenset[str], ...]] = (frozenset({"client_user_agent"}),)
+
+    @classmethod
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
+        """socialshop.E171: ``api_version`` is a Graph API version such as "v25.0" (it goes into every path)."""
+        value = entry.get("api_version")
+        if value is None or (isinstance(value, str) and re.fullmatch(r"v[0-9]+\.[0-9]+", value)):
+            return []
+        return [Error(f"{key}['api_version'] = {value!r} is not a Graph API version",
+                      hint="Use e.g. 'v25.0', or leave the key out for the version socialshop is tested with.", id="socialshop.E171")]
 
     def event_payload(self, event: ServerEvent) -> dict[str, Any]:
         """One Conversions API event (server-event parameters, hashed user_data as arrays)."""

@@ -1,4 +1,4 @@
-"""Pinterest: the Pinterest tag in the browser and the Conversions API (v5 ad account events) server to server.
+"""Pinterest's Conversions API (v5 ad account events), server to server.
 
 Facts from reference/platforms.md section E; docs in docs/platforms/pinterest.md.
 """
@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import Capability, Platform
-from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays, valid_ip
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.hashing import EMAIL_RULES
@@ -93,24 +91,3 @@ class PinterestEvents(EventsCapability):
             if isinstance(row, dict) and row.get("status") == "failed":
                 rejected[event.event_id] = str(row.get("error_message") or "failed")
         return SendResult(self.slug, int(answer.get("num_events_processed", answer["num_events_received"])), answer, status, rejected)
-
-
-
-class PinterestTag(BrowserTag):
-    """The Pinterest tag (pintrk)."""
-
-    # "page" is pintrk('page'); the rest are pintrk('track', name, data).
-    browser_event_names: ClassVar[dict[str, str]] = {
-        "PageView": "page", "ViewContent": "PageVisit", "Search": "Search", "AddToCart": "AddToCart",
-        "AddToWishlist": "AddToWishList", "InitiateCheckout": "InitiateCheckout",
-        "AddPaymentInfo": "AddPaymentInfo", "Purchase": "Checkout", "Lead": "Lead", "CompleteRegistration": "SignUp",
-    }
-    default_script_url: ClassVar[str] = "https://s.pinimg.com/ct/core.js"
-    browser_id_setting: ClassVar[str] = "tag_id"
-
-
-class PinterestPlatform(Platform):
-    slug: ClassVar[str] = "pinterest"
-    name: ClassVar[str] = "Pinterest"
-    default_api_base: ClassVar[str] = "https://api.pinterest.com"
-    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": PinterestEvents, "browser_tag": PinterestTag}
