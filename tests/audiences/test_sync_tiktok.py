@@ -59,15 +59,15 @@ def test_first_upload_creates_the_audience_from_the_first_file_then_appends(tfak
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {"tiktok": {**entry, "audience_retention_days": 90}}}
     audience = list_audience(2500)
     result = sync(audience)
-    assert (result.drain.sent, result.drain.batches) == (2500, 3)  # claims of 1,000: create, APPEND, APPEND
+    assert (result.drain.sent, result.drain.batches) == (2500, 1)  # one claim fills one file (the capability's batch limit)
     [audience_id] = tfake.audiences
     assert remote_id(audience) == audience_id
     created = tfake.audiences[audience_id]
     assert created["name"] == audience.name and created["calculate_type"] == "EMAIL_SHA256"
     assert created["retention_in_days"] == 90
     assert created["members"] == {email_hash(n) for n in range(2500)}
-    assert [u["action"] for u in tfake.updates] == ["APPEND", "APPEND"]
-    assert len(tfake.calls("/file/upload/")) == 3 and len(tfake.calls("/create/")) == 1
+    assert tfake.updates == []  # the first file created it whole
+    assert len(tfake.calls("/file/upload/")) == 1 and len(tfake.calls("/create/")) == 1
 
 
 def test_a_rebuild_sends_only_the_changes_with_explicit_actions(tfake: FakeTikTokAudiences) -> None:
@@ -189,3 +189,15 @@ def test_no_answer_times_out_and_is_retried(tfake: FakeTikTokAudiences, settings
     result = sync(audience)
     assert "no answer within 0.5 s" in result.drain.stopped  # the client gave up; it did not wait for the late answer
     assert change_states() == {"pending": 1000}
+
+
+def test_a_list_larger_than_one_file_is_created_then_appended(tfake: FakeTikTokAudiences, monkeypatch: Any) -> None:
+    from socialshop.platforms.tiktok.audiences import TikTokAudiences
+
+    monkeypatch.setattr(TikTokAudiences, "batch_limit", 1000)
+    audience = list_audience(2500)
+    result = sync(audience)
+    assert (result.drain.sent, result.drain.batches) == (2500, 3)  # files of 1,000: create, APPEND, APPEND
+    [audience_id] = tfake.audiences
+    assert tfake.audiences[audience_id]["members"] == {email_hash(n) for n in range(2500)}
+    assert [u["action"] for u in tfake.updates] == ["APPEND", "APPEND"]
