@@ -111,7 +111,7 @@ def seed(n: int, offset: int) -> None:
 
     from django.utils import timezone
 
-    from socialshop.platforms.hashing import hash_user_data
+    from socialshop.privacy.hashing import hash_user_data
     from socialshop.tracking.models import Event
 
     now = timezone.now()

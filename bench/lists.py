@@ -95,7 +95,7 @@ def child(rows: int) -> None:
 def baseline(rows: int) -> float:
     """Rows per second of ``hash_user_data`` alone over the same values."""
     sys.path.insert(0, str(ROOT))
-    from socialshop.platforms.hashing import hash_user_data
+    from socialshop.privacy.hashing import hash_user_data
 
     started = time.perf_counter()
     for n in range(rows):

@@ -4,7 +4,7 @@ newline, so ``re.match(r"^...$")`` let "value\\n" through. Each test here failed
 Audited and left as they are (not validation, or their input is stripped first): the BOT_RE and
 posts hashtag/mention searches, catalog/paths.py (fullmatch already), feeds/urls.py (Django
 fullmatches a ``$``-ended endpoint pattern: ``test_feed_url_with_a_final_newline_is_not_found``),
-feeds/items.py ``_GROUP_ID``/``_HEX_COLOR`` and platforms/hashing.py (inputs ``.strip()``-ped).
+feeds/items.py ``_GROUP_ID``/``_HEX_COLOR`` and privacy/hashing.py (inputs ``.strip()``-ped).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from socialshop.platforms.hashing import is_hashed
+from socialshop.privacy.hashing import is_hashed
 
 PREVIEW_ROWS = 10
 

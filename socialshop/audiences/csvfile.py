@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from socialshop.exceptions import SocialshopError
-from socialshop.platforms.hashing import is_hashed
+from socialshop.privacy.hashing import is_hashed
 
 SAMPLE_BYTES = 64 * 1024  # read to detect the format; the header line must fit in it
 MAX_LINE_BYTES = 1024 * 1024  # a longer line is reported and skipped, never held whole

@@ -15,7 +15,7 @@ from socialshop.audiences.sync import _consent_ok_sql, identifiers
 from socialshop.conf import app_settings
 from socialshop.platforms import REGISTRY
 from socialshop.platforms.audiences import AudienceUploads, Member
-from socialshop.platforms.hashing import HEX64_RE
+from socialshop.privacy.hashing import HEX64_RE
 
 CHUNK = 1000  # members per query and per identifier lookup
 

@@ -1,5 +1,5 @@
 """Customer lists (CSV import): ``sniff`` a file for a masked preview and a suggested column mapping,
-then ``import_list`` streams it, normalises and hashes each row (platforms/hashing.py) and stores
+then ``import_list`` streams it, normalises and hashes each row (privacy/hashing.py) and stores
 ``CustomerListEntry`` rows; raw values never reach the database or the logs. docs/audiences.md,
 "Customer lists". Reading the file is audiences/csvfile.py, header names audiences/columns.py, the
 hashed export audiences/export.py.
@@ -24,7 +24,7 @@ from socialshop.audiences.columns import PREVIEW_ROWS, is_header_row, looks_like
 from socialshop.audiences.models import Audience, CustomerListEntry, RuleKind
 from socialshop.conf import app_settings
 from socialshop.core.jobs import single_flight
-from socialshop.platforms.hashing import (
+from socialshop.privacy.hashing import (
     hash_user_data, is_hashed, normalize_country, normalize_email, normalize_phone, sha256_hex,
 )
 
@@ -96,7 +96,7 @@ class ImportResult:
 
 
 def normalize_google_email(value: str) -> str | None:
-    """Google's form of an email address; mirrors the Google rule of platforms/hashing.py.
+    """Google's form of an email address; mirrors the Google rule of privacy/hashing.py.
 
     ``normalize_email``, then for gmail.com and googlemail.com only: the dots and a ``+suffix`` in
     the local part are removed (``John.Smith+shop@gmail.com`` -> ``johnsmith@gmail.com``). Other

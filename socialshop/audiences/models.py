@@ -210,7 +210,7 @@ class CustomerListEntry(models.Model):
 
     audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="list_entries")
     line = models.PositiveIntegerField(help_text="Line number in the uploaded file.")
-    hashes = models.JSONField(default=dict, help_text="SHA-256 identifiers under platforms/hashing.py's keys.")
+    hashes = models.JSONField(default=dict, help_text="SHA-256 identifiers under privacy/hashing.py's keys.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
                 ('click_ids', models.JSONField(blank=True, default=dict, help_text='fbclid, gclid, epik, ttclid from the URL or cookies.')),
                 ('utm', models.JSONField(blank=True, default=dict, help_text='utm_source, utm_medium, utm_campaign, utm_term, utm_content.')),
                 ('browser_ids', models.JSONField(blank=True, default=dict, help_text='Platform browser ids (fbp, fbc, ttp, ga client id).')),
-                ('user_data', models.JSONField(blank=True, default=dict, help_text='Customer identifiers already normalised and SHA-256 hashed (platforms/hashing.py); never raw PII.')),
+                ('user_data', models.JSONField(blank=True, default=dict, help_text='Customer identifiers already normalised and SHA-256 hashed (privacy/hashing.py); never raw PII.')),
                 ('user_agent', models.CharField(blank=True, default='', max_length=512)),
                 ('ip', models.CharField(blank=True, default='', help_text='Truncated or hashed, as IP_HANDLING says.', max_length=64)),
                 ('properties', models.JSONField(blank=True, default=dict, help_text='Custom data from socialshop.track().')),

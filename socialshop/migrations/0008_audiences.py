@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('line', models.PositiveIntegerField(help_text='Line number in the uploaded file.')),
-                ('hashes', models.JSONField(default=dict, help_text="SHA-256 identifiers under platforms/hashing.py's keys.")),
+                ('hashes', models.JSONField(default=dict, help_text="SHA-256 identifiers under privacy/hashing.py's keys.")),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('audience', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='list_entries', to='socialshop.audience')),
             ],

@@ -26,7 +26,7 @@ CREATED_ID_KEY = "created_audience_id"
 class Member:
     """One person as an audience upload sends them: our key and their SHA-256 identifiers.
 
-    ``hashes`` uses the storage keys of platforms/hashing.py (em, em_google, ph, ph_e164, fn, ln, ct,
+    ``hashes`` uses the storage keys of privacy/hashing.py (em, em_google, ph, ph_e164, fn, ln, ct,
     st, zp, country, external_id); only hashes ever reach this record.
     """
 

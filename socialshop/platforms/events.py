@@ -25,7 +25,7 @@ def valid_ip(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ServerEvent:
-    """One event as the platforms need it; ``user_data`` holds only hashes (platforms/hashing.py)."""
+    """One event as the platforms need it; ``user_data`` holds only hashes (privacy/hashing.py)."""
 
     event_id: str
     name: str

@@ -15,7 +15,7 @@ from django.utils import timezone
 from socialshop.platforms import get_platform
 from socialshop.platforms.base import Capability
 from socialshop.platforms.events import SendResult, ServerEvent
-from socialshop.platforms.hashing import hash_user_data
+from socialshop.privacy.hashing import hash_user_data
 from socialshop.platforms.models import PlatformStatus
 
 

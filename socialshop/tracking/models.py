@@ -85,7 +85,7 @@ class Event(models.Model):
     browser_ids = models.JSONField(default=dict, blank=True, help_text="Platform browser ids (fbp, fbc, ttp, ga client id).")
     user_data = models.JSONField(
         default=dict, blank=True,
-        help_text="Customer identifiers already normalised and SHA-256 hashed (platforms/hashing.py); never raw PII.",
+        help_text="Customer identifiers already normalised and SHA-256 hashed (privacy/hashing.py); never raw PII.",
     )
     user_agent = models.CharField(max_length=512, blank=True, default="")
     ip = models.CharField(max_length=64, blank=True, default="", help_text="Truncated or hashed, as IP_HANDLING says.")

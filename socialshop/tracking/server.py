@@ -120,12 +120,12 @@ def report_event(
     ``request`` (when there is one) gives visitor, session, customer, IP and user agent as the
     collector would; otherwise ``visitor_id`` or ``user`` find the stored ``ConsentRecord``.
     ``user_data`` (raw email, phone, names, address, external_id) is normalised and SHA-256
-    hashed by ``platforms.hashing.hash_user_data`` and stored only when consent allows
+    hashed by ``privacy.hashing.hash_user_data`` and stored only when consent allows
     identifying; raw values are never stored. ``to_browser`` also queues the event for the
     visitor's next page (tag.js sends it with the same id to the pixels). Raises ``ValueError``
     for an unknown event name or currency.
     """
-    from socialshop.platforms.hashing import hash_user_data
+    from socialshop.privacy.hashing import hash_user_data
 
     if name not in EventName.values:
         raise ValueError(f"unknown event name {name!r}")

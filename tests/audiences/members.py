@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from socialshop.audiences.builder import build_audience
 from socialshop.audiences.models import Audience, AudienceChange, AudienceMember, BuildStatus, RuleKind
-from socialshop.platforms.hashing import hash_user_data
+from socialshop.privacy.hashing import hash_user_data
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.tracking.models import Event
 

@@ -20,7 +20,7 @@ from socialshop.audiences.export import export_capability, export_columns
 from socialshop.audiences.lists import import_list
 from socialshop.audiences.models import Audience, BuildStatus, RuleKind
 from socialshop.platforms import REGISTRY
-from socialshop.platforms.hashing import HEX64_RE, sha256_hex
+from socialshop.privacy.hashing import HEX64_RE, sha256_hex
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.tracking.models import Event
 

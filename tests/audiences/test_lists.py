@@ -22,7 +22,7 @@ from socialshop.audiences.lists import (
     ListImportError, import_list, normalize_google_email, sniff,
 )
 from socialshop.audiences.models import Audience, AudienceMember, BuildStatus, CustomerListEntry, RuleKind
-from socialshop.platforms.hashing import HEX64_RE, sha256_hex
+from socialshop.privacy.hashing import HEX64_RE, sha256_hex
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from socialshop.platforms.events import ServerEvent
-from socialshop.platforms.hashing import hash_user_data
+from socialshop.privacy.hashing import hash_user_data
 from socialshop.tracking.models import Event
 from tests.fakes.platforms import FakePlatforms
 

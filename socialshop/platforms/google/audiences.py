@@ -15,7 +15,7 @@ from socialshop.platforms.audiences import AudienceUploads, Member
 from socialshop.platforms.base import Platform
 from socialshop.platforms.events import SendResult
 from socialshop.platforms.google.oauth import DEFAULT_TOKEN_URL, TokenSource
-from socialshop.platforms.hashing import email_hash_for
+from socialshop.privacy.hashing import email_hash_for
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Data Manager: the account type of a Google Ads customer in destinations and resource names.
@@ -137,7 +137,7 @@ class GoogleAudiences(AudienceUploads):
 
     def identifier_values(self, hashes: Mapping[str, str]) -> dict[str, str]:
         """Data Manager field -> our hash: the e-mail by Google's rule (``em_google`` for a gmail address with
-        dots or a +suffix, else ``em``; platforms/hashing.py) and the phone in E.164 with '+' (``ph_e164``)."""
+        dots or a +suffix, else ``em``; privacy/hashing.py) and the phone in E.164 with '+' (``ph_e164``)."""
         values = {"emailAddress": email_hash_for(self.slug, hashes) or "", "phoneNumber": hashes.get("ph_e164") or ""}
         return {k: v for k, v in values.items() if v}
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent
-from socialshop.platforms.hashing import email_hash_for
+from socialshop.privacy.hashing import email_hash_for
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Sources whose events gtag already reported in the browser. GA4 has no event_id deduplication,

@@ -13,7 +13,7 @@ from django.core.checks import Error
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.meta.graph import GraphApi
-from socialshop.platforms.hashing import EMAIL_RULES
+from socialshop.privacy.hashing import EMAIL_RULES
 
 # Storage keys of hashing.hash_user_data -> Meta user_data keys (Meta: phone digits without '+').
 USER_DATA_KEYS: dict[str, str] = {

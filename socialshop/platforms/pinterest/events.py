@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays, valid_ip
 from socialshop.platforms.http import ApiCall, PlatformAPIError
-from socialshop.platforms.hashing import EMAIL_RULES
+from socialshop.privacy.hashing import EMAIL_RULES
 
 # Storage keys -> Pinterest user_data keys; hashed fields are arrays (Pinterest: ph digits, no '+').
 USER_DATA_KEYS: dict[str, str] = {

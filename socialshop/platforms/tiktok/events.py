@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, valid_ip
-from socialshop.platforms.hashing import email_hash_for
+from socialshop.privacy.hashing import email_hash_for
 from socialshop.platforms.http import ApiCall
 from socialshop.platforms.tiktok.business import BusinessApi
 

@@ -1,4 +1,4 @@
-"""Normalisation and hashing of customer data (socialshop/platforms/hashing.py)."""
+"""Normalisation and hashing of customer data (socialshop/privacy/hashing.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from socialshop.platforms import REGISTRY, get_platform
-from socialshop.platforms.hashing import (
+from socialshop.privacy.hashing import (
     EMAIL_RULES,
     email_hash_for,
     hash_user_data,
@@ -20,7 +20,7 @@ from socialshop.platforms.hashing import (
     normalize_postcode,
 )
 from tests.fakes.platforms import FakePlatforms
-from tests.platforms.conftest import server_event
+from tests.platforms.conftest import fake, fake_server, server_event  # noqa: F401  (fixtures for the payload test)
 
 
 def sha(value: str) -> str:

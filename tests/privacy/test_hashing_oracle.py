@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from socialshop.platforms import hashing
+from socialshop.privacy import hashing
 
 # Our hash_user_data input key for each Meta user_data field.
 RAW_KEYS = {
