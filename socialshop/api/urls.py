@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
+from socialshop.api.audiences import AudienceViewSet
 from socialshop.api.feeds import FeedViewSet
 from socialshop.api.posts import PostTagViewSet, PostViewSet
 from socialshop.api.views import RootView, SchemaView, docs, not_found
@@ -18,6 +19,7 @@ router = Router()
 router.register("posts", PostViewSet, basename="posts")
 router.register("post-tags", PostTagViewSet, basename="post-tags")
 router.register("feeds", FeedViewSet, basename="feeds")
+router.register("audiences", AudienceViewSet, basename="audiences")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

@@ -36,7 +36,7 @@ PARAM_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _whole(value: Any, key: str, *, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high or int(value) != value:
         raise ValidationError({key: f"{value!r} is not a whole number from {low} to {high}."})
     return int(value)
 
@@ -100,7 +100,8 @@ def _post_engagers(params: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError({"actions": f"Pick actions from {', '.join(POST_ACTIONS)}" + (f"; unknown: {', '.join(unknown)}." if unknown else ".")})
     posts = _strings(params.get("posts", []), "posts")
     if posts:
-        known = {str(pk) for pk in Post.objects.filter(pk__in=[p for p in posts if p.isdigit()]).values_list("pk", flat=True)}
+        numbers = [p for p in posts if p.isascii() and p.isdigit() and len(p) <= 18]
+        known = {str(pk) for pk in Post.objects.filter(pk__in=numbers).values_list("pk", flat=True)}
         missing = [p for p in posts if p not in known]
         if missing:
             raise ValidationError({"posts": f"No shoppable post with id {', '.join(missing[:10])}."})
@@ -253,7 +254,7 @@ class AudienceForm(forms.ModelForm):
             if key in params and field not in ("min_delay", "max_delay", "lookalike_percent", "posts"):
                 self.initial[field] = params[key]
         if "posts" in params:
-            self.initial["posts"] = [p for p in params["posts"] if str(p).isdigit()]
+            self.initial["posts"] = [p for p in params["posts"] if str(p).isascii() and str(p).isdigit()]
         if "lookalike_size" in params:
             self.initial["lookalike_percent"] = round(float(params["lookalike_size"]) * 100)
         for name in ("include", "exclude"):
