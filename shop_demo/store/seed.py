@@ -289,3 +289,5 @@ from shop_demo.store.seed_posts import seed_posts_step  # noqa: E402
 SEED_STEPS.append(seed_posts_step)
 from shop_demo.store.seed_feeds import seed_feeds_step  # noqa: E402
 SEED_STEPS.append(seed_feeds_step)
+from shop_demo.store.seed_audiences import seed_audiences_step  # noqa: E402
+SEED_STEPS.append(seed_audiences_step)
