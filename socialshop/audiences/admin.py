@@ -85,13 +85,17 @@ class AudienceAdmin(ListImportViews, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("include", "exclude")
     actions = ("build_now", "sync_now")
-    readonly_fields = ("tools", "platform_facts", "before_upload", "size_history", "platforms")
+    readonly_fields = ("tools", "rule_summary", "platform_facts", "before_upload", "size_history", "platforms")
 
     def get_fieldsets(self, request: HttpRequest, obj: Audience | None = None) -> Any:
         rule = (None, {"fields": ("name", "slug", "kind", "enabled", "tools")})
         common = ("Who counts", {"fields": ("lookback_days", "exclude_purchasers_days", "include", "exclude",
                                             "rebuild_every_minutes", "platform_facts")})
-        shown = [rule, *kind_fieldsets(), common]
+        if obj is not None and not self.has_change_permission(request, obj):
+            kinds: tuple[Any, ...] = ((f"Rule: {obj.get_kind_display()}", {"fields": ("rule_summary",)}),)
+        else:
+            kinds = kind_fieldsets()
+        shown = [rule, *kinds, common]
         if obj is not None:
             shown += [("Before anything is uploaded", {"fields": ("before_upload",)}),
                       ("Size over time and builds", {"fields": ("size_history",)}),
@@ -137,6 +141,15 @@ class AudienceAdmin(ListImportViews, admin.ModelAdmin):
         if audience.kind == RuleKind.CUSTOMER_LIST:
             links.append(("Import a customer list (CSV)", reverse("admin:socialshop_audience_import", args=[audience.pk])))
         return format_html_join(" ", '<a class="button" href="{}">{}</a>', ((url, label) for label, url in links))
+
+    @admin.display(description="settings")
+    def rule_summary(self, audience: Audience) -> str:
+        params = audience.params or {}
+        if not params:
+            return "the kind's defaults"
+        return format_html_join(mark_safe("<br>"), "{}: {}", ((key.replace("_", " "), ", ".join(map(str, value))
+                                                               if isinstance(value, list) else value)
+                                                              for key, value in params.items()))
 
     @admin.display(description="platform minimum sizes")
     def platform_facts(self, audience: Audience) -> str:

@@ -261,3 +261,10 @@ def test_export_links_only_for_users_with_the_export_permission() -> None:
     assert "Export for Meta" not in viewer
     assert link == f"/socialshop/staff/audiences/{audience.slug}/export/meta.csv"
     assert f'href="{link}"' in exporter and "Export for Meta" in exporter
+
+
+def test_a_view_only_user_sees_the_rule_in_words_and_no_form_fields() -> None:
+    audience = built(make_audience(RuleKind.CART_ABANDONERS, params={"min_delay_minutes": 60, "max_delay_minutes": 600}))
+    page = staff("view_audience").get(change_url(audience)).content.decode()
+    assert "min delay minutes: 60" in page and "max delay minutes: 600" in page
+    assert 'name="min_delay"' not in page and "Members after each build" in page
