@@ -30,6 +30,8 @@ BUILD_PERMISSION = "socialshop.build_audience"
 EXPORT_PERMISSION = "socialshop.export_audience"
 HISTORY_BUILDS = 60  # builds in the size chart
 TABLE_BUILDS = 15  # builds in the table under it
+SHORT_KINDS = {RuleKind.VIEWERS: "Viewers", RuleKind.PURCHASERS: "Purchasers", RuleKind.CUSTOMER_LIST: "Customer list",
+               RuleKind.LOOKALIKE_SEED: "Lookalike seed", RuleKind.POST_ENGAGERS: "Post engagers"}
 STATUS_COLOURS = {BuildStatus.SUCCEEDED: "#16a34a", BuildStatus.RUNNING: "#2563eb", BuildStatus.FAILED: "#dc2626"}
 
 
@@ -40,7 +42,7 @@ def _when(moment: Any) -> str:
 def _status(build: AudienceBuild | None) -> str:
     if build is None:
         return format_html('<span style="color:#4b5563">{}</span>', "never built")
-    return format_html('<b style="color:{}">{}</b> {}', STATUS_COLOURS.get(build.status, "#000"),
+    return format_html('<b style="color:{}">{}</b> <span style="white-space:nowrap">{}</span>', STATUS_COLOURS.get(build.status, "#000"),
                        build.get_status_display(), _when(build.started_at))
 
 
@@ -79,11 +81,10 @@ def _rows(fields: tuple[str, ...]) -> tuple[Any, ...]:
 class AudienceAdmin(ListImportViews, admin.ModelAdmin):
     form = AudienceForm
     change_form_template = "socialshop/admin/audiences/change_form.html"
-    list_display = ("name", "kind", "size", "matched", "last_build", "destination_states", "enabled")
+    list_display = ("name", "kind_label", "members", "last_build", "on_platforms", "enabled")
     list_filter = ("kind", "enabled")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("include", "exclude")
     actions = ("build_now", "sync_now")
     readonly_fields = ("tools", "rule_summary", "platform_facts", "before_upload", "size_history", "platforms")
 
@@ -111,13 +112,21 @@ class AudienceAdmin(ListImportViews, admin.ModelAdmin):
             Prefetch("destinations", queryset=destinations, to_attr="destination_list"),
             Prefetch("builds", queryset=latest, to_attr="latest_builds"))
 
-    @admin.display(description="matched on each platform")
-    def matched(self, audience: Audience) -> str:
-        rows = [(d.platform, d.matched_count, d.matched_count + d.unmatched_count)
+    @admin.display(description="members", ordering="size")
+    def members(self, audience: Audience) -> str:
+        return f"{audience.size:,}"
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, audience: Audience) -> str:
+        return SHORT_KINDS.get(audience.kind, audience.get_kind_display())
+
+    @admin.display(description="on the platforms")
+    def on_platforms(self, audience: Audience) -> str:
+        rows = [(d.platform, d.matched_count, d.matched_count + d.unmatched_count, d.state or "not synced yet")
                 for d in getattr(audience, "destination_list", ())]
         if not rows:
             return "not uploaded yet"
-        return format_html_join(mark_safe("<br>"), "{}: {} of {}", rows)
+        return format_html_join(mark_safe("<br>"), "<b>{}</b>: {} of {}; {}", rows)
 
     @admin.display(description="last build")
     def last_build(self, audience: Audience) -> str:
@@ -125,12 +134,7 @@ class AudienceAdmin(ListImportViews, admin.ModelAdmin):
         build = builds[0] if builds else None
         if build is None or build.status != BuildStatus.SUCCEEDED:
             return _status(build)
-        return format_html("{}<br>+{} −{}", _status(build), build.added, build.removed)
-
-    @admin.display(description="destinations")
-    def destination_states(self, audience: Audience) -> str:
-        rows = [(d.platform, d.state or "not synced yet") for d in getattr(audience, "destination_list", ())]
-        return format_html_join(mark_safe("<br>"), "<b>{}</b>: {}", rows) if rows else "—"
+        return format_html('{} <span style="white-space:nowrap">+{} −{}</span>', _status(build), build.added, build.removed)
 
     @admin.display(description="tools")
     def tools(self, audience: Audience) -> str:

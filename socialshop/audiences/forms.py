@@ -219,9 +219,9 @@ class AudienceForm(forms.ModelForm):
                              help_text="Category paths, one per line ('Women > Shoes'); viewers of any product in them qualify.")
     min_delay = forms.IntegerField(required=False, min_value=0, initial=1, label="At least")
     min_delay_unit = forms.ChoiceField(choices=UNITS, initial="hours", label="unit", required=False)
-    max_delay = forms.IntegerField(required=False, min_value=1, initial=168, label="At most")
-    max_delay_unit = forms.ChoiceField(choices=UNITS, initial="hours", label="unit", required=False,
-                                       help_text="How long ago the cart (or checkout) was left, with no purchase since.")
+    max_delay = forms.IntegerField(required=False, min_value=1, initial=168, label="At most",
+                                   help_text="How long ago the cart (or checkout) was left, with no purchase since.")
+    max_delay_unit = forms.ChoiceField(choices=UNITS, initial="hours", label="unit", required=False)
     post_actions = forms.MultipleChoiceField(choices=[(a, a) for a in POST_ACTIONS], required=False, initial=list(ENGAGEMENT_ACTIONS),
                                         widget=forms.CheckboxSelectMultiple, label="Post actions",
                                         help_text="PostView is reach, not engagement; leave it off for engagers.")
@@ -241,6 +241,7 @@ class AudienceForm(forms.ModelForm):
         model = Audience
         fields = ("name", "slug", "kind", "enabled", "lookback_days", "include", "exclude", "exclude_purchasers_days",
                   "rebuild_every_minutes")
+        widgets = {"include": forms.CheckboxSelectMultiple, "exclude": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

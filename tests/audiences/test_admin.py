@@ -155,7 +155,7 @@ def test_change_page_shows_count_matchable_sample_chart_and_both_sides_per_platf
 def test_list_shows_size_matched_last_build_and_destination_state(admin_client: Client) -> None:
     built(make_audience(size=2))
     page = admin_client.get(reverse("admin:socialshop_audience_changelist")).content.decode()
-    assert "meta: 1 of 1" in page and "Succeeded" in page and "+5 −2" in page and "2 sent, 0 failed" in page
+    assert "<b>meta</b>: 1 of 1; 2 sent, 0 failed" in page and "Succeeded" in page and "+5 −2" in page
 
 
 def test_list_and_change_pages_take_a_constant_number_of_queries(admin_client: Client, django_assert_max_num_queries: Any) -> None:
