@@ -72,12 +72,27 @@ def _not_text(sample: bytes) -> str | None:
 
 
 def _decode(sample: bytes) -> tuple[str, str]:
-    """(encoding, text): UTF-8 (``utf-8-sig`` when it starts with a BOM), else Windows-1252 (Excel's default)."""
+    """(encoding, text): UTF-8 (``utf-8-sig`` when it starts with a BOM), else Windows-1252 (Excel's default).
+
+    A UTF-8 file with a few lines in another encoding stays UTF-8 (those lines are reported by the
+    import): it is read as Windows-1252 only when its lines that are not UTF-8 outnumber those with
+    UTF-8 accents, so one stray line does not garble every accented name.
+    """
     encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return encoding, sample.decode(encoding)
     except UnicodeDecodeError:
         pass
+    broken = accented = 0
+    for line in sample.split(b"\n"):
+        try:
+            line.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            broken += 1
+        else:
+            accented += not line.isascii()
+    if accented > broken:
+        return encoding, sample.decode(encoding, errors="replace")
     try:
         return "cp1252", sample.decode("cp1252")
     except UnicodeDecodeError:
@@ -130,10 +145,16 @@ def detect(sample: bytes) -> tuple[CsvFormat, str]:
     controls = sum(1 for ch in text if ch not in "\t\r\n\f" and unicodedata.category(ch) == "Cc")
     if controls > max(2, len(text) // 100):
         raise ListImportError("the file contains binary data (control characters), not CSV text")
-    lines = [line for line in text.splitlines(keepends=True) if line.strip()][:SNIFF_LINES]
+    lines = [line for line in physical_lines(text) if line.strip()][:SNIFF_LINES]
     delimiter = _delimiter(lines)
     dialect = type("ListDialect", (csv.excel,), {"delimiter": delimiter, "skipinitialspace": delimiter != "\t"})
     return CsvFormat(encoding=encoding, delimiter=delimiter, dialect=dialect), text
+
+
+def physical_lines(text: str) -> list[str]:
+    """``text`` split after each LF only, as ``Lines`` reads a file (a lone CR stays inside its line)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 class Lines:

@@ -1,14 +1,15 @@
 """Customer lists (CSV import): ``sniff`` a file for a masked preview and a suggested column mapping,
 then ``import_list`` streams it, normalises and hashes each row (platforms/hashing.py) and stores
 ``CustomerListEntry`` rows; raw values never reach the database or the logs. docs/audiences.md,
-"Customer lists"; the hashed export is audiences/export.py; the file format itself is audiences/csvfile.py.
+"Customer lists". Reading the file is audiences/csvfile.py, header names audiences/columns.py, the
+hashed export audiences/export.py.
 """
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
@@ -17,10 +18,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from socialshop.audiences.csvfile import (
-    DELIMITER_NAMES, CsvFormat, ListImportError, Lines, detect, mask, read_sample,
+    DELIMITER_NAMES, CsvFormat, ListImportError, Lines, detect, mask, physical_lines, read_sample,
 )
+from socialshop.audiences.columns import PREVIEW_ROWS, is_header_row, looks_like_data, mapping_from_data, suggest_mapping
 from socialshop.audiences.models import Audience, CustomerListEntry, RuleKind
 from socialshop.conf import app_settings
+from socialshop.core.jobs import single_flight
 from socialshop.platforms.hashing import (
     hash_user_data, is_hashed, normalize_country, normalize_email, normalize_phone, sha256_hex,
 )
@@ -32,35 +35,9 @@ logger = logging.getLogger(__name__)
 # The columns a list may carry, as ``hash_user_data`` names its inputs; email or phone identifies a row.
 FIELDS: tuple[str, ...] = ("email", "phone", "first_name", "last_name", "country", "postcode")
 IDENTIFIERS: tuple[str, ...] = ("email", "phone")
-PREVIEW_ROWS = 10
 BATCH_SIZE = 2000  # rows per INSERT: large enough to be fast, small enough to keep memory flat
 MAX_REPORTED_ERRORS = 1000  # invalid rows listed by line number; the count goes on past it
 PROGRESS_EVERY = 10_000
-
-# Header names people use for each field, compared without case, accents, spaces or punctuation
-# ("E-Mail", "Given name", "Código postal"), in English, German, French, Spanish, Italian, Dutch
-# and the Nordic languages.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "emails", "mail", "emailaddress", "mailaddress", "emailadresse", "emailadres", "courriel",
-              "adressemail", "adresseemail", "adresseelectronique", "correo", "correoelectronico", "postaelettronica",
-              "epost", "epostadress", "sahkoposti"),
-    "phone": ("phone", "phonenumber", "phoneno", "telephone", "telephonenumber", "tel", "telno", "telefon",
-              "telefonnummer", "telefono", "telefone", "telefoon", "telefoonnummer", "mobile", "mobilephone",
-              "mobilenumber", "mobil", "mobilnummer", "mobiltelefon", "handy", "handynummer", "cell", "cellphone",
-              "cellular", "cellulare", "portable", "movil", "celular", "numerodetelephone", "numerodetelefono"),
-    "first_name": ("firstname", "first", "givenname", "forename", "fname", "vorname", "prenom", "nombre", "nome",
-                   "voornaam", "fornavn", "fornamn", "etunimi"),
-    "last_name": ("lastname", "last", "surname", "familyname", "lname", "nachname", "familienname", "nom",
-                  "nomdefamille", "apellido", "apellidos", "cognome", "achternaam", "efternamn", "etternavn",
-                  "sobrenome", "sukunimi"),
-    "country": ("country", "countrycode", "countryregion", "land", "pays", "pais", "paese", "nazione", "maa"),
-    "postcode": ("zip", "zipcode", "postcode", "postalcode", "postleitzahl", "plz", "codepostal", "cp",
-                 "codigopostal", "cap", "postnummer", "postinumero"),
-}
-_ALIAS_FIELD: dict[str, str] = {alias: field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
-# A header ending in one of these names the field too ("Billing e-mail", "Customer phone").
-_SUFFIXES: tuple[tuple[str, str], ...] = tuple(
-    (alias, field) for alias, field in _ALIAS_FIELD.items() if len(alias) >= 5)
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$")
 MAX_EMAIL_CHARS = 254  # RFC 5321 path limit
@@ -78,7 +55,7 @@ class Preview:
     """What ``sniff`` found: the format, the columns, a suggested mapping and the first rows, masked.
 
     ``mapping`` is field -> 0-based column index (only the fields it recognised); ``rows`` are at
-    most ``PREVIEW_ROWS`` data rows whose cells are masked (``j***@example.com``, ``*** **12``).
+    most ``PREVIEW_ROWS`` data rows whose cells are masked (``j***@example.com``, ``***12``).
     """
 
     encoding: str
@@ -135,43 +112,19 @@ def normalize_google_email(value: str) -> str | None:
     return f"{local}@{domain}" if local else None
 
 
-def header_field(name: str) -> str | None:
-    """The field a header cell names (``"E-Mail"`` -> ``"email"``, ``"Given name"`` -> ``"first_name"``), or None."""
-    key = "".join(ch for ch in unicodedata.normalize("NFKD", name.lower()) if ch.isascii() and ch.isalnum())
-    if key in _ALIAS_FIELD:
-        return _ALIAS_FIELD[key]
-    for alias, field in _SUFFIXES:
-        if key.endswith(alias):
-            return field
-    return None
-
-
-def suggest_mapping(columns: tuple[str, ...]) -> dict[str, int]:
-    """field -> column index from the header names; the first column naming a field wins."""
-    mapping: dict[str, int] = {}
-    for index, name in enumerate(columns):
-        field = header_field(name)
-        if field and field not in mapping:
-            mapping[field] = index
-    return mapping
-
-
-def _looks_like_data(cell: str) -> bool:
-    return "@" in cell or sum(ch.isdigit() for ch in cell) >= 5 or is_hashed(cell)
-
-
-def _has_header(first: list[str]) -> bool:
-    """A first row is a header when it names a field, or when none of its cells looks like an email or a number."""
-    if any(header_field(cell) for cell in first):
-        return True
-    return not any(_looks_like_data(cell) for cell in first)
-
-
 def _rows_of(fmt: CsvFormat, text: str) -> list[list[str]]:
-    try:
-        return [row for row in csv.reader(text.splitlines(keepends=True), fmt.dialect) if row]
-    except csv.Error as exc:
-        raise ListImportError(f"the file's first lines are not CSV: {exc}") from None
+    """The sample's non-blank CSV rows; a broken record is left out here (the import reports it by line)."""
+    reader = csv.reader(physical_lines(text), fmt.dialect)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error:
+            continue
+        if any(cell.strip() for cell in row):
+            rows.append(row)
 
 
 def sniff(fileobj: IO[bytes], *, header: bool | None = None) -> Preview:
@@ -193,32 +146,22 @@ def sniff(fileobj: IO[bytes], *, header: bool | None = None) -> Preview:
     rows = _rows_of(fmt, text)
     if not rows:
         raise ListImportError("the file has no rows")
-    has_header = _has_header(rows[0]) if header is None else header
+    has_header = is_header_row(rows[0]) if header is None else header
     width = max(len(r) for r in rows)
     if has_header:
-        columns = tuple(cell.strip() or f"column {i + 1}" for i, cell in enumerate(rows[0]))
+        # A header is shown as it is, unless a cell looks like data (a header forced on a data row).
+        columns = tuple((mask(cell) if looks_like_data(cell) else cell.strip()) or f"column {i + 1}"
+                        for i, cell in enumerate(rows[0]))
         columns += tuple(f"column {i + 1}" for i in range(len(columns), width))
         data = rows[1:]
     else:
         columns, data = tuple(f"column {i + 1}" for i in range(width)), rows
-    mapping = suggest_mapping(columns) if has_header else _mapping_from_data(data, width)
+    mapping = suggest_mapping(columns) if has_header else mapping_from_data(data, width)
     country = mapping.get("country")
     shown = tuple(
         tuple(_show(cell, is_country=index == country) for index, cell in enumerate(row)) for row in data[:PREVIEW_ROWS])
     return Preview(encoding=fmt.encoding, delimiter=fmt.delimiter, delimiter_name=DELIMITER_NAMES[fmt.delimiter],
                    has_header=has_header, columns=columns, mapping=mapping, rows=shown)
-
-
-def _mapping_from_data(data: list[list[str]], width: int) -> dict[str, int]:
-    """Without a header: the first column holding addresses is the email, the first holding numbers the phone."""
-    mapping: dict[str, int] = {}
-    for index in range(width):
-        cells = [row[index].strip() for row in data[:PREVIEW_ROWS] if index < len(row) and row[index].strip()]
-        if cells and "email" not in mapping and all("@" in c for c in cells):
-            mapping["email"] = index
-        elif cells and "phone" not in mapping and all(sum(ch.isdigit() for ch in c) >= 7 for c in cells):
-            mapping["phone"] = index
-    return mapping
 
 
 def _show(cell: str, *, is_country: bool) -> str:
@@ -281,7 +224,7 @@ def row_hashes(raw: Mapping[str, str], *, default_country: str | None = None) ->
         if digits is None or len(digits) > MAX_PHONE_DIGITS or re.search(r"[^\d\s()+\-./]", phone):
             return {}, f"phone {mask(phone)!r} is not a phone number"
     hashes = hash_user_data({**raw, "email": email, "phone": phone, "country": country})
-    if "em_google" not in hashes and email.lower().endswith(tuple(GMAIL_DOMAINS)):
+    if "em_google" not in hashes and email.lower().rstrip(". ").endswith(tuple(GMAIL_DOMAINS)):
         google = normalize_google_email(email)
         if google and sha256_hex(google) != hashes.get("em"):
             hashes["em_google"] = sha256_hex(google)
@@ -335,6 +278,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
     unparseable phone, a line over 1 MB, a broken CSV record) are reported by line number and left
     out. The list is replaced (old entries deleted in the same transaction) unless ``append``.
     All or nothing: on ``ListImportError`` or any other exception the previous list is intact.
+    One import per audience at a time: ``JobLocked`` while another one runs.
     The audience's membership follows at its next build (``build_audience``).
     """
     if audience.kind != RuleKind.CUSTOMER_LIST:
@@ -342,12 +286,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
                               f"lists are imported into customer-list audiences")
     country = _default_country(default_country)
     sample = read_sample(fileobj)
-    fmt, text = detect(sample)
-    first_rows = _rows_of(fmt, text)
-    if not first_rows:
-        raise ListImportError("the file has no rows")
-    has_header = _has_header(first_rows[0]) if header is None else header
-    columns = _columns(mapping, tuple(first_rows[0]) if has_header else None)
+    fmt, _ = detect(sample)
     say = progress or (lambda line: None)
     errors: list[RowError] = []
     invalid = 0
@@ -360,13 +299,18 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
 
     lines = Lines(sample, fileobj, encoding=fmt.encoding, on_skip=error)
     records = _records(csv.reader(lines, fmt.dialect), lines, error)
+    first = next(records, None)
+    if first is None:
+        raise ListImportError("the file has no readable rows" + (f" ({errors[0]})" if errors else ""))
+    has_header = is_header_row(first[1]) if header is None else header
+    columns = _columns(mapping, tuple(first[1]) if has_header else None)
+    if not has_header:
+        records = itertools.chain([first], records)
     rows = imported = google = 0
-    with transaction.atomic():
+    with single_flight(f"socialshop.import_list:{audience.pk}"), transaction.atomic():
         replaced = 0 if append else CustomerListEntry.objects.filter(audience=audience).delete()[0]
         batch: list[tuple[int, dict[str, str]]] = []
-        for index, (line, cells) in enumerate(records):
-            if index == 0 and has_header:
-                continue
+        for line, cells in records:
             rows += 1
             raw = {field: (cells[i] if i < len(cells) else "") for field, i in columns.items()}
             hashes, why = row_hashes(raw, default_country=country)
@@ -384,8 +328,8 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
         _insert(audience, batch)
         if not imported:
             # Nothing usable (a header only, or every row invalid): keep the previous list.
-            first = f" ({errors[0]})" if errors else ""
-            raise ListImportError(f"no row could be imported: {rows} data rows, {invalid} invalid{first}")
+            example = f" ({errors[0]})" if errors else ""
+            raise ListImportError(f"no row could be imported: {rows} data rows, {invalid} invalid{example}")
     result = ImportResult(rows=rows, imported=imported, invalid=invalid, errors=tuple(errors), replaced=replaced,
                           google_hashes=google)
     logger.info("audience %s: customer list imported: %s", audience.slug, result.summary())

@@ -164,7 +164,7 @@ def lookalike_seed(audience: Audience, *, now: datetime, since: datetime, produc
 
 def customer_list(audience: Audience, *, now: datetime, since: datetime, product_ids: list[str]) -> RuleSQL:
     """Every imported row of the audience's own list (hashed on import; audiences/lists.py)."""
-    select = (f"SELECT 'l:' || CAST(x.id AS TEXT) AS person, '' AS visitor_id, NULL AS user_id, "
+    select = (f"SELECT 'l:' || CAST(x.id AS TEXT) AS person, '' AS visitor_id, CAST(NULL AS BIGINT) AS user_id, "
               f"x.created_at AS qualified_at, %s AS reason FROM {_t(CustomerListEntry)} x WHERE x.audience_id = %s")
     return RuleSQL(select, ["on the store's uploaded customer list", audience.pk])
 

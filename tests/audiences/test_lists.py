@@ -16,9 +16,10 @@ from django.apps import apps
 from hypothesis import HealthCheck, event, given, settings as hypothesis_settings, strategies as st
 
 from socialshop.audiences.builder import build_audience
+from socialshop.audiences.columns import header_field
 from socialshop.audiences.csvfile import MAX_LINE_BYTES
 from socialshop.audiences.lists import (
-    ListImportError, header_field, import_list, normalize_google_email, sniff,
+    ListImportError, import_list, normalize_google_email, sniff,
 )
 from socialshop.audiences.models import Audience, AudienceMember, BuildStatus, CustomerListEntry, RuleKind
 from socialshop.platforms.hashing import HEX64_RE, sha256_hex
@@ -500,3 +501,37 @@ def test_import_random_input_raises_only_list_import_error_and_stores_only_hashe
         assert result.imported + result.invalid >= result.rows
         assert all(e.line >= 1 for e in result.errors)
     _only_hashes_stored()
+
+
+def test_a_broken_record_in_the_first_lines_is_a_per_line_error(audience: Audience) -> None:
+    # A stray CR inside an unquoted field breaks that record only; the header is still found.
+    data = b"email,first_name\nann@example.com,A\rnn\nbob@example.com,Bob\n"
+    preview = sniff(io.BytesIO(data))
+    assert preview.mapping == {"email": 0, "first_name": 1} and len(preview.rows) == 1
+    result = import_list(audience, io.BytesIO(data), mapping=preview.mapping)
+    assert result.imported == 1 and result.errors[0].line == 2 and "not a CSV row" in result.errors[0].message
+
+
+def test_a_header_forced_on_a_data_row_is_shown_masked() -> None:
+    preview = sniff(csv_bytes("ann@example.com,+16505551212\nbob@example.com,+16505551213\n"), header=True)
+    assert preview.columns == ("a***@example.com", "***12")
+
+
+def test_one_stray_line_does_not_turn_a_utf8_file_into_windows_1252(audience: Audience) -> None:
+    rows = "".join(f"p{n}@example.com,Zoë\n" for n in range(5))
+    data = f"email,first_name\n{rows}".encode() + "q@example.com,Zoë\n".encode("cp1252")
+    assert sniff(io.BytesIO(data)).encoding == "utf-8"
+    result = import_list(audience, io.BytesIO(data), mapping={"email": 0, "first_name": 1})
+    assert result.imported == 5 and [e.line for e in result.errors] == [7]
+    assert {e.hashes["fn"] for e in entries(audience)} == {sha256_hex("zoë")}
+
+
+def test_a_second_import_into_the_same_audience_waits_its_turn(audience: Audience) -> None:
+    from socialshop.core.jobs import single_flight
+    from socialshop.exceptions import JobLocked
+
+    import_list(audience, csv_bytes("email\nkeep@example.com\n"), mapping={"email": 0})
+    with single_flight(f"socialshop.import_list:{audience.pk}"):
+        with pytest.raises(JobLocked):
+            import_list(audience, csv_bytes("email\nnew@example.com\n"), mapping={"email": 0})
+    assert [e.hashes["em"] for e in entries(audience)] == [sha256_hex("keep@example.com")]
