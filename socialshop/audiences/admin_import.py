@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from socialshop.audiences.models import Audience, RuleKind
+from socialshop.exceptions import JobLocked
 
 PENDING_SECONDS = 3600  # an abandoned upload is deleted after this long
 SESSION_KEY = "socialshop_list_imports"
@@ -124,6 +125,8 @@ class ListImportViews:
                                                default_country=form.cleaned_data["default_country"] or None)
             except lists.ListImportError as exc:
                 form.add_error(None, str(exc))
+            except JobLocked:
+                form.add_error(None, "Another import into this audience is running; try again when it has finished.")
             else:
                 path.unlink(missing_ok=True)
                 request.session[SESSION_KEY] = {k: v for k, v in pending.items() if k != token}

@@ -268,3 +268,17 @@ def test_a_view_only_user_sees_the_rule_in_words_and_no_form_fields() -> None:
     page = staff("view_audience").get(change_url(audience)).content.decode()
     assert "min delay minutes: 60" in page and "max delay minutes: 600" in page
     assert 'name="min_delay"' not in page and "Members after each build" in page
+
+
+def test_an_import_while_another_runs_is_refused_with_a_message(admin_client: Client) -> None:
+    from socialshop.core.jobs import single_flight
+
+    audience = make_audience(RuleKind.CUSTOMER_LIST)
+    url = reverse("admin:socialshop_audience_import", args=[audience.pk])
+    page = admin_client.post(url, {"file": SimpleUploadedFile("l.csv", b"email\na@b.co\n")}).content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    with single_flight(f"socialshop.import_list:{audience.pk}"):
+        busy = admin_client.post(url, {"token": token, "map_email": "0"})
+    assert busy.status_code == 200 and "Another import into this audience is running" in busy.content.decode()
+    done = admin_client.post(url, {"token": token, "map_email": "0"}, follow=True)
+    assert "1 of 1 rows imported" in done.content.decode()
