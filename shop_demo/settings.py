@@ -2,6 +2,7 @@
 DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis (see README, Production)."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -110,11 +111,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-_API_BASE = os.environ.get("SOCIALSHOP_API_BASE", "")
+# A running `manage.py demo` writes its URL and its platform stand-in here, so a second shell
+# (socialshop_build_feeds, socialshop_send_test_event) links to the demo's port and reaches the stand-in.
+DEMO_RUN_FILE = VAR_DIR / "demo-run.json"
+try:
+    _RUN = json.loads(DEMO_RUN_FILE.read_text())
+except (OSError, ValueError):
+    _RUN = {}
+_STAND_IN = _RUN.get("stand_in", "") if isinstance(_RUN, dict) else ""
+_API_BASE = os.environ.get("SOCIALSHOP_API_BASE") or _STAND_IN
+# The stand-in also serves recording copies of the browser scripts (shop_demo/fakepixels.py).
+_PIXEL_BASE = os.environ.get("SHOP_DEMO_PIXEL_BASE") or _STAND_IN
+STAND_IN_SCRIPT_PATHS = {"meta": "/en_US/fbevents.js", "pinterest": "/ct/core.js", "tiktok": "/i18n/pixel/events.js",
+                "google": "/gtag/js"}
 
 
-def _platform(values: dict) -> dict:
-    return {**values, **({"api_base": _API_BASE} if _API_BASE else {})}
+def _platform(slug: str, values: dict) -> dict:
+    values = {**values, **({"api_base": _API_BASE} if _API_BASE else {})}
+    return {**values, **({"script_url": _PIXEL_BASE + STAND_IN_SCRIPT_PATHS[slug]} if _PIXEL_BASE else {})}
 
 
 SOCIALSHOP = {
@@ -148,26 +162,28 @@ SOCIALSHOP = {
                 "color": "color",
                 "price": "price_override",
                 "quantity": "stock",
+                "gtin": "gtin",
             },
         },
     },
     "CURRENCY": "USD",
-    "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+    "SITE_URL": os.environ.get("SITE_URL") or (isinstance(_RUN, dict) and _RUN.get("site_url")) or "http://127.0.0.1:8000",
     "CONSENT_REQUIRED": True,
     "CART_ADD_URL": "/cart/add/",
     # `manage.py demo --no-worker` sets this to "inline" for its web server (no worker to run tasks).
     "RUN_TASKS": os.environ.get("SOCIALSHOP_RUN_TASKS", "auto"),
-    # Test ids and credentials: nothing reaches a real account. SOCIALSHOP_API_BASE points the APIs
-    # at a local stand-in; test_event_code/test_mode keep every server event in the platforms' test mode.
+    # Test ids and credentials: nothing reaches a real account. `manage.py demo` points the APIs and the
+    # browser scripts at its local stand-in (shop_demo/fakeplatforms.py) unless --real-platforms;
+    # SOCIALSHOP_API_BASE points the APIs elsewhere; test_event_code/test_mode keep server events in test mode.
     "PLATFORMS": {
-        "meta": _platform({"pixel_id": "1234567890123456", "access_token": "demo-meta-access-token",
+        "meta": _platform("meta", {"pixel_id": "1234567890123456", "access_token": "demo-meta-access-token",
                            "test_event_code": "TEST12345"}),
-        "google": _platform({"measurement_id": "G-DEMO123456", "api_secret": "demo-ga4-api-secret",
+        "google": _platform("google", {"measurement_id": "G-DEMO123456", "api_secret": "demo-ga4-api-secret",
                              "ads_id": "AW-123456789", "ads_conversions": {"Purchase": "AW-123456789/DemoPurchase"},
                              "test_mode": True}),
-        "pinterest": _platform({"ad_account_id": "549755885175", "access_token": "demo-pinterest-conversion-token",
+        "pinterest": _platform("pinterest", {"ad_account_id": "549755885175", "access_token": "demo-pinterest-conversion-token",
                                 "tag_id": "2612345678901", "test_mode": True}),
-        "tiktok": _platform({"pixel_code": "CDEMO0000000000000AB", "access_token": "demo-tiktok-access-token",
+        "tiktok": _platform("tiktok", {"pixel_code": "CDEMO0000000000000AB", "access_token": "demo-tiktok-access-token",
                              "test_event_code": "TEST54321"}),
     },
 }

@@ -70,6 +70,19 @@ DOMAIN_CHECKS: list[str] = [
 ]
 
 
+def check_money_formatter() -> list[CheckMessage]:
+    """socialshop.E140: MONEY_FORMATTER must name an importable callable."""
+    from socialshop.core.money import money_formatter
+    from socialshop.exceptions import ConfigurationError
+
+    try:
+        money_formatter()
+    except ConfigurationError as exc:
+        return [Error(str(exc), hint="Point it at f(amount, currency, *, locale) -> str, or remove it for the Babel default.",
+                      id="socialshop.E140")]
+    return []
+
+
 @register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Validate every SOCIALSHOP key, then run each domain's checks."""
@@ -89,6 +102,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             errors.append(Error(f"SOCIALSHOP[{key!r}] = {value!r} is not valid", hint=f"Use {expected}.", id="socialshop.E007"))
     if errors:
         return errors
+    errors.extend(check_money_formatter())
     from django.utils.module_loading import import_string
 
     for dotted in DOMAIN_CHECKS:

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     # ISO 3166-1 alpha-2 country new feeds sell to ("GB"). "": the region of LANGUAGE_CODE
     # ("en-gb" -> "GB"), else "US". New feeds' language is LANGUAGE_CODE's language ("en-gb" -> "en").
     "COUNTRY": "",
+    # Dotted path to f(amount: Decimal, currency: str, *, locale: str) -> str that writes money as the store
+    # does; the default uses Babel with the active language ("$32.50", "£91.01"). See core/money.py.
+    "MONEY_FORMATTER": "socialshop.core.money.babel_format",
     # Absolute root of the storefront ("https://shop.example.com"): feeds and ads need absolute links.
     "SITE_URL": "",
     # How socialshop runs background work: "auto" (Celery when the project has a Celery app,

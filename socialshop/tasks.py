@@ -71,11 +71,11 @@ def send_test_event(platform: str) -> dict:
 
 
 @shared_task(name="socialshop.build_feed", **TASK_DEFAULTS)
-def build_feed(slug: str, force: bool = False) -> dict:
+def build_feed(slug: str, force: bool = False, allow_empty: bool = False) -> dict:
     """Build one feed and publish it unless the guard refuses (feeds/schedule.py); single-flight per feed."""
     from socialshop.feeds.schedule import build_by_slug
 
-    return build_by_slug(str(slug), force=bool(force))
+    return build_by_slug(str(slug), force=bool(force), allow_empty=bool(allow_empty))
 
 
 @shared_task(name="socialshop.build_due_feeds", **TASK_DEFAULTS)

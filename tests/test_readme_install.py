@@ -48,7 +48,9 @@ def test_readme_platform_dicts_pass_the_checks(settings: Any) -> None:
 
 def test_readme_platform_dicts_name_every_required_key() -> None:
     for slug, entry in _readme_platforms().items():
-        assert set(REGISTRY[slug].required_settings) <= set(entry), slug
+        required = {key for capability in REGISTRY[slug].capabilities.values() if not capability.opt_in
+                    for key in capability.required_settings}
+        assert required <= set(entry), slug
         assert all(isinstance(v, str) and v for v in entry.values()), slug
 
 

@@ -89,6 +89,8 @@ class Variant(models.Model):
     color = models.CharField(max_length=40, blank=True)
     price_override = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     stock = models.PositiveIntegerField(default=0)
+    # Each variant is its own trade item: Google disapproves items that share a GTIN.
+    gtin = models.CharField(max_length=14, blank=True, help_text="This variant's own GTIN; empty: the product's.")
 
     class Meta:
         ordering = ["pk"]

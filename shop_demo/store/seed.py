@@ -5,6 +5,7 @@ Other concerns add their own step (feeds, posts, simulated traffic) with one lin
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import time
@@ -99,6 +100,13 @@ def gtin13(rng: random.Random) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+def gtin13_for(key: str) -> str:
+    """A GTIN-13 with a correct check digit derived from ``key`` (draws nothing from the seed's rng)."""
+    body = "0" + str(int(hashlib.sha256(key.encode()).hexdigest(), 16) % 10**11).zfill(11)
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
 def _money(rng: random.Random, low: int, high: int) -> Decimal:
     return Decimal(f"{rng.randint(low, high)}.{rng.choice(['00', '50', '95', '99'])}")
 
@@ -130,8 +138,12 @@ def _variants_for(rng: random.Random, product: Product, sizes: list[str], index:
         override = None
         if product.sale_price is None and size in ("XL", "King", "Large") and rng.random() < 0.5:
             override = product.price + Decimal("5.00")
-        out.append(Variant(product=product, sku=f"HP{index:04d}-{n + 1}", size=size, color=colour,
-                           price_override=override, stock=stock))
+        sku = f"HP{index:04d}-{n + 1}"
+        # A product with a GTIN: each variant is its own trade item with its own GTIN (the first keeps
+        # the product's), so no two feed items share one. Derived from the sku: the rng sequence stays.
+        gtin = "" if not product.gtin else product.gtin if n == 0 else gtin13_for(sku)
+        out.append(Variant(product=product, sku=sku, size=size, color=colour, price_override=override,
+                           stock=stock, gtin=gtin))
     return out
 
 
@@ -283,10 +295,10 @@ def run_seed_steps(progress: Progress = None) -> int:
             _say(progress, f"  ({step.__name__} took {time.monotonic() - started:.1f}s)")
     return len(SEED_STEPS)
 
-from shop_demo.store.seed_traffic import simulate_traffic_step  # noqa: E402 - seed steps register at the bottom
-SEED_STEPS.append(simulate_traffic_step)
-from shop_demo.store.seed_posts import seed_posts_step  # noqa: E402
+from shop_demo.store.seed_posts import seed_posts_step  # noqa: E402 - seed steps register at the bottom
 SEED_STEPS.append(seed_posts_step)
+from shop_demo.store.seed_traffic import simulate_traffic_step  # noqa: E402 - after the posts: it engages with them
+SEED_STEPS.append(simulate_traffic_step)
 from shop_demo.store.seed_feeds import seed_feeds_step  # noqa: E402
 SEED_STEPS.append(seed_feeds_step)
 from shop_demo.store.seed_audiences import seed_audiences_step  # noqa: E402

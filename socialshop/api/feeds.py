@@ -94,7 +94,9 @@ class FeedSerializer(serializers.ModelSerializer):
 
 
 class BuildRequestSerializer(serializers.Serializer):
-    force = serializers.BooleanField(default=False, help_text="Publish even if the guard would refuse the new file.")
+    force = serializers.BooleanField(default=False, help_text="Publish even if the feed shrank (never an empty one).")
+    allow_empty = serializers.BooleanField(
+        default=False, help_text="Also publish a build with no items (an empty feed deletes every product on the platform).")
 
 
 BUILD_RESULT = inline_serializer("FeedBuildResult", {
@@ -150,7 +152,7 @@ class FeedViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
         feed = self.get_object()
         params = BuildRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        result = run_task(build_feed_task, feed.slug, params.validated_data["force"])
+        result = run_task(build_feed_task, feed.slug, params.validated_data["force"], params.validated_data["allow_empty"])
         body = result.result if ran_in_process(result) else {"feed": feed.slug, "status": "queued", "task": result.id}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

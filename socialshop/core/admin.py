@@ -1,7 +1,10 @@
 """Admin for plumbing: worker heartbeats, job locks and periodic job runs (read-only; they show whether
-jobs run). Late periodic jobs (core/periodic.py ``overdue_jobs``) are shown as a warning on these lists.
-"""
+jobs run; late periodic jobs from core/periodic.py ``overdue_jobs`` are a warning on these lists), and the
+bases other admins share: ``ReadOnlyAdmin`` for rows socialshop writes, ``InternalAdmin`` for internals
+kept out of the marketer's app list (still reachable from the overview's "socialshop internals")."""
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -12,12 +15,26 @@ from socialshop.core.periodic import overdue_jobs
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by socialshop itself: visible, never edited by hand."""
+    """Rows written by socialshop itself: visible, never edited by hand, never bulk-deleted (state would be lost)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class InternalAdmin(admin.ModelAdmin):
+    """Plumbing a marketer does not use: hidden from the app list and sidebar, reachable by URL and from the overview."""
+
+    internal = True
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -32,17 +49,20 @@ class LateJobsNote(ReadOnlyAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(LateJobsNote):
+class HeartbeatAdmin(InternalAdmin, LateJobsNote):
     list_display = ("name", "seen_at", "detail")
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(JobLock)
-class JobLockAdmin(ReadOnlyAdmin):
+class JobLockAdmin(InternalAdmin, ReadOnlyAdmin):
     list_display = ("name", "owner", "expires_at", "created_at")
 
 
 @admin.register(JobRun)
-class JobRunAdmin(LateJobsNote):
+class JobRunAdmin(InternalAdmin, LateJobsNote):
     list_display = ("name", "started_at", "succeeded_at", "ok", "detail")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

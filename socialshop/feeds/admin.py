@@ -17,26 +17,23 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from socialshop.core.charts import line_chart
+from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
+from socialshop.core.charts import colour_for, line_chart
 from socialshop.core.jobs import run_task
 from socialshop.feeds.builder import dry_run
 from socialshop.feeds.doctor import match_report
+from socialshop.feeds.forms import FeedForm
 from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
 
 # Products the eligibility dry run looks at by default, and at most (?limit=).
 DRY_RUN_LIMIT = 500
 DRY_RUN_MAX = 5000
 
-STATUS_COLOURS = {
-    BuildStatus.PUBLISHED: "#16a34a", BuildStatus.UNCHANGED: "#4b5563", BuildStatus.RUNNING: "#2563eb",
-    BuildStatus.REFUSED: "#d97706", BuildStatus.FAILED: "#dc2626", BuildStatus.DRY_RUN: "#4b5563",
-}
-
-
 def _status(build: FeedBuild | None) -> str:
     if build is None:
-        return format_html('<span style="color:#4b5563">{}</span>', "never built")
-    return format_html('<b style="color:{}">{}</b>', STATUS_COLOURS.get(build.status, "#000"), build.get_status_display())
+        return format_html('<span style="color:#4b5563">never built</span>')
+    # the status colours of core/charts.py, so "failed" is the same red on every page
+    return format_html('<b style="color:{}">{}</b>', colour_for(build.status, 7), build.get_status_display())
 
 
 def reasons_table(build: FeedBuild, *, limit: int = 10) -> str:
@@ -54,15 +51,16 @@ def reasons_table(build: FeedBuild, *, limit: int = 10) -> str:
     )
 
 
-def _queue_build(feed: Feed, *, force: bool = False) -> None:
+def _queue_build(feed: Feed, *, force: bool = False, allow_empty: bool = False) -> None:
     from socialshop.tasks import build_feed as build_feed_task
 
-    run_task(build_feed_task, feed.slug, force)
+    run_task(build_feed_task, feed.slug, force, allow_empty)
 
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "platform", "file_format", "enabled", "live", "last_build", "last_result")
+    form = FeedForm  # categories, exclusions and label rules with form widgets, not JSON (feeds/forms.py)
+    list_display = ("name", "platform_short", "format_short", "enabled", "live", "last_result")
     list_filter = ("platform", "enabled", "file_format")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -82,12 +80,21 @@ class FeedAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("published_build")
 
+    @admin.display(description="platform", ordering="platform")
+    def platform_short(self, feed: Feed) -> str:
+        return feed.get_platform_display().split(" (")[0]
+
+    @admin.display(description="format", ordering="file_format")
+    def format_short(self, feed: Feed) -> str:
+        return feed.file_format.upper()
+
     @admin.display(description="live file")
     def live(self, feed: Feed) -> str:
         build = feed.published_build
         if build is None:
             return "nothing live"
-        return f"{build.items_written} items, built {timezone.localtime(build.finished_at):%Y-%m-%d %H:%M}"
+        items = build.items_written
+        return f"{items:,} item{'s' if items != 1 else ''}, built {timezone.localtime(build.finished_at):%b %d %H:%M}"
 
     @admin.display(description="last build")
     def last_build(self, feed: Feed) -> str:
@@ -98,11 +105,11 @@ class FeedAdmin(admin.ModelAdmin):
         build = feed.builds.order_by("-started_at", "-pk").first()
         if build is None:
             return ""
-        counts = f"{build.items_written} written, {build.items_skipped} skipped, {build.items_warned} warnings"
+        counts = f"{build.items_written:,} written, {build.items_skipped:,} skipped, {build.items_warned:,} warnings"
         if build.message and build.status in (BuildStatus.REFUSED, BuildStatus.FAILED):
-            return format_html('{}<br><span style="color:{}">{}</span>', counts,
-                               STATUS_COLOURS[build.status], build.message)
-        return counts
+            return format_html('{} · {}<br><span style="color:{}">{}</span>', _status(build), counts,
+                               colour_for(build.status, 7), build.message[:160])
+        return format_html("{} · {}", _status(build), counts)
 
     @admin.display(description="URL to give the platform")
     def feed_url(self, feed: Feed) -> str:
@@ -184,7 +191,7 @@ class FeedAdmin(admin.ModelAdmin):
         if not self.has_build_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            _queue_build(feed, force=bool(request.POST.get("force")))
+            _queue_build(feed, force=bool(request.POST.get("force")), allow_empty=bool(request.POST.get("allow_empty")))
             self.message_user(request, f"Build of {feed.slug} started; the history below shows its result.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:socialshop_feed_change", args=[feed.pk]))
         return TemplateResponse(request, "socialshop/feeds/build_confirm.html",
@@ -212,7 +219,7 @@ class FeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedBuild)
-class FeedBuildAdmin(admin.ModelAdmin):
+class FeedBuildAdmin(InternalAdmin, ReadOnlyAdmin):  # builds are reached from their feed
     list_display = ("feed", "started_at", "status_badge", "duration", "items_written", "items_skipped", "items_warned", "short_message")
     list_filter = ("status", "feed")
     date_hierarchy = "started_at"

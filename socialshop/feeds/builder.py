@@ -79,18 +79,19 @@ def _chunks(mapper: ItemMapper) -> Iterator[list[ProductRecord]]:
         yield chunk
 
 
-def build_feed(feed: Feed, *, progress: Progress | None = None, force: bool = False) -> FeedBuild:
+def build_feed(feed: Feed, *, progress: Progress | None = None, force: bool = False, allow_empty: bool = False) -> FeedBuild:
     """Build ``feed`` now and publish it unless the guard refuses; returns the ``FeedBuild``.
 
     Single-flight per feed: raises ``JobLocked`` while another build of it runs. Any failure
     (catalogue, storage) is recorded on the returned build as ``failed``; the live file stays.
-    ``force`` skips the publish guard.
+    ``force`` skips the publish guard's shrink check; an empty build is published only with
+    ``allow_empty`` (it deletes every product on the platform), never by ``force`` alone.
     """
     with single_flight(f"socialshop.build_feed:{feed.pk}"), bulk_work():
         build = FeedBuild.objects.create(feed=feed, status=BuildStatus.RUNNING, started_at=timezone.now())
         tally = Tally()
         try:
-            _write_and_publish(feed, build, tally=tally, progress=progress, force=force)
+            _write_and_publish(feed, build, tally=tally, progress=progress, force=force, allow_empty=allow_empty)
         except Exception as exc:  # noqa: BLE001 - recorded on the build; the live file stays
             logger.exception("feed %s: build %s failed", feed.slug, build.pk)
             _store_tally(build, tally)
@@ -102,6 +103,13 @@ def build_feed(feed: Feed, *, progress: Progress | None = None, force: bool = Fa
         return build
 
 
+def _note_shared_gtins(mapper: ItemMapper, tally: Tally) -> None:
+    """Replace the per-item ``shared_gtin`` message with the build's count of shared GTINs and examples."""
+    entry = tally.reasons.get("shared_gtin")
+    if entry is not None:
+        entry["message"] = mapper.shared_gtins.summary()
+
+
 def _store_tally(build: FeedBuild, tally: Tally) -> None:
     build.items_seen = tally.seen
     build.items_written = tally.written
@@ -110,7 +118,8 @@ def _store_tally(build: FeedBuild, tally: Tally) -> None:
     build.reasons = tally.reasons
 
 
-def _write_and_publish(feed: Feed, build: FeedBuild, *, tally: Tally, progress: Progress | None, force: bool) -> None:
+def _write_and_publish(feed: Feed, build: FeedBuild, *, tally: Tally, progress: Progress | None, force: bool,
+                       allow_empty: bool) -> None:
     spec = spec_for(feed.platform)
     if feed.file_format not in spec.formats:
         raise ValueError(f"{spec.name} does not accept {feed.file_format!r} feeds; use {', '.join(spec.formats)}")
@@ -143,16 +152,17 @@ def _write_and_publish(feed: Feed, build: FeedBuild, *, tally: Tally, progress: 
             if progress is not None:
                 progress(tally.seen, tally.written)
         writer.close()
+        _note_shared_gtins(mapper, tally)
         _store_tally(build, tally)
         build.size_bytes = writer.size
         build.content_hash = writer.sha256
         build.finished_at = timezone.now()
         tmp.flush()
-        if tally.written == 0 and not force:
+        if tally.written == 0 and not allow_empty:
             build.file_name = ""  # the guard refuses it anyway; nothing to store
         else:
             build.file_name = save_build_file(feed, build, content=tmp)
-    publish(feed, build, force=force)
+    publish(feed, build, force=force, allow_empty=allow_empty)
 
 
 @dataclass(slots=True)
@@ -191,4 +201,5 @@ def dry_run(feed: Feed, *, limit: int = 500) -> DryRun:
                 else:
                     tally.written += 1
                     tally.warned += bool(problems)
+    _note_shared_gtins(mapper, tally)
     return DryRun(tally=tally, excluded=excluded, truncated=truncated)

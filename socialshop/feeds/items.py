@@ -6,29 +6,23 @@ escape; every text value here is already free of characters invalid in XML 1.0.
 """
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 from urllib.parse import urlencode
 
 from socialshop.catalog import ProductRecord
+from socialshop.feeds.gtin import GTIN_LENGTHS, SharedGtins, gtin_check_digit_ok
 from socialshop.feeds.rules import LABEL_RULES, Filters, RuleContext
-from socialshop.feeds.specs import ZERO_DECIMAL_CURRENCIES, PlatformSpec
+from socialshop.feeds.specs import PlatformSpec
+from socialshop.feeds.values import ALL_SPACE, INVALID_XML_CHARS, clean_text, cut_at_word, format_moment, format_price
 
-# XML 1.0 Char production: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF.
-INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_ALL_SPACE = re.compile(r"\s+")
-_MANY_NEWLINES = re.compile(r"\n\s*\n[\s\n]*")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]")
 _GROUP_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _HEX_COLOR = re.compile(r"^#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
-GTIN_LENGTHS = (8, 12, 13, 14)
 
 ERROR = "error"
 WARNING = "warning"
@@ -47,56 +41,6 @@ _shared_key = attrgetter(*SHARED_INPUTS)
 # Label rules whose value depends only on SHARED_INPUTS (and the build time).
 SHARED_LABEL_RULES = frozenset({"on_sale", "new_arrival", "price_band", "category", "static"})
 LABEL_NAMES = tuple(f"custom_label_{n}" for n in range(5))
-
-
-def clean_text(value: str, *, multiline: bool = False) -> str:
-    """Plain text safe for XML 1.0: HTML tags (and script/style bodies) dropped, entities decoded,
-    invalid characters removed, whitespace collapsed (newlines kept when ``multiline``)."""
-    if not value:
-        return ""
-    # Fast path: isprintable() excludes every control, separator (bar " "), surrogate and
-    # non-character, so such text holds nothing to remove or collapse.
-    if (value.isprintable() and "<" not in value and "&" not in value and "  " not in value
-            and value[0] != " " and value[-1] != " "):
-        return value
-    if "<" in value:
-        value = _TAG.sub(" ", value)
-    if "&" in value:
-        value = html.unescape(value)
-    value = INVALID_XML_CHARS.sub("", value)
-    if multiline:
-        value = _SPACES.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
-        value = _MANY_NEWLINES.sub("\n\n", value)
-        return "\n".join(line.strip() for line in value.split("\n")).strip()
-    return _ALL_SPACE.sub(" ", value).strip()
-
-
-def cut_at_word(text: str, limit: int) -> str:
-    """``text`` shortened to at most ``limit`` characters, at a word boundary when there is one."""
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    if not text[limit].isspace():
-        space = max(head.rfind(" "), head.rfind("\n"))
-        if space > limit // 2:
-            head = head[:space]
-    return head.rstrip(" \n,;:-")
-
-
-def format_price(amount: Decimal, currency: str, *, spec: PlatformSpec) -> str:
-    """``15.00 USD`` (minor units as the currency has them), in the spec's layout."""
-    quantum = Decimal("1") if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
-    return spec.price_format.format(amount=amount.quantize(quantum), currency=currency)
-
-
-def format_moment(moment: datetime, spec: PlatformSpec) -> str:
-    """A sale boundary as ``YYYY-MM-DDThh:mm±hhmm`` (Google) or ``±hh:mm`` (others); naive = UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt_timezone.utc)
-    offset = moment.strftime("%z") or "+0000"
-    if spec.sale_date_offset == "+hh:mm":
-        offset = f"{offset[:3]}:{offset[3:5]}"
-    return moment.strftime("%Y-%m-%dT%H:%M") + offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +74,7 @@ class ItemMapper:
         self._shared_key: tuple | None = None
         self._variant_values: dict[tuple[str, str], tuple[str | None, tuple[Problem, ...]]] = {}
         self._shared: tuple[dict[str, Any] | None, list[Problem]] = (None, [])
+        self.shared_gtins = SharedGtins()  # for the whole build, not per chunk
         rules = [(index, rule) for index, rule in enumerate(options.labels[:5]) if rule]
         self._shared_labels = [
             (i, r) for i, r in rules
@@ -229,6 +174,12 @@ class ItemMapper:
             problems.extend(found)
         if shared is None:
             return None, None, problems
+        gtin = shared.get("gtin")
+        if gtin:
+            first = self.shared_gtins.seen_on(gtin, own["id"])
+            if first is not None:
+                problems.append((WARNING, "shared_gtin", f"gtin {gtin} is also on item {first}; Google "
+                                 "disapproves items that share a GTIN (give each variant its own)"))
         return own, shared, problems
 
     def _own(self, record: ProductRecord, problems: list[Problem]) -> dict[str, Any] | None:
@@ -309,7 +260,7 @@ class ItemMapper:
 
         title = self._text("title", record.title, problems=problems)
         if title and spec.title_without_emoji and _EMOJI.search(title):
-            title = _ALL_SPACE.sub(" ", _EMOJI.sub("", title)).strip()
+            title = ALL_SPACE.sub(" ", _EMOJI.sub("", title)).strip()
             problems.append((WARNING, "emoji_removed", f"{spec.name} titles may not contain emoji"))
         if not title:
             problems.append((ERROR, "missing_title", "title is empty"))
@@ -322,12 +273,14 @@ class ItemMapper:
             description = item["title"]
         item["description"] = description
 
-        link = record.url.strip()
+        link = record.url.strip() if isinstance(record.url, str) else ""
         if not link:
-            problems.append((ERROR, "missing_link", "the product has no URL"))
+            problems.append((ERROR, "missing_link", "the product has no URL" if not record.url
+                             else f"url is a {type(record.url).__name__}, not a string"))
             return None
         if not link.startswith(("http://", "https://")):
-            problems.append((ERROR, "link_not_absolute", "link is not absolute; set SOCIALSHOP['SITE_URL']"))
+            problems.append((ERROR, "link_not_absolute", f"link {link[:60]!r} is not absolute: set SOCIALSHOP['SITE_URL'] "
+                             "(ModelCatalog), or return absolute URLs from a custom catalog adapter"))
             return None
         if opts.utm and "utm_source=" not in link:
             link = f"{link}{'&' if '?' in link else '?'}{opts.utm}"
@@ -335,9 +288,16 @@ class ItemMapper:
             return None
         item["link"] = link
 
-        images = [u for u in record.image_urls if u.startswith(("http://", "https://"))]
+        urls = (record.image_urls,) if isinstance(record.image_urls, str) else record.image_urls or ()
+        images = [u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))]
+        if len(images) < len(urls):
+            relative = next((u for u in urls if u not in images), "")
+            problems.append((WARNING if images else ERROR, "image_not_absolute",
+                             f"image URL {str(relative)[:60]!r} is not absolute: set SOCIALSHOP['SITE_URL'] or return "
+                             "absolute URLs from the catalog adapter" + ("; left out" if images else "")))
         if not images:
-            problems.append((ERROR, "missing_image", "the product has no absolute image URL"))
+            if not urls:
+                problems.append((ERROR, "missing_image", "the product has no absolute image URL"))
             return None
         item["image_link"] = images[0]
         if opts.image_limit and len(images) > 1:
@@ -349,6 +309,12 @@ class ItemMapper:
         if price is None:
             problems.append((ERROR, "missing_price", "the product has no price"))
             return None
+        if not isinstance(price, Decimal):
+            if not isinstance(price, int) or isinstance(price, bool):
+                problems.append((ERROR, "price_not_decimal", f"price {price!r} is a {type(price).__name__}: a catalog "
+                                 "adapter must give Decimal amounts (floats round, 0.1 + 0.2 != 0.3)"))
+                return None
+            price = Decimal(price)
         if price <= 0:
             code = "zero_price" if price == 0 else "negative_price"
             problems.append((ERROR, code, f"price {price} is not above zero"))
@@ -359,6 +325,13 @@ class ItemMapper:
             return None
         item["price"] = self._price(price, currency)
         sale = record.sale_price
+        if sale is not None and not isinstance(sale, Decimal):
+            if isinstance(sale, int) and not isinstance(sale, bool):
+                sale = Decimal(sale)
+            else:
+                problems.append((WARNING, "sale_price_not_decimal", f"sale price {sale!r} is a {type(sale).__name__}, "
+                                 "not a Decimal; left out"))
+                sale = None
         if sale is not None:
             if sale <= 0 or sale >= price:
                 problems.append((WARNING, "sale_price_ignored", "sale price is not between zero and the price"))
@@ -376,11 +349,14 @@ class ItemMapper:
         item["condition"] = condition
 
         brand = self._text("brand", record.brand, problems=problems) or opts.default_brand
-        gtin = record.gtin
+        gtin = str(record.gtin or "")
         if gtin and not gtin.isdigit():
             gtin = "".join(gtin.split())
         if gtin and (not gtin.isdigit() or len(gtin) not in GTIN_LENGTHS):
-            problems.append((WARNING, "invalid_gtin", "gtin is not 8, 12, 13 or 14 digits; left out"))
+            problems.append((WARNING, "invalid_gtin", f"gtin {gtin[:20]!r} is not 8, 12, 13 or 14 digits; left out"))
+            gtin = ""
+        elif gtin and not gtin_check_digit_ok(gtin):
+            problems.append((WARNING, "gtin_check_digit", f"gtin {gtin} has a wrong GS1 check digit; left out"))
             gtin = ""
         mpn = clean_text(record.mpn)
         if brand:
@@ -401,8 +377,12 @@ class ItemMapper:
         category = self._text("google_product_category", record.google_product_category, problems=problems) or opts.default_google_category
         if category:
             item["google_product_category"] = category
-        if record.category_path:
-            path = " > ".join(clean_text(p).replace(",", " ") for p in record.category_path)
+        if isinstance(record.category_path, str):
+            # One string would be split into characters ("H > o > m > e"): name the adapter's mistake.
+            problems.append((WARNING, "category_path_is_string", f"category_path {record.category_path[:60]!r} is one "
+                             "string; the catalog adapter must give a sequence of names (product_type left out)"))
+        elif record.category_path:
+            path = " > ".join(clean_text(str(p)).replace(",", " ") for p in record.category_path)
             item["product_type"] = self._limit("product_type", path, problems=problems)
 
         for name in ("material", "pattern"):

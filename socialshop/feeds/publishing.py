@@ -41,12 +41,19 @@ def save_build_file(feed: Feed, build: FeedBuild, *, content: IO[bytes]) -> str:
         raise
 
 
-def guard_refusal(feed: Feed, written: int, *, force: bool = False) -> str:
-    """Why the publish guard refuses a build with ``written`` items ('' when it may go live)."""
+def guard_refusal(feed: Feed, written: int, *, force: bool = False, allow_empty: bool = False) -> str:
+    """Why the publish guard refuses a build with ``written`` items ('' when it may go live).
+
+    ``force`` overrides the shrink check only: an empty build goes live only with ``allow_empty``,
+    because an empty feed deletes every product on the platform.
+    """
+    if written == 0:
+        if allow_empty:
+            return ""
+        return ("refused: the build has no items, so the live feed was kept (an empty feed deletes every product "
+                "on the platform; to publish it anyway, build with --allow-empty)")
     if force:
         return ""
-    if written == 0:
-        return "refused: the build has no items, so the live feed was kept (an empty feed deletes every product on the platform)"
     live = feed.published_build
     ratio = float(app_settings.FEED_PUBLISH_MIN_RATIO)
     if live is not None and live.items_written and written < ratio * live.items_written:
@@ -55,12 +62,12 @@ def guard_refusal(feed: Feed, written: int, *, force: bool = False) -> str:
     return ""
 
 
-def publish(feed: Feed, build: FeedBuild, *, force: bool = False) -> FeedBuild:
+def publish(feed: Feed, build: FeedBuild, *, force: bool = False, allow_empty: bool = False) -> FeedBuild:
     """Switch the feed's URL to ``build`` unless the guard refuses or nothing changed; saves ``build``."""
     storage = feed_storage()
     feed.refresh_from_db(fields=["published_build"])
     live = feed.published_build
-    refusal = guard_refusal(feed, build.items_written, force=force)
+    refusal = guard_refusal(feed, build.items_written, force=force, allow_empty=allow_empty)
     if refusal:
         build.status = BuildStatus.REFUSED
         build.message = refusal

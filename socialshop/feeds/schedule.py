@@ -30,13 +30,13 @@ def due_feeds(*, now: datetime | None = None) -> list[str]:
     return due
 
 
-def build_by_slug(slug: str, *, force: bool = False) -> dict[str, Any]:
+def build_by_slug(slug: str, *, force: bool = False, allow_empty: bool = False) -> dict[str, Any]:
     """Build one feed; a summary dict for a task result. A build already running is reported, not raised."""
     feed = Feed.objects.filter(slug=slug).first()
     if feed is None:
         return {"feed": slug, "status": "missing"}
     try:
-        build = build_feed(feed, force=force)
+        build = build_feed(feed, force=force, allow_empty=allow_empty)
     except JobLocked:
         return {"feed": slug, "status": "already_running"}
     return {

@@ -13,9 +13,10 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDay
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from socialshop.core.admin import ReadOnlyAdmin
+from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
 from socialshop.core.charts import line_chart
 from socialshop.platforms import REGISTRY, configured_platforms, configured_slugs
 from socialshop.platforms.checks import check_platforms
@@ -28,6 +29,7 @@ CHART_DAYS = 14
 # Capabilities that send queued records and so have a status row each (the browser tag sends nothing).
 SENDING_KINDS = ("events",)
 LAST_ERRORS = 10
+ERROR_SHOWN = 90  # characters of the last error in the list; the detail page has all of it
 
 
 def delivery_charts(*, days: int = CHART_DAYS) -> dict[str, SafeString]:
@@ -53,8 +55,9 @@ def last_errors(*, limit: int = LAST_ERRORS) -> list[Delivery]:
 
 @admin.register(PlatformStatus)
 class PlatformStatusAdmin(ReadOnlyAdmin):
-    list_display = ("slug", "capability", "configured", "credentials", "test_event_at", "last_success_at", "halted", "last_error_at", "short_error")
-    readonly_fields = ("slug", "capability", "last_success_at", "last_error_at", "last_error", "halted_at", "test_event_at", "test_event_response")
+    list_display = ("slug", "capability", "configured", "credentials", "halted", "test_event_at", "last_success_at", "short_error")
+    readonly_fields = ("slug", "capability", "last_success_at", "last_error_at", "last_error", "halted_at", "test_event_at",
+                       "test_event_response")
     actions = ("send_test_events", "resume_forwarding")
     change_list_template = "socialshop/admin/platformstatus_change_list.html"
 
@@ -71,13 +74,17 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
         key = f"['PLATFORMS'][{obj.slug!r}]"
         return obj.slug in configured_slugs() and not any(key in e.msg for e in check_platforms())
 
-    @admin.display(boolean=True, description="halted (credentials refused)")
+    @admin.display(boolean=True, description="halted")
     def halted(self, obj: PlatformStatus) -> bool:
         return obj.halted_at is not None
 
-    @admin.display(description="last error")
+    @admin.display(description="last error (full text on the detail page)")
     def short_error(self, obj: PlatformStatus) -> str:
-        return obj.last_error[:160]
+        if not obj.last_error:
+            return "–"
+        when = f"{timezone.localtime(obj.last_error_at):%b %d %H:%M}: " if obj.last_error_at else ""
+        text = obj.last_error if len(obj.last_error) <= ERROR_SHOWN else obj.last_error[:ERROR_SHOWN - 1] + "…"
+        return format_html('<span title="{}">{}{}</span>', obj.last_error, when, text)
 
     @admin.action(description="Send a test event to the selected platforms", permissions=["operate"])
     def send_test_events(self, request: HttpRequest, queryset: QuerySet[PlatformStatus]) -> None:
@@ -104,7 +111,7 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(InternalAdmin, ReadOnlyAdmin):
     list_display = ("event_name", "event_ref", "platform", "status", "attempts", "error_status", "reason", "next_attempt_at", "sent_at", "updated_at")
     list_filter = ("platform", "status", "error_status")
     search_fields = ("=event__event_id", "=event__order_id")

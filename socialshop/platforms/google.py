@@ -11,6 +11,7 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent
 from socialshop.platforms.http import ApiCall, PlatformAPIError
+from socialshop.platforms.hashing import email_hash_for
 
 # Sources whose events gtag already reported in the browser. GA4 has no event_id deduplication,
 # so sending those again server side would count them twice.
@@ -87,8 +88,9 @@ class GoogleEvents(EventsCapability):
             "events": [self.event_payload(e) for e in events],
         }
         user_data: dict[str, list[str]] = {}
-        if first.user_data.get("em"):
-            user_data["sha256_email_address"] = [first.user_data["em"]]
+        email = email_hash_for(self.slug, first.user_data)  # Google: gmail dots and +suffix removed
+        if email:
+            user_data["sha256_email_address"] = [email]
         if first.user_data.get("ph_e164"):
             user_data["sha256_phone_number"] = [first.user_data["ph_e164"]]  # Google: E.164 with '+'
         if user_data:

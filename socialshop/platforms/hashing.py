@@ -1,7 +1,8 @@
 """Normalise and SHA-256 hash customer identifiers once, for every platform (reference/platforms.md D-F).
 
 ``hash_user_data`` is what tracking stores in ``Event.user_data``; platform modules only map these
-storage keys (em, ph, ph_e164, fn, ...) to their API fields. Decisions: docs/platforms.md, "Hashing".
+storage keys (em, em_google, ph, ph_e164, fn, ...) to their API fields. Which e-mail rule a platform
+follows is the table ``EMAIL_RULES`` (audiences reuse it). Decisions: docs/platforms.md, "Hashing".
 """
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ US_STATES: dict[str, str] = {
     "westvirginia": "wv", "wisconsin": "wi", "wyoming": "wy",
 }
 
+# Google only: gmail.com and googlemail.com ignore dots and a "+suffix" in the local part
+# (reference/platforms.md F, Customer Match "Normalise").
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+# A phone extension typed after the number: "ext. 123", "extension 123", "x123", "#123" (Meta: the
+# number only; an extension is no part of the E.164 number on any platform).
+_PHONE_EXTENSION = re.compile(r"\s*[,;]?\s*(?:ext(?:ension)?\.?|x|#)\s*[:=]?\s*\d{1,7}\s*$", re.IGNORECASE)
+
+MONTHS: dict[str, int] = {
+    name: number for number, names in enumerate((
+        ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+        ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"),
+        ("nov", "november"), ("dec", "december"),
+    ), start=1) for name in names
+}
+
 GENDERS: dict[str, str] = {"f": "f", "female": "f", "woman": "f", "m": "m", "male": "m", "man": "m"}
 
 
@@ -70,23 +87,66 @@ def normalize_email(value: str) -> str | None:
     Meta, Pinterest and TikTok document trim + lowercase only; changing the local part would
     hash an address the person may never have used on the platform. None when it has no '@'.
     """
-    email = re.sub(r"\s+", "", unicodedata.normalize("NFC", value)).lower().strip(".")
+    email = re.sub(r"\s+", "", unicodedata.normalize("NFC", value)).lower()
     if email.startswith("mailto:"):
         email = email[len("mailto:"):]
+    email = email.strip(".")
     local, at, domain = email.rpartition("@")
-    if not at or not local or "." not in domain:
+    if not at or not local or "." not in domain or "@" in local:
         return None
     return email
+
+
+def normalize_google_email(value: str) -> str | None:
+    """``normalize_email``, then for gmail.com/googlemail.com only: no dots and no ``+suffix`` before '@'.
+
+    Google's rule for GA4 user_data and Customer Match (``John.Smith+shop@gmail.com`` ->
+    ``johnsmith@gmail.com``); other domains are left as ``normalize_email`` returns them.
+    """
+    email = normalize_email(value)
+    if email is None:
+        return None
+    local, _, domain = email.rpartition("@")
+    if domain not in GMAIL_DOMAINS:
+        return email
+    local = local.split("+", 1)[0].replace(".", "")
+    return f"{local}@{domain}" if local else None
+
+
+# Which e-mail normaliser each platform follows, and the ``hash_user_data`` key its hash is stored
+# under. One row per platform in platforms.REGISTRY (tests check it); audiences reuse it.
+EMAIL_RULES: dict[str, tuple[str, Callable[[str], str | None]]] = {
+    "meta": ("em", normalize_email),          # Meta: trim + lowercase, no Gmail dot-stripping (reference D)
+    "pinterest": ("em", normalize_email),     # Pinterest: lowercase (reference E)
+    "tiktok": ("em", normalize_email),        # TikTok: trim + lowercase, no dot or +tag stripping (reference F)
+    "google": ("em_google", normalize_google_email),  # Google: gmail dots and +suffix removed (reference F)
+}
+
+
+def normalize_email_for(platform: str, value: str) -> str | None:
+    """``value`` normalised by ``platform``'s e-mail rule (``EMAIL_RULES``); KeyError for an unknown slug."""
+    return EMAIL_RULES[platform][1](value)
+
+
+def email_hash_for(platform: str, user_data: Mapping[str, str]) -> str | None:
+    """The stored e-mail hash ``platform`` must receive from ``hash_user_data`` output.
+
+    ``em_google`` is stored only where Google's form differs (a gmail address with dots or a
+    +suffix); otherwise, and for a value that arrived already hashed, ``em`` is the same address.
+    """
+    key = EMAIL_RULES[platform][0]
+    return user_data.get(key) or user_data.get("em") or None
 
 
 def normalize_phone(value: str, *, country: str | None = None) -> str | None:
     """Digits with the country code and no '+' (Meta/Pinterest form), e.g. ``16505551212``.
 
     '+' or a leading '00' mark an international number. Otherwise, when ``country`` is known,
-    a national trunk '0' is dropped and the calling code is prefixed. None under 7 digits.
+    a national trunk '0' is dropped and the calling code is prefixed. An extension (``ext. 123``,
+    ``x123``, ``#123``, ``extension 123``) is dropped first. None under 7 digits.
     """
     # "+44 (0)20 ..." : the bracketed trunk zero is dropped when dialling internationally.
-    text = value.strip().replace("(0)", "")
+    text = _PHONE_EXTENSION.sub("", value.strip()).replace("(0)", "")
     international = text.startswith("+") or re.sub(r"\D", "", text).startswith("00")
     digits = re.sub(r"\D", "", text)
     if international:
@@ -147,8 +207,8 @@ def normalize_country(value: str) -> str | None:
 
 
 def normalize_external_id(value: str) -> str | None:
-    """Trimmed, case kept: it must equal the id sent on every other channel."""
-    return value.strip() or None
+    """Trimmed and lowercased, as Meta's SDK normalises ``external_id``/``EXTERN_ID`` before hashing."""
+    return value.strip().lower().strip() or None
 
 
 def normalize_gender(value: str) -> str | None:
@@ -156,29 +216,51 @@ def normalize_gender(value: str) -> str | None:
     return GENDERS.get(value.strip().lower())
 
 
-def normalize_date_of_birth(value: str) -> str | None:
-    """``YYYYMMDD`` from ISO ``1997-02-16``, ``19970216``, ``2/16/1997`` (month first, Meta's example) or ``16.02.1997``.
+_DATE_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, str, str]], ...] = (
+    # Year first is never ambiguous: 1997-02-16, 1997/02/16, 1997.2.16, 1997 02 16, 1997-02-16T00:00.
+    (re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[t ].*)?$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), ("y", "m", "d")),
+    # Slash or dash with the year last: month first (Meta's example 2/16/1997, US usage); read day
+    # first only when the first part is over 12 (16/02/1997). 03/04/1997 is March 4.
+    (re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$"), ("m", "d", "y")),
+    # Dots with the year last are the European form: day first (16.02.1997).
+    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), ("d", "m", "y")),
+    # Month names: 16 Feb 1997, 16-feb-1997, February 16, 1997, Feb 16 1997.
+    (re.compile(r"^(\d{1,2})[ -]([a-z]+)\.?[ -](\d{4})$"), ("d", "b", "y")),
+    (re.compile(r"^([a-z]+)\.? (\d{1,2}),? (\d{4})$"), ("b", "d", "y")),
+)
 
-    A slash date whose first part is over 12 is read day first. None when it is not a real date.
+
+def normalize_date_of_birth(value: str) -> str | None:
+    """``YYYYMMDD`` (Meta ``db``) from the forms in ``_DATE_PATTERNS``; None when it is not a real date.
+
+    ``1997-02-16``, ``1997/02/16``, ``19970216``, ``2/16/1997`` and ``02-16-1997`` (month first unless
+    the first part is over 12), ``16.02.1997`` (day first), ``16 Feb 1997``, ``February 16, 1997``.
+    Two-digit years are refused (the century cannot be known), and so are dates before 1900 or in the future.
     """
-    text = value.strip()
-    patterns = (
-        (r"^(\d{4})-(\d{1,2})-(\d{1,2})", ("y", "m", "d")),
-        (r"^(\d{4})(\d{2})(\d{2})$", ("y", "m", "d")),
-        (r"^(\d{1,2})/(\d{1,2})/(\d{4})$", ("m", "d", "y")),
-        (r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", ("d", "m", "y")),
-    )
-    for pattern, order in patterns:
-        match = re.match(pattern, text)
+    text = re.sub(r"\s+", " ", value.strip().lower())
+    for pattern, order in _DATE_PATTERNS:
+        match = pattern.match(text)
         if not match:
             continue
-        parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
+        parts: dict[str, int] = {}
+        for key, group in zip(order, match.groups(), strict=True):
+            if key == "b":
+                if group not in MONTHS:
+                    return None
+                parts["m"] = MONTHS[group]
+            elif not group.isascii():
+                return None  # \d also matches other scripts' digits
+            else:
+                parts[key] = int(group)
         if order[0] == "m" and parts["m"] > 12:
             parts["m"], parts["d"] = parts["d"], parts["m"]
         try:
-            return date(parts["y"], parts["m"], parts["d"]).strftime("%Y%m%d")
+            born = date(parts["y"], parts["m"], parts["d"])
         except ValueError:
             return None
+        # A birth date lies between 1900 and today; anything else is a typo, not a person.
+        return f"{born.year:04d}{born.month:02d}{born.day:02d}" if date(1900, 1, 1) <= born <= date.today() else None
     return None
 
 
@@ -191,7 +273,7 @@ def hash_user_data(raw: Mapping[str, str | None]) -> dict[str, str]:
 
     Input keys: email, phone, first_name, last_name, city, state, postcode, country, external_id,
     gender, date_of_birth (missing, empty or unusable values are left out). Output keys:
-    em, ph (digits incl. country code), ph_e164 (hash of '+' + digits), fn, ln, ct, st, zp,
+    em, em_google (only when Google's gmail form differs), ph (digits incl. country code), ph_e164 (hash of '+' + digits), fn, ln, ct, st, zp,
     country, external_id, ge, db. A value that already is a SHA-256 hex digest is kept as is
     (lowercased) instead of being hashed twice; for a pre-hashed phone only ``ph`` is set.
     """
@@ -211,6 +293,12 @@ def hash_user_data(raw: Mapping[str, str | None]) -> dict[str, str]:
             out[key] = digest
 
     put("em", "email", normalize_email)
+    email = values.get("email", "").strip()
+    if email and not is_hashed(email):
+        for key, normalise in {rule for rule in EMAIL_RULES.values() if rule[0] != "em"}:
+            digest = _digest(normalise(email))
+            if digest and digest != out.get("em"):
+                out[key] = digest  # only where the platform's form differs (see email_hash_for)
     phone = values.get("phone", "").strip()
     if phone and is_hashed(phone):
         out["ph"] = phone.lower()

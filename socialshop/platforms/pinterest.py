@@ -11,10 +11,11 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays, valid_ip
 from socialshop.platforms.http import ApiCall, PlatformAPIError
+from socialshop.platforms.hashing import EMAIL_RULES
 
 # Storage keys -> Pinterest user_data keys; hashed fields are arrays (Pinterest: ph digits, no '+').
 USER_DATA_KEYS: dict[str, str] = {
-    "em": "em", "ph": "ph", "fn": "fn", "ln": "ln", "ct": "ct", "st": "st", "zp": "zp",
+    EMAIL_RULES["pinterest"][0]: "em", "ph": "ph", "fn": "fn", "ln": "ln", "ct": "ct", "st": "st", "zp": "zp",
     "country": "country", "external_id": "external_id", "ge": "ge", "db": "db",
 }
 

@@ -11,6 +11,7 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, valid_ip
 from socialshop.platforms.http import ApiCall, PlatformAPIError
+from socialshop.platforms.hashing import email_hash_for
 
 # Business API answer codes (HTTP 200 with a non-zero "code"). Third-party lists only, so unconfirmed:
 # 40100 rate limited, 40102/40104/40105 token expired/missing/revoked, 40001 app not authorised, 5xxxx server.
@@ -57,8 +58,9 @@ class TikTokEvents(BusinessApi, EventsCapability):
         """One Events API 2.0 data row."""
         ud = event.user_data
         user: dict[str, Any] = {}
-        if ud.get("em"):
-            user["email"] = ud["em"]
+        email = email_hash_for(self.slug, ud)
+        if email:
+            user["email"] = email
         if ud.get("ph_e164"):
             user["phone"] = ud["ph_e164"]  # TikTok: E.164 with '+', then SHA-256
         if ud.get("external_id"):

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.contrib.admin.views.main import ChangeList
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import CharField, OuterRef, QuerySet
 from django.db.models.functions import Cast, Coalesce
@@ -15,11 +16,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
-from socialshop.posts.engagement import attribution_for, counts_by_tag, engagement_count
-from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag
+from socialshop.core.money import format_money
+from socialshop.posts.engagement import attribution_by_post, attribution_for, counts_by_tag, engagement_count
+from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag, tag_submitted_product
 from socialshop.posts.images import ImageRejected, schedule_processing, validate_upload
 from socialshop.posts.storage import is_private
 from socialshop.posts.models import (
@@ -92,15 +95,24 @@ def _event_count(name: str) -> Coalesce:
     return engagement_count(name, Cast(OuterRef("pk"), CharField()))
 
 
+class PostChangeList(ChangeList):
+    """Attaches each listed post's attribution, computed for the whole page in two queries."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        attribution = attribution_by_post([post.tracking_id for post in self.result_list])
+        for post in self.result_list:
+            post.attribution = attribution[post.tracking_id]
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     form = PostForm
     inlines = [ProductTagInline]
     change_form_template = "socialshop/posts/admin/change_form.html"
-    list_display = (
-        "preview", "slug", "source", "status", "image_state", "published_at", "views", "closeups", "clicks",
-        "saves_likes_shares", "revenue",
-    )
+    # Fits 1280 px beside the admin's sidebars: status and source sit under the title.
+    list_display = ("preview", "post_title", "views", "closeups", "clicks", "saves_likes_shares", "revenue")
+    list_display_links = ("preview", "post_title")
     list_filter = ("status", "source", "image_state")
     search_fields = ("slug", "caption", "credit", "hashtags")
     readonly_fields = ("image_preview", "image_state", "image_error", "width", "height", "hashtags", "engagement")
@@ -137,6 +149,19 @@ class PostAdmin(admin.ModelAdmin):
             return format_html("Refused: {}", obj.image_error)
         return "Shown here once the picture is processed." if obj.pk else "–"
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return PostChangeList
+
+    @admin.display(description="post", ordering="-published_at")
+    def post_title(self, obj: Post) -> str:
+        """Title, then status (with the date only once published), source and image state if not ready."""
+        status = obj.get_status_display()
+        if obj.status == PostStatus.PUBLISHED and obj.published_at:
+            status += f" {timezone.localtime(obj.published_at):%b %d, %Y}"
+        image = "" if obj.image_state == ImageState.READY else obj.get_image_state_display()
+        detail = " · ".join(p for p in (status, obj.get_source_display(), image) if p)
+        return format_html('{}<br><small style="color:#6b7280">{}</small>', obj.title, detail)
+
     @admin.display(description="views", ordering="n_views")
     def views(self, obj: Post) -> int:
         return getattr(obj, "n_views", 0)
@@ -145,20 +170,21 @@ class PostAdmin(admin.ModelAdmin):
     def closeups(self, obj: Post) -> int:
         return getattr(obj, "n_closeups", 0)
 
-    @admin.display(description="tag clicks", ordering="n_clicks")
+    @admin.display(description="clicks", ordering="n_clicks")
     def clicks(self, obj: Post) -> int:
         return getattr(obj, "n_clicks", 0)
 
-    @admin.display(description="saves / likes / shares")
+    @admin.display(description="saves/likes")
     def saves_likes_shares(self, obj: Post) -> str:
-        return f"{getattr(obj, 'n_saves', 0)} / {getattr(obj, 'n_likes', 0)} / {getattr(obj, 'n_shares', 0)}"
+        saves, likes, shares = getattr(obj, "n_saves", 0), getattr(obj, "n_likes", 0), getattr(obj, "n_shares", 0)
+        return format_html('<span title="{} saves, {} likes, {} shares">{} / {}</span>', saves, likes, shares, saves, likes)
 
-    @admin.display(description="attributed revenue")
+    @admin.display(description="revenue")
     def revenue(self, obj: Post) -> str:
-        result = attribution_for(obj.tracking_id)
+        result = getattr(obj, "attribution", None) or attribution_for(obj.tracking_id)
         if not result.orders:
             return "–"
-        return ", ".join(f"{amount} {currency}" for currency, amount in result.revenue.items()) + f" ({result.orders})"
+        return ", ".join(format_money(amount, currency) for currency, amount in result.revenue.items()) + f" ({result.orders})"
 
     @admin.display(description="engagement by tag")
     def engagement(self, obj: Post) -> str:
@@ -172,11 +198,11 @@ class PostAdmin(admin.ModelAdmin):
              by_tag.get(str(tag.pk), {}).get(EventName.ADD_TO_CART, 0))
             for tag in obj.tags.all()
         ))
-        revenue = ", ".join(f"{a} {c}" for c, a in result.revenue.items()) or "0"
+        revenue = ", ".join(format_money(a, c) for c, a in result.revenue.items()) or format_money(0)
         return format_html(
-            "<p>Attributed ({} days after a tag click): {} orders, {}</p>"
+            "<p>Attributed ({} day{} after a tag click): {} order{}, {}</p>"
             "<table><tr><th>Tag</th><th>Clicks</th><th>Add to cart</th></tr>{}</table>",
-            days, result.orders, revenue, rows,
+            days, "" if days == 1 else "s", result.orders, "" if result.orders == 1 else "s", revenue, rows,
         )
 
     def get_urls(self) -> list[Any]:
@@ -213,13 +239,16 @@ class PostAdmin(admin.ModelAdmin):
         )
         done = allowed.update(status=PostStatus.PUBLISHED)
         skipped = queryset.count() - done
-        self.message_user(request, f"Published {done} posts." + (
-            f" {skipped} customer photos were skipped: they need granted rights and approval first." if skipped else ""
+        self.message_user(request, ngettext("Published %(n)d post.", "Published %(n)d posts.", done) % {"n": done} + (
+            ngettext(" %(n)d customer photo was skipped: it needs granted rights and approval first.",
+                     " %(n)d customer photos were skipped: they need granted rights and approval first.", skipped) % {"n": skipped}
+            if skipped else ""
         ), messages.WARNING if skipped else messages.SUCCESS)
 
     @admin.action(description="Hide selected posts", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self.message_user(request, f"Hid {queryset.update(status=PostStatus.HIDDEN)} posts.")
+        done = queryset.update(status=PostStatus.HIDDEN)
+        self.message_user(request, ngettext("Hid %(n)d post.", "Hid %(n)d posts.", done) % {"n": done})
 
     @admin.action(description="Process images again", permissions=["change"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
@@ -227,7 +256,7 @@ class PostAdmin(admin.ModelAdmin):
         Post.objects.filter(pk__in=pks).update(image_state=ImageState.PENDING)  # so the run redoes the work
         for pk in pks:
             schedule_processing(pk)
-        self.message_user(request, f"Queued {len(pks)} images.")
+        self.message_user(request, ngettext("Queued %(n)d image.", "Queued %(n)d images.", len(pks)) % {"n": len(pks)})
 
 
 @admin.register(CustomerPhoto)
@@ -252,26 +281,38 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
         if "moderation" in form.changed_data:
             obj.moderated_at = timezone.now()
         super().save_model(request, obj, form, change)
+        if obj.moderation == Moderation.APPROVED:
+            tag_submitted_product(obj)
+
+    @staticmethod
+    def _tag_approved(queryset: QuerySet[Post]) -> int:
+        """Tag each approved photo with the product its customer named; returns how many got a tag."""
+        return sum(1 for post in queryset.filter(moderation=Moderation.APPROVED) if tag_submitted_product(post))
 
     @admin.action(description="Approve and publish (rights must be granted)", permissions=["change"])
     def approve_and_publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.filter(rights_granted=True).update(
             moderation=Moderation.APPROVED, moderated_at=timezone.now(), status=PostStatus.PUBLISHED,
         )
+        tagged = self._tag_approved(queryset)
         refused = queryset.filter(rights_granted=False).count()
-        self.message_user(request, f"Approved and published {done} photos." + (
-            f" {refused} without granted rights were left unpublished." if refused else ""
-        ), messages.WARNING if refused else messages.SUCCESS)
+        self.message_user(request, ngettext("Approved and published %(n)d photo.", "Approved and published %(n)d photos.", done) % {"n": done}
+                          + (ngettext(" %(n)d is now tagged with the product its customer named.",
+                                      " %(n)d are now tagged with the product their customers named.", tagged) % {"n": tagged} if tagged else "")
+                          + (ngettext(" %(n)d without granted rights was left unpublished.",
+                                      " %(n)d without granted rights were left unpublished.", refused) % {"n": refused} if refused else ""),
+                          messages.WARNING if refused else messages.SUCCESS)
 
     @admin.action(description="Approve (keep unpublished)", permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.update(moderation=Moderation.APPROVED, moderated_at=timezone.now())
-        self.message_user(request, f"Approved {done} photos.")
+        self._tag_approved(queryset)
+        self.message_user(request, ngettext("Approved %(n)d photo.", "Approved %(n)d photos.", done) % {"n": done})
 
     @admin.action(description="Reject", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         done = queryset.update(moderation=Moderation.REJECTED, moderated_at=timezone.now(), status=PostStatus.HIDDEN)
-        self.message_user(request, f"Rejected {done} photos.")
+        self.message_user(request, ngettext("Rejected %(n)d photo.", "Rejected %(n)d photos.", done) % {"n": done})
 
 
 @admin.register(Comment)
@@ -284,8 +325,10 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (show) selected comments", permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self.message_user(request, f"Approved {queryset.update(status=CommentStatus.APPROVED)} comments.")
+        done = queryset.update(status=CommentStatus.APPROVED)
+        self.message_user(request, ngettext("Approved %(n)d comment.", "Approved %(n)d comments.", done) % {"n": done})
 
     @admin.action(description="Reject selected comments", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self.message_user(request, f"Rejected {queryset.update(status=CommentStatus.REJECTED)} comments.")
+        done = queryset.update(status=CommentStatus.REJECTED)
+        self.message_user(request, ngettext("Rejected %(n)d comment.", "Rejected %(n)d comments.", done) % {"n": done})

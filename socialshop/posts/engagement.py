@@ -20,8 +20,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from socialshop.conf import app_settings
+from socialshop.posts.models import Post, PostStatus
 from socialshop.tracking.models import Event, EventName
 from socialshop.tracking.orders import CONFIRMED_SOURCES
+from socialshop.tracking.simulate import SimulatedPost
 
 POST_EVENTS: tuple[str, ...] = (
     EventName.POST_VIEW, EventName.POST_CLOSEUP, EventName.POST_CLICK, EventName.POST_SAVE,
@@ -140,3 +142,34 @@ def attribution_for(post_id: str, *, days: int | None = None) -> Attribution:
         orders += row["orders"]
     return Attribution(orders=orders, revenue=revenue)
 
+
+
+def posts_for_simulation(*, limit: int = 50) -> list[SimulatedPost]:
+    """The newest published posts with their tags, for ``simulate_traffic(posts=...)`` (two queries)."""
+    posts = Post.objects.filter(status=PostStatus.PUBLISHED).order_by("-published_at").prefetch_related("tags")[:limit]
+    return [
+        SimulatedPost(post_id=post.tracking_id, slug=post.slug, tags=tuple((str(t.pk), t.product_id) for t in post.tags.all()))
+        for post in posts
+    ]
+
+
+
+def attribution_by_post(post_ids: Iterable[str], *, days: int | None = None) -> dict[str, Attribution]:
+    """post_id -> ``Attribution`` for many posts in two queries (their tag clicks, then those visitors'
+    purchases), matched here: a list page or a top-N costs the same whatever its length."""
+    ids = [str(i) for i in post_ids]
+    window = timedelta(days=days if days is not None else int(app_settings.POST_ATTRIBUTION_DAYS))
+    clicks = Event.objects.filter(name=EventName.POST_CLICK, post_id__in=ids).exclude(visitor_id="")
+    by_visitor: dict[str, list[tuple[str, object]]] = {}
+    for post_id, visitor_id, when in clicks.values_list("post_id", "visitor_id", "occurred_at").order_by():
+        by_visitor.setdefault(visitor_id, []).append((post_id, when))
+    orders: dict[str, int] = dict.fromkeys(ids, 0)
+    revenue: dict[str, dict[str, Decimal]] = {i: {} for i in ids}
+    purchases = Event.objects.filter(name=EventName.PURCHASE, visitor_id__in=clicks.values("visitor_id")).order_by()
+    for visitor_id, when, value, currency in purchases.values_list("visitor_id", "occurred_at", "value", "currency"):
+        credited = {post for post, clicked_at in by_visitor.get(visitor_id, ()) if when - window <= clicked_at <= when}
+        for post in credited:
+            orders[post] += 1
+            code = currency or app_settings.CURRENCY
+            revenue[post][code] = revenue[post].get(code, Decimal("0.00")) + Decimal(value or 0).quantize(Decimal("0.01"))
+    return {i: Attribution(orders=orders[i], revenue=revenue[i]) for i in ids}

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from socialshop.catalog import Availability, ProductRecord, get_catalog
 from socialshop.conf import app_settings
+from socialshop.core.money import format_money
 from socialshop.posts.images import position_in
 from socialshop.posts.models import ImageState, Post, PostStatus, ProductTag
 
@@ -128,6 +129,20 @@ def snapshot_tag(tag: ProductTag, record: ProductRecord | None = None) -> Produc
     return tag
 
 
+def tag_submitted_product(post: Post) -> ProductTag | None:
+    """Tag the product a customer named with their photo (at the picture's centre), once, so the
+    approved photo is shoppable. None when no product was named, it is unknown, or already tagged."""
+    product_id = (getattr(post, "submitted_product_id", "") or "").strip()
+    if not product_id or post.tags.filter(product_id=product_id).exists():
+        return None
+    record = get_catalog().get_records([product_id]).get(product_id)
+    if record is None:
+        return None
+    tag = snapshot_tag(ProductTag(post=post, product_id=product_id, x=0.5, y=0.5), record)
+    tag.save()
+    return tag
+
+
 def rendition_url(post: Post, name: str, fmt: str = "jpeg") -> str:
     """Storage URL of one rendition file, or '' when it is not made yet."""
     from django.core.files.storage import default_storage
@@ -142,6 +157,15 @@ def share_url(absolute_post_url: str, *, medium: str = "share") -> str:
     return f"{absolute_post_url}{sep}utm_source=socialshop&utm_medium={medium}&utm_campaign=shoppable_posts"
 
 
+def _price_text(record: ProductRecord) -> str:
+    """The price as the store writes it, with the sale price while a sale runs ("$19.00 (was $25.00)")."""
+    effective = record.effective_price(timezone.now())
+    currency = record.currency or str(app_settings.CURRENCY)
+    if effective is not None and record.price is not None and effective < record.price:
+        return f"{format_money(effective, currency)} (was {format_money(record.price, currency)})"
+    return format_money(record.price, currency)
+
+
 def search_products(query: str, *, limit: int = 20) -> list[dict[str, object]]:
     """Catalog search for the admin tag picker: id, group, title, variant label, price."""
     out = []
@@ -150,6 +174,7 @@ def search_products(query: str, *, limit: int = 20) -> list[dict[str, object]]:
         out.append({
             "id": record.id, "group_id": record.item_group_id or record.id, "title": record.title,
             "variant": label, "price": str(record.price) if record.price is not None else "",
+            "price_text": _price_text(record),
             "currency": record.currency, "availability": record.availability,
             "image": record.image_urls[0] if record.image_urls else "",
         })

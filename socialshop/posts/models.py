@@ -152,6 +152,19 @@ class Post(models.Model):
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         self._remember_processing_fields(fields)
 
+    def get_absolute_url(self) -> str:
+        """The post's page in the gallery (admin's "View on site")."""
+        from django.urls import reverse
+
+        return reverse("socialshop:posts-detail", kwargs={"slug": self.slug})
+
+    @property
+    def title(self) -> str:
+        """A short title for lists: the caption's first line without hashtags, else the alt text or slug."""
+        first = re.sub(r"[#@]\w+", "", (self.caption or "").strip().split("\n")[0]).strip(" -–·")
+        text = first or self.alt_text or self.slug
+        return text if len(text) <= 70 else text[:69].rstrip() + "…"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save; a new picture goes back to PENDING (posts/receivers.py queues its processing).
 

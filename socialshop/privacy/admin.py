@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from socialshop.core.admin import ReadOnlyAdmin
+from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
 from socialshop.privacy.models import ConsentRecord
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdmin):
+class ConsentRecordAdmin(InternalAdmin, ReadOnlyAdmin):
     list_display = ("visitor_id", "analytics", "ads", "gpc", "opted_out", "user", "updated_at")
     list_filter = ("analytics", "ads", "gpc", "opted_out")
     search_fields = ("=visitor_id",)

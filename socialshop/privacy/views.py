@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from socialshop.conf import app_settings
+from socialshop.platforms import REGISTRY
 from socialshop.privacy.consent import ConsentState, consent_from_request, set_consent
 from socialshop.tracking.collector import origin_allowed
 from socialshop.tracking.store import unshare_visitor
@@ -52,7 +53,8 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         "consent_required": app_settings.CONSENT_REQUIRED,
         "retention_days": app_settings.EVENT_RETENTION_DAYS,
         "ip_handling": app_settings.IP_HANDLING,
-        "platforms": sorted(app_settings.PLATFORMS or {}),
+        # partner names as they write them ("Meta", "TikTok"), not our setting keys
+        "platforms": sorted(REGISTRY[slug].name if slug in REGISTRY else slug for slug in (app_settings.PLATFORMS or {})),
     }
     response = render(request, "socialshop/privacy.html", context)
     response["Cache-Control"] = "no-store"

@@ -18,6 +18,8 @@ def merge(library: template.Library) -> None:
 
 from socialshop.templatetags import tracking_tags  # noqa: E402 - merged after merge() is defined
 from socialshop.templatetags import posts_tags  # noqa: E402
+from socialshop.templatetags import money_tags  # noqa: E402
 
 merge(tracking_tags.register)
 merge(posts_tags.register)
+merge(money_tags.register)

@@ -5,6 +5,7 @@ Deliveries (the forwarding outbox) have their own admin; the chart is ``core/cha
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +14,12 @@ from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from socialshop.core.admin import ReadOnlyAdmin
 from socialshop.core.charts import line_chart
+from socialshop.core.money import format_money
 from socialshop.tracking.models import Event
 
 CHART_DAYS = 7
@@ -44,7 +47,8 @@ def events_per_hour_chart(*, days: int = CHART_DAYS) -> SafeString:
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ("name", "occurred_at", "source", "visitor_id", "may_share", "gpc", "value", "currency", "order_id", "url")
+    # Fits 1280 px beside the admin's sidebars; the rest (URL, ids, user data) is on the detail page.
+    list_display = ("name", "occurred_at", "source", "amount", "may_share", "short_visitor", "page")
     list_filter = ("name", "source", "may_share", "gpc", ("occurred_at", admin.DateFieldListFilter))
     search_fields = ("=visitor_id", "=event_id", "=order_id", "=session_id")
     date_hierarchy = "occurred_at"
@@ -55,6 +59,20 @@ class EventAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description="value", ordering="value")
+    def amount(self, obj: Event) -> str:
+        return format_money(obj.value, obj.currency or None) if obj.value is not None else "–"
+
+    @admin.display(description="page")
+    def page(self, obj: Event) -> str:
+        path = urlsplit(obj.url).path if obj.url else ""
+        shown = path if len(path) <= 32 else path[:31] + "…"
+        return format_html('<span title="{}">{}</span>', obj.url, shown) if obj.url else "–"
+
+    @admin.display(description="visitor", ordering="visitor_id")
+    def short_visitor(self, obj: Event) -> str:
+        return format_html('<span title="{}">{}…</span>', obj.visitor_id, obj.visitor_id[:8]) if obj.visitor_id else "–"
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra = {**(extra_context or {}), "events_chart": events_per_hour_chart()}

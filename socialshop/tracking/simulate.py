@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
@@ -43,7 +43,20 @@ SOURCES = (
     (10, "https://www.tiktok.com/", "tiktok", "ttclid"),
     (11, "https://www.google.com/", "google", "gclid"),
 )
+POST_SHARE = 0.3  # of sessions that start on a shoppable post (when there are posts)
+# (event, chance after a PostView): closeups, saves and likes; clicks are a tag's and lead to its product
+POST_ENGAGEMENT = (("PostCloseup", 0.45), ("PostSave", 0.08), ("PostLike", 0.15))
+POST_TAG_CLICK = 0.3
 SEARCH_WORDS = ("linen", "boots", "tote", "wool", "mug", "summer dress", "rain jacket", "candle", "sneakers")
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedPost:
+    """A published post for the simulator: its ``post_id``, page slug and tags as (tag_id, catalog id)."""
+
+    post_id: str
+    slug: str
+    tags: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +70,11 @@ class SimulationResult:
 
 
 class _Run:
-    def __init__(self, rng: random.Random, products: list[tuple[str, float, str]], site: str, prefix: str) -> None:
+    def __init__(self, rng: random.Random, products: list[tuple[str, float, str]], site: str, prefix: str,
+                 posts: Sequence[SimulatedPost] = ()) -> None:
         self.rng, self.products, self.site, self.prefix = rng, products, site.rstrip("/"), prefix
+        self.posts = list(posts)
+        self.by_id = {p[0]: p for p in products}
         self.rows: list[dict[str, Any]] = []
         self.consents: list[ConsentRecord] = []
         self.stored = self.bots = self.purchases = self.orders = 0
@@ -132,6 +148,11 @@ class _Run:
             words = rng.choice(SEARCH_WORDS)
             self.event(context, "Search", when, f"{self.site}/search/?q={words.replace(' ', '+')}", self.site + "/", search_string=words)
         viewed = rng.sample(self.products, k=min(len(self.products), 1 + int(rng.expovariate(0.6))))
+        if self.posts and rng.random() < POST_SHARE:
+            clicked = self.post_visit(context, when, referrer)
+            when += step()
+            if clicked is not None:
+                viewed = [clicked, *(p for p in viewed if p != clicked)]
         for product_id, price, currency in viewed:
             when += step()
             url = f"{self.site}/p/{product_id}/"
@@ -160,6 +181,24 @@ class _Run:
                    order_id=f"{self.prefix}{self.orders}")
 
 
+    def post_visit(self, context: VisitContext | None, when: datetime, referrer: str) -> tuple[str, float, str] | None:
+        """A view of a shoppable post with closeups, saves, likes and maybe a tag click; returns the clicked product."""
+        rng = self.rng
+        post = rng.choice(self.posts)
+        url = f"{self.site}/socialshop/posts/{post.slug}/"
+        self.event(context, "PostView", when, url, referrer, post_id=post.post_id)
+        for name, chance in POST_ENGAGEMENT:
+            if rng.random() < chance:
+                self.event(context, name, when + timedelta(seconds=rng.uniform(2, 20)), url, referrer, post_id=post.post_id)
+        tags = [t for t in post.tags if t[1] in self.by_id]
+        if not tags or rng.random() >= POST_TAG_CLICK:
+            return None
+        tag_id, product_id = rng.choice(tags)
+        self.event(context, "PostClick", when + timedelta(seconds=rng.uniform(5, 30)), url, referrer,
+                   post_id=post.post_id, tag_id=tag_id, content_ids=[product_id])
+        return self.by_id[product_id]
+
+
 def catalog_products(limit: int = 2000) -> list[tuple[str, float, str]]:
     """(catalog id, price, currency) of up to ``limit`` products with a price."""
     from socialshop.catalog import get_catalog
@@ -180,19 +219,23 @@ def simulate_traffic(
     days: int,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    posts: Sequence[SimulatedPost] = (),
 ) -> SimulationResult:
     """Store simulated traffic of ``visitors`` visitors spread over the last ``days`` days.
 
     Sessions with social referrers (utm + click ids), views → carts → checkouts → purchases with
     realistic drop-off, some bots (filtered, not stored) and visitors who reject consent
-    (anonymous events). ``progress(done, total)`` is called every 500 visitors. Raises
+    (anonymous events). With ``posts``, some sessions start on a post (PostView, PostCloseup,
+    PostSave, PostLike, and PostClick on a tag that leads to its product, so purchases are
+    attributed). ``progress(done, total)`` is called every 500 visitors. Raises
     ``SocialshopError`` when the catalog has no priced products.
     """
     products = catalog_products()
     if not products:
         raise SocialshopError("the catalog has no products with a price to simulate traffic for")
     rng = random.Random(seed)
-    run = _Run(rng, products, app_settings.SITE_URL or "http://127.0.0.1:8000", prefix=f"sim{secrets.token_hex(3)}-")
+    run = _Run(rng, products, app_settings.SITE_URL or "http://127.0.0.1:8000", prefix=f"sim{secrets.token_hex(3)}-",
+               posts=posts)
     start = datetime.now(dt_timezone.utc) - timedelta(days=days)
     for index in range(visitors):
         run.visitor(start)

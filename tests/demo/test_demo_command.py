@@ -74,6 +74,16 @@ def test_demo_command_serves_the_store_runs_a_task_and_stops_every_process_on_ct
         feeds = list((tmp_path / "var" / "media" / "socialshop" / "feeds" / "google-shopping").glob("*.xml"))
         assert feeds and f"<g:link>http://127.0.0.1:{port}/p/" in feeds[0].read_text()
 
+        # Offline: the platform stand-in answered one test event per platform.
+        assert "Test events: meta HTTP 200, google HTTP 200, pinterest HTTP 200, tiktok HTTP 200" in text()
+        assert "local stand-in http://127.0.0.1:" in text()
+        # A second shell building feeds keeps the demo's port in the links (demo-run.json).
+        second = {k: v for k, v in env.items() if k != "SITE_URL"}
+        subprocess.run([sys.executable, "manage.py", "socialshop_build_feeds"], cwd=ROOT, env=second, check=True,
+                       capture_output=True, timeout=120)
+        newest = max(feeds[0].parent.glob("*.xml"), key=lambda p: p.stat().st_mtime)
+        assert f"<g:link>http://127.0.0.1:{port}/p/" in newest.read_text()
+
         status, _, body = _get(f"http://127.0.0.1:{port}/")
         assert status == 200
         image = re.search(r'src="(/media/products/[^"]+\.jpg)"', body.decode()).group(1)
@@ -91,6 +101,7 @@ def test_demo_command_serves_the_store_runs_a_task_and_stops_every_process_on_ct
         assert proc.wait(timeout=40) == 0, text()[-4000:]
         reader.join(timeout=5)
         assert "Demo stopped cleanly: 3 processes ended" in text()
+        assert not (tmp_path / "var" / "demo-run.json").exists()  # nothing left pointing at a stopped stand-in
         wait_for(lambda: not [pid for pid in family if _alive(pid)], timeout=10, what="every child process to exit")
     finally:
         if proc.poll() is None:

@@ -35,7 +35,7 @@ def test_feed_list_shows_status_counts_and_the_guard_refusal(staff_client, feed_
 
     assert "Refused by the publish guard" in page
     assert "refused: the build has no items" in page
-    assert "1 items, built" in page
+    assert "1 item, built" in page
 
 
 def test_feed_page_shows_url_history_and_tools(staff_client, feed_storage_dir):
@@ -69,6 +69,22 @@ def test_build_now_runs_the_build_and_returns_to_the_feed(staff_client, feed_sto
     assert confirm.status_code == 200
     assert response.status_code == 302
     assert feed.builds.get().status == BuildStatus.PUBLISHED
+
+
+def test_build_now_publishes_an_empty_feed_only_with_its_own_checkbox(staff_client, feed_storage_dir):
+    from shop_demo.store.models import Product
+
+    make_product()
+    feed = make_feed()
+    build_feed(feed)
+    Product.objects.all().delete()
+    url = reverse("admin:socialshop_feed_build", args=[feed.pk])
+
+    assert 'name="allow_empty"' in staff_client.get(url).content.decode()
+    staff_client.post(url, {"force": "1"})
+    assert feed.builds.order_by("-pk").first().status == BuildStatus.REFUSED
+    staff_client.post(url, {"allow_empty": "1"})
+    assert feed.builds.order_by("-pk").first().status == BuildStatus.PUBLISHED
 
 
 def test_build_now_action_from_the_list(staff_client, feed_storage_dir):

@@ -54,6 +54,24 @@ def test_build_history_and_dry_run(staff, feed_storage_dir):
     assert staff.get(f"/socialshop/api/feeds/{feed.pk}/").json()["live_build"]["items_written"] == 1
 
 
+def test_build_publishes_an_empty_feed_only_with_a_true_allow_empty(staff, feed_storage_dir):
+    from shop_demo.store.models import Product
+
+    make_product()
+    feed = make_feed()
+    url = f"/socialshop/api/feeds/{feed.pk}/build/"
+    staff.post(url, content_type="application/json")
+    Product.objects.all().delete()
+
+    forced = staff.post(url, {"force": True, "allow_empty": "false"}, content_type="application/json")
+    garbage = staff.post(url, {"allow_empty": "maybe"}, content_type="application/json")
+    allowed = staff.post(url, {"allow_empty": True}, content_type="application/json")
+
+    assert forced.status_code == 202 and forced.json()["status"] == "refused"
+    assert garbage.status_code == 400
+    assert allowed.status_code == 202 and allowed.json()["status"] == "published" and allowed.json()["written"] == 0
+
+
 def test_schema_lists_the_feeds_resource(staff):
     response = staff.get("/socialshop/api/schema/")
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from socialshop.catalog import Catalog, ProductRecord
 from socialshop.feeds.builder import build_feed
 from socialshop.feeds.models import BuildStatus
 from tests.factories import ArticleFactory
@@ -170,3 +171,49 @@ def test_clean_text_removes_lone_surrogates_and_non_characters():
     from socialshop.feeds.items import clean_text
 
     assert clean_text("a\ud800b\udfff c\uffff\ufffe") == "ab c"
+
+
+class SloppyCatalog(Catalog):
+    """A custom adapter with the usual mistakes: a category path as one string, float prices, relative links."""
+
+    RECORDS = (
+        ProductRecord(id="A", title="Lamp", description="A lamp.", url="https://shop.example/a", price=Decimal("20"), currency="USD",
+                      image_urls=("https://shop.example/a.jpg",), brand="Acme", category_path="Home > Lighting"),
+        ProductRecord(id="B", title="Vase", description="A vase.", url="https://shop.example/b", price=19.99, currency="USD",
+                      image_urls=("https://shop.example/b.jpg",), brand="Acme"),
+        ProductRecord(id="C", title="Rug", description="A rug.", url="/p/c/", price=Decimal("90"), currency="USD",
+                      image_urls=("https://shop.example/c.jpg",), brand="Acme"),
+        ProductRecord(id="D", title="Mug", description="A mug.", url="https://shop.example/d", price=Decimal("9"), currency="USD",
+                      sale_price=7.5, image_urls="https://shop.example/d.jpg", brand="Acme"),
+        ProductRecord(id="E", title="Bowl", description="A bowl.", url="https://shop.example/e", price=Decimal("12"), currency="USD",
+                      image_urls=("/media/e.jpg",), brand="Acme"),
+    )
+
+    def iter_chunks(self, *, chunk_size: int | None = None, after: str | None = None):  # type: ignore[no-untyped-def]
+        yield list(self.RECORDS)
+
+    def get_records(self, ids):  # type: ignore[no-untyped-def]
+        return {r.id: r for r in self.RECORDS if r.id in ids}
+
+    def ids_for(self, obj):  # type: ignore[no-untyped-def]
+        return [str(obj)]
+
+
+def _sloppy_catalog(settings):  # type: ignore[no-untyped-def]
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "CATALOG": "tests.feeds.test_bad_input.SloppyCatalog", "CATALOG_OPTIONS": {}}
+
+
+def test_a_custom_adapters_wrong_types_get_a_reason_per_item(feed_storage_dir, settings):
+    _sloppy_catalog(settings)
+
+    build, items = _build_one()
+
+    reasons = build.reasons
+    assert set(items) == {"A", "D"}
+    assert "product_type" not in items["A"] and reasons["category_path_is_string"]["examples"] == ["A"]
+    assert reasons["price_not_decimal"]["examples"] == ["B"] and "Decimal" in reasons["price_not_decimal"]["message"]
+    assert reasons["link_not_absolute"]["examples"] == ["C"] and "'/p/c/'" in reasons["link_not_absolute"]["message"]
+    assert reasons["sale_price_not_decimal"]["examples"] == ["D"] and "sale_price" not in items["D"]
+    assert items["D"]["image_link"] == "https://shop.example/d.jpg"  # one string is one URL, not its characters
+    assert reasons["image_not_absolute"]["examples"] == ["E"] and reasons["image_not_absolute"]["severity"] == "error"
+    assert build.items_skipped == 3

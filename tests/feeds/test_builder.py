@@ -114,6 +114,25 @@ def test_publish_guard_refuses_an_empty_build_and_says_so(feed_storage_dir):
     assert _ids_in(live)
 
 
+def test_force_never_publishes_an_empty_build_only_allow_empty_does(feed_storage_dir):
+    from shop_demo.store.models import Product
+
+    make_product()
+    feed = make_feed()
+    live = build_feed(feed)
+    Product.objects.all().delete()
+
+    forced = build_feed(feed, force=True)
+    feed.refresh_from_db()
+    assert forced.status == BuildStatus.REFUSED and "--allow-empty" in forced.message
+    assert feed.published_build_id == live.pk
+
+    emptied = build_feed(feed, allow_empty=True)
+    feed.refresh_from_db()
+    assert emptied.status == BuildStatus.PUBLISHED and emptied.items_written == 0
+    assert feed.published_build_id == emptied.pk and _ids_in(emptied) == []
+
+
 def test_publish_guard_refuses_under_half_of_the_last_build_unless_forced(feed_storage_dir, settings):
     from shop_demo.store.models import Product
 

@@ -64,6 +64,23 @@ def test_build_feeds_exits_non_zero_when_the_guard_refuses(feed_storage_dir):
     assert feed.builds.first().status == BuildStatus.REFUSED
 
 
+def test_build_feeds_force_refuses_an_empty_feed_and_allow_empty_publishes_it(feed_storage_dir):
+    from shop_demo.store.models import Product
+
+    make_product()
+    feed = make_feed()
+    _run("socialshop_build_feeds")
+    Product.objects.all().delete()
+
+    with pytest.raises(CommandError, match="not published: google-xml refused"):
+        _run("socialshop_build_feeds", "--force")
+    output = _run("socialshop_build_feeds", "--allow-empty")
+
+    assert "google-xml: published: 0 written" in output
+    feed.refresh_from_db()
+    assert feed.published_build.items_written == 0
+
+
 def test_doctor_reports_event_ids_missing_from_feeds_and_items_never_referenced(feed_storage_dir):
     seen = make_product(name="Seen")
     unseen = make_product(name="Unseen")

@@ -91,7 +91,7 @@ def test_admin_approve_and_publish_skips_photos_without_rights(admin_client) -> 
     response = admin_client.post("/admin/socialshop/customerphoto/", {
         "action": "approve_and_publish", "_selected_action": [granted.pk, missing.pk],
     }, follow=True)
-    assert "1 without granted rights were left unpublished" in response.content.decode()
+    assert "1 without granted rights was left unpublished" in response.content.decode()
     granted.refresh_from_db()
     missing.refresh_from_db()
     assert (granted.status, granted.moderation) == (PostStatus.PUBLISHED, Moderation.APPROVED)

@@ -141,7 +141,7 @@ def test_admin_lists_counts_and_revenue_per_post(admin_client, make_post, produc
     assert '<td class="field-views">4</td>' in listing
     assert '<td class="field-clicks">1</td>' in listing
     assert '<td class="field-saves_likes_shares">0 / 1 / 0</td>' in listing
-    assert "40.00 USD (1)" in listing
+    assert "$40.00 (1)" in listing
     page = admin_client.get(f"/admin/socialshop/post/{post.pk}/change/").content.decode()
-    assert "Attributed (7 days after a tag click): 1 orders, 40.00 USD" in page
+    assert "Attributed (7 days after a tag click): 1 order, $40.00" in page
     assert "<td>Linen shirt</td><td>1</td><td>0</td>" in page

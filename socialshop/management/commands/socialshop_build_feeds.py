@@ -1,5 +1,5 @@
-"""``manage.py socialshop_build_feeds [SLUG ...] [--print-urls] [--force] [--create-missing]``: build feeds now
-(CONTRACT.md); ``--create-missing`` first adds a feed for each configured platform without one."""
+"""``manage.py socialshop_build_feeds [SLUG ...] [--print-urls] [--force] [--allow-empty] [--create-missing]``: build
+feeds now (CONTRACT.md); ``--create-missing`` first adds a feed for each configured platform without one."""
 from __future__ import annotations
 
 import time
@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="feeds to build (default: every enabled feed)")
         parser.add_argument("--print-urls", action="store_true", help="print each feed's full URL, token included")
-        parser.add_argument("--force", action="store_true", help="publish even when the publish guard would refuse")
+        parser.add_argument("--force", action="store_true", help="publish even when the feed shrank (never an empty one)")
+        parser.add_argument("--allow-empty", action="store_true",
+                            help="also publish a build with no items (deletes every product on the platform)")
         parser.add_argument("--create-missing", action="store_true",
                             help="first create a feed for each platform in SOCIALSHOP['PLATFORMS'] that has none "
                                  "(currency, country and language from the store's settings)")
@@ -50,7 +52,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {slug}: {read} records read, {written} written")
 
             try:
-                build = build_feed(feed, progress=progress, force=options["force"])
+                build = build_feed(feed, progress=progress, force=options["force"], allow_empty=options["allow_empty"])
             except JobLocked:
                 counts["already running"] = counts.get("already running", 0) + 1
                 self.stdout.write(f"{feed.slug}: another build of this feed is running; skipped")

@@ -10,10 +10,11 @@ from typing import Any, ClassVar
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, hashed_user_arrays
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.meta.graph import GraphApi
+from socialshop.platforms.hashing import EMAIL_RULES
 
 # Storage keys of hashing.hash_user_data -> Meta user_data keys (Meta: phone digits without '+').
 USER_DATA_KEYS: dict[str, str] = {
-    "em": "em", "ph": "ph", "fn": "fn", "ln": "ln", "ct": "ct", "st": "st", "zp": "zp",
+    EMAIL_RULES["meta"][0]: "em", "ph": "ph", "fn": "fn", "ln": "ln", "ct": "ct", "st": "st", "zp": "zp",
     "country": "country", "external_id": "external_id", "ge": "ge", "db": "db",
 }
 

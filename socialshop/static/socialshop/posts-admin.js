@@ -70,7 +70,7 @@
             (data.results || []).forEach(function (item, n) {
               var li = d.createElement("li"), b = d.createElement("button");
               b.type = "button"; b.setAttribute("role", "option");
-              b.textContent = item.title + (item.variant ? " — " + item.variant : "") + " (" + item.id + ") " + item.price + " " + item.currency;
+              b.textContent = item.title + (item.variant ? " — " + item.variant : "") + " (" + item.id + ") " + (item.price_text || (item.price + " " + item.currency));
               b.addEventListener("click", function () {
                 if (!current) return;
                 field(current, "ss-tag-product").value = item.id;

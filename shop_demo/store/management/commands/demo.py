@@ -1,7 +1,10 @@
 """``python manage.py demo``: migrate, seed an empty store, create admin/admin, then run the web
-server, a Celery worker and Celery beat until Ctrl-C. Process handling is in store/processes.py."""
+server, a Celery worker and Celery beat until Ctrl-C, with a local stand-in for the four platforms'
+APIs and browser scripts (shop_demo/fakeplatforms.py) unless ``--real-platforms``.
+Process handling is in store/processes.py."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,6 +23,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test.utils import override_settings
 
+from shop_demo.fakepixels import PATHS as STAND_IN_SCRIPT_PATHS, install as install_pixel_scripts
+from shop_demo.fakeplatforms import FakePlatforms
 from shop_demo.store.models import Order, Product, ProductImage, Variant
 from shop_demo.store.processes import Supervisor, wait_for_log
 from shop_demo.store.seed import CUSTOMER_PASSWORD, run_seed_steps, store_is_empty
@@ -39,25 +44,50 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="web server port on 127.0.0.1 (default 8000)")
         parser.add_argument("--seed-only", action="store_true", help="migrate, seed and create admin, then exit")
         parser.add_argument("--no-worker", action="store_true", help="run only the web server (tasks run in it)")
+        parser.add_argument("--real-platforms", action="store_true",
+                            help="send to the platforms' real hosts instead of the local stand-in (needs network access)")
 
     def say(self, message: str) -> None:
         self.stdout.write(message)
         self.stdout.flush()
 
-    def handle(self, *args: Any, port: int, seed_only: bool, no_worker: bool, **options: Any) -> None:
+    def handle(self, *args: Any, port: int, seed_only: bool, no_worker: bool, real_platforms: bool = False,
+               **options: Any) -> None:
         started = time.monotonic()
         if not 1 <= port <= 65535:
             raise CommandError(f"--port {port} is not a TCP port (1-65535)")
         if not seed_only:
             self._check_port_free(port)  # fail before the slow steps, not after them
-        if "SITE_URL" in os.environ:
-            self._run(port=port, seed_only=seed_only, no_worker=no_worker, started=started)
-            return
+        self.stand_in: FakePlatforms | None = None
+        if not seed_only and not real_platforms and not os.environ.get("SOCIALSHOP_API_BASE"):
+            self.stand_in = FakePlatforms(log_path=Path(settings.VAR_DIR) / "platform-requests.jsonl")
+            self.stand_in.start(port=0)
+            install_pixel_scripts(self.stand_in)
         # Feeds built while seeding link to the port this demo serves (the children get it too).
-        with override_settings(SOCIALSHOP={**settings.SOCIALSHOP, "SITE_URL": f"http://{HOST}:{port}"}):
-            self._run(port=port, seed_only=seed_only, no_worker=no_worker, started=started)
+        site_url = os.environ.get("SITE_URL") or f"http://{HOST}:{port}"
+        try:
+            with override_settings(SOCIALSHOP={**settings.SOCIALSHOP, "SITE_URL": site_url,
+                                               "PLATFORMS": self._platforms(real=real_platforms)}):
+                self._run(port=port, seed_only=seed_only, no_worker=no_worker, started=started, site_url=site_url)
+        finally:
+            if self.stand_in is not None:
+                self.stand_in.stop()
 
-    def _run(self, *, port: int, seed_only: bool, no_worker: bool, started: float) -> None:
+    def _platforms(self, *, real: bool) -> dict[str, dict[str, Any]]:
+        """The demo's platform settings pointed at the stand-in, or at the real hosts with ``real``."""
+        out = {}
+        for slug, values in settings.SOCIALSHOP["PLATFORMS"].items():
+            values = {k: v for k, v in values.items() if k not in ("api_base", "script_url")}
+            if os.environ.get("SOCIALSHOP_API_BASE"):
+                values["api_base"] = os.environ["SOCIALSHOP_API_BASE"]
+            elif self.stand_in is not None:
+                values["api_base"] = self.stand_in.url
+            if self.stand_in is not None:
+                values["script_url"] = self.stand_in.url + STAND_IN_SCRIPT_PATHS[slug]
+            out[slug] = values
+        return out
+
+    def _run(self, *, port: int, seed_only: bool, no_worker: bool, started: float, site_url: str) -> None:
         db = connection.settings_dict
         self.say(f"[1/4] Migrating the database ({db['ENGINE'].rsplit('.', 1)[-1]}: {db['NAME']})")
         call_command("migrate", interactive=False, verbosity=0)
@@ -88,7 +118,7 @@ class Command(BaseCommand):
         if seed_only:
             self.say(f"Demo store ready: {counts} ({time.monotonic() - started:.1f}s); run `python manage.py demo` to serve it.")
             return
-        self._serve(port=port, no_worker=no_worker, counts=counts, started=started)
+        self._serve(port=port, no_worker=no_worker, counts=counts, started=started, site_url=site_url)
 
     # -- serving ------------------------------------------------------------------------------
     @staticmethod
@@ -100,15 +130,22 @@ class Command(BaseCommand):
             except OSError:
                 raise CommandError(f"port {port} on {HOST} is already in use; pass --port to pick another") from None
 
-    def _serve(self, *, port: int, no_worker: bool, counts: str, started: float) -> None:
+    def _serve(self, *, port: int, no_worker: bool, counts: str, started: float, site_url: str) -> None:
         self._check_port_free(port)  # again: seeding took a while
         var_dir = Path(settings.VAR_DIR)
         base_dir = Path(settings.BASE_DIR)
+        stand_in_url = self.stand_in.url if self.stand_in is not None else ""
+        # A second shell (socialshop_build_feeds, ...) reads this through shop_demo/settings.py.
+        run_file = Path(settings.DEMO_RUN_FILE)
+        run_file.write_text(json.dumps({"site_url": site_url, "stand_in": stand_in_url}))
         env = dict(os.environ)
+        if stand_in_url:
+            env.setdefault("SOCIALSHOP_API_BASE", stand_in_url)
+            env["SHOP_DEMO_PIXEL_BASE"] = stand_in_url
         env["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE") or "shop_demo.settings"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(base_dir), env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
-        env.setdefault("SITE_URL", f"http://{HOST}:{port}")
+        env.setdefault("SITE_URL", site_url)
         web_env = {**env, "SOCIALSHOP_RUN_TASKS": env.get("SOCIALSHOP_RUN_TASKS", "inline")} if no_worker else env
 
         stop = threading.Event()
@@ -140,6 +177,7 @@ class Command(BaseCommand):
                 elif not stop.is_set():
                     self._kick_heartbeat()
             if failure is None and not stop.is_set():
+                self._send_test_events()
                 self._banner(url, no_worker=no_worker, counts=counts, started=started)
                 while not stop.wait(0.5):
                     dead = supervisor.dead()
@@ -149,6 +187,7 @@ class Command(BaseCommand):
         finally:
             self.say("Stopping the demo (web server, worker, beat)...")
             forced = supervisor.stop()
+            run_file.unlink(missing_ok=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         for note in forced:
@@ -187,6 +226,19 @@ class Command(BaseCommand):
 
         app.send_task("socialshop.record_heartbeat")
 
+    def _send_test_events(self) -> None:
+        """One test event per platform, so the platform statuses show an answer from the start."""
+        from socialshop.platforms import configured_slugs
+        from socialshop.platforms.status import send_test_event
+
+        answers = []
+        for slug in configured_slugs():
+            try:
+                answers.append(f"{slug} HTTP {send_test_event(slug).status}")
+            except Exception as exc:  # noqa: BLE001 - shown, and recorded on the platform status
+                answers.append(f"{slug} failed ({str(exc)[:80]})")
+        self.say("Test events: " + ", ".join(answers))
+
     def _startup_failure(self, supervisor: Supervisor, what: str) -> str:
         tails = []
         for child in supervisor.children:
@@ -211,6 +263,11 @@ class Command(BaseCommand):
             f"  Customers:   any seeded customer's email, password {CUSTOMER_PASSWORD}",
             f"  Data:        {counts}",
             f"  Broker:      {broker}" + ("  (no worker: tasks run inside the web server)" if no_worker else ""),
+            "  Platforms:   " + (
+                f"local stand-in {self.stand_in.url} (offline, --real-platforms for the real hosts)\n"
+                f"               requests it received: {url}admin/platform-stand-in/ ({var_dir}/platform-requests.jsonl)"
+                if self.stand_in is not None else
+                f"{os.environ.get('SOCIALSHOP_API_BASE') or 'the real hosts'} (test mode)"),
             f"  Logs:        {logs}",
         ]
         if not no_worker:

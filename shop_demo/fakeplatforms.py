@@ -1,0 +1,425 @@
+"""A local stand-in for the four platform APIs on 127.0.0.1, written from their documented request formats.
+
+It checks each request's endpoint, authentication, payload schema, hashing format and batch size the
+way reference/platforms.md describes, records the accepted events, and can be told to answer 400,
+401, 429 (with Retry-After), 500 or to hang. It also serves stand-in browser scripts (fakepixels.py).
+``manage.py demo`` runs it so the demo works offline; the tests use it through tests/fakes/platforms.py.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from shop_demo.settings import SOCIALSHOP as DEMO_SOCIALSHOP
+
+DEMO_PLATFORMS: dict[str, dict[str, Any]] = DEMO_SOCIALSHOP["PLATFORMS"]
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+PORTS = range(8300, 8400)  # the tests' port range on the shared machine
+LOG_KEEP = 500  # requests kept in memory for ``log``
+
+# What the fake expects: the demo's test credentials (shop_demo/settings.py), so a worker subprocess
+# running the demo settings with SOCIALSHOP_API_BASE pointed here is accepted too.
+_TEST_KEYS = ("test_event_code", "test_mode", "api_base", "script_url")
+CREDENTIALS: dict[str, dict[str, Any]] = {
+    slug: {k: v for k, v in values.items() if k not in _TEST_KEYS} for slug, values in DEMO_PLATFORMS.items()
+}
+# Test event codes the fake accepts (Meta and TikTok send them in the body).
+TEST_CODES: dict[str, str] = {s: DEMO_PLATFORMS[s]["test_event_code"] for s in ("meta", "tiktok")}
+META_ACTION_SOURCES = {"website", "email", "app", "phone_call", "chat", "physical_store", "system_generated",
+                       "business_messaging", "other"}
+META_HASHED = ("em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "ge", "db")
+PINTEREST_EVENTS = {"add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "checkout", "custom",
+                    "initiate_checkout", "lead", "page_visit", "search", "signup", "subscribe", "view_category",
+                    "view_content", "watch_video"}
+TIKTOK_EVENTS = {"ViewContent", "Search", "AddToCart", "AddToWishlist", "InitiateCheckout", "AddPaymentInfo",
+                 "PlaceAnOrder", "CompletePayment", "CompleteRegistration", "SubmitForm", "Contact", "Subscribe",
+                 "ClickButton", "Download", "CustomizeProduct", "FindLocation", "Schedule"}
+
+
+class Invalid(Exception):
+    """A request the real platform would refuse (400)."""
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    body: Any = None
+    retry_after: str | None = None
+    hang: float = 0.0
+
+
+def _hashed_list(value: Any, where: str) -> None:
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if not isinstance(v, str) or not HEX64.match(v):
+            raise Invalid(f"{where}: {v!r} is not a lowercase SHA-256 hex digest")
+
+
+def _ip(value: Any, where: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise Invalid(f"{where}: {value!r} is not an IP address") from None
+
+
+def _time(value: Any, where: str, *, max_age: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Invalid(f"{where}: event_time must be unix seconds, got {value!r}")
+    now = time.time()
+    if value > now + 60 or value < now - max_age:
+        raise Invalid(f"{where}: event_time {value} is outside the accepted window")
+
+
+def check_meta(body: Any) -> list[dict]:
+    """Meta Conversions API body rules (reference D): one invalid event rejects the whole batch."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not 1 <= len(data) <= 1000:
+        raise Invalid("data must hold 1 to 1000 events")
+    for i, ev in enumerate(data):
+        w = f"data[{i}]"
+        if not isinstance(ev.get("event_name"), str) or not ev["event_name"]:
+            raise Invalid(f"{w}: event_name is required")
+        _time(ev.get("event_time"), w, max_age=7 * 86400)
+        if ev.get("action_source") not in META_ACTION_SOURCES:
+            raise Invalid(f"{w}: action_source {ev.get('action_source')!r} is not valid")
+        ud = ev.get("user_data")
+        if not isinstance(ud, dict):
+            raise Invalid(f"{w}: user_data is required")
+        if ev["action_source"] == "website":
+            if not ev.get("event_source_url"):
+                raise Invalid(f"{w}: event_source_url is required for website events")
+            if not ud.get("client_user_agent"):
+                raise Invalid(f"{w}: user_data.client_user_agent is required for website events")
+        for key in META_HASHED:
+            if key in ud:
+                _hashed_list(ud[key], f"{w}.user_data.{key}")
+        if "client_ip_address" in ud:
+            _ip(ud["client_ip_address"], f"{w}.user_data.client_ip_address")
+        if "fbc" in ud and not re.match(r"^fb\.\d\.\d{13}\.\S+$", ud["fbc"]):
+            raise Invalid(f"{w}: fbc {ud['fbc']!r} is not fb.<index>.<ms>.<fbclid>")
+        cd = ev.get("custom_data") or {}
+        if "value" in cd and (not isinstance(cd["value"], (int, float)) or not re.match(r"^[A-Z]{3}$", str(cd.get("currency")))):
+            raise Invalid(f"{w}: custom_data.value needs a number and a currency")
+        if ev["event_name"] == "Purchase" and ("value" not in cd or "currency" not in cd):
+            raise Invalid(f"{w}: Purchase needs custom_data.value and currency")
+    return data
+
+
+def check_pinterest(body: Any) -> list[dict]:
+    """Pinterest Conversions API body rules (reference E)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not 1 <= len(data) <= 1000:
+        raise Invalid("data must hold 1 to 1000 events")
+    for i, ev in enumerate(data):
+        w = f"data[{i}]"
+        if ev.get("event_name") not in PINTEREST_EVENTS:
+            raise Invalid(f"{w}: event_name {ev.get('event_name')!r} is not valid")
+        if ev.get("action_source") not in ("web", "app_android", "app_ios", "offline"):
+            raise Invalid(f"{w}: action_source is not valid")
+        _time(ev.get("event_time"), w, max_age=7 * 86400)
+        if not ev.get("event_id"):
+            raise Invalid(f"{w}: event_id is required")
+        ud = ev.get("user_data") or {}
+        if not (ud.get("em") or ud.get("hashed_maids") or (ud.get("client_ip_address") and ud.get("client_user_agent"))):
+            raise Invalid(f"{w}: user_data needs em, hashed_maids or client_ip_address + client_user_agent")
+        for key in META_HASHED:
+            if key in ud:
+                if not isinstance(ud[key], list):
+                    raise Invalid(f"{w}.user_data.{key} must be an array")
+                _hashed_list(ud[key], f"{w}.user_data.{key}")
+        cd = ev.get("custom_data") or {}
+        if "value" in cd and not isinstance(cd["value"], str):
+            raise Invalid(f"{w}: custom_data.value must be a string")
+    return data
+
+
+def check_tiktok(body: Any, pixel_code: str) -> list[dict]:
+    """TikTok Events API 2.0 body rules (reference E)."""
+    if not isinstance(body, dict) or body.get("event_source") != "web" or body.get("event_source_id") != pixel_code:
+        raise Invalid("event_source must be 'web' and event_source_id the pixel code")
+    data = body.get("data")
+    if not isinstance(data, list) or not 1 <= len(data) <= 1000:
+        raise Invalid("data must hold 1 to 1000 events")
+    for i, ev in enumerate(data):
+        w = f"data[{i}]"
+        if ev.get("event") not in TIKTOK_EVENTS:
+            raise Invalid(f"{w}: event {ev.get('event')!r} is not a standard event")
+        _time(ev.get("event_time"), w, max_age=7 * 86400)
+        if not ev.get("event_id"):
+            raise Invalid(f"{w}: event_id is required")
+        user = ev.get("user") or {}
+        for key in ("email", "phone", "external_id"):
+            if key in user:
+                _hashed_list(user[key], f"{w}.user.{key}")
+        if "ip" in user:
+            _ip(user["ip"], f"{w}.user.ip")
+    return data
+
+
+def check_google(body: Any) -> list[dict]:
+    """GA4 Measurement Protocol body rules (reference E)."""
+    if not isinstance(body, dict) or not isinstance(body.get("client_id"), str) or not body["client_id"]:
+        raise Invalid("client_id is required")
+    events = body.get("events")
+    if not isinstance(events, list) or not 1 <= len(events) <= 25:
+        raise Invalid("events must hold 1 to 25 events")
+    for i, ev in enumerate(events):
+        if not isinstance(ev.get("name"), str) or not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,39}$", ev["name"]):
+            raise Invalid(f"events[{i}].name is not valid")
+        params = ev.get("params") or {}
+        if "value" in params and not params.get("currency"):
+            raise Invalid(f"events[{i}]: currency is required with value")
+        if ev["name"] == "purchase" and not params.get("transaction_id"):
+            raise Invalid(f"events[{i}]: purchase needs transaction_id")
+        ts = ev.get("timestamp_micros")
+        if ts is not None and ts / 1e6 < time.time() - 72 * 3600:
+            raise Invalid(f"events[{i}]: timestamp_micros is older than 72 hours")
+    for key, values in (body.get("user_data") or {}).items():
+        if key.startswith("sha256_"):
+            _hashed_list(values, f"user_data.{key}")
+    return [{**ev, "client_id": body["client_id"]} for ev in events]
+
+
+class FakePlatforms:
+    """The fake API server. ``url`` is the api_base for every platform; ``received[slug]`` the accepted events."""
+
+    def __init__(self, *, log_path: Path | None = None) -> None:
+        self.log_path = log_path  # when set, every request is appended there as one JSON line
+        self.log: deque[dict[str, Any]] = deque(maxlen=LOG_KEEP)
+        self.received: dict[str, list[dict]] = defaultdict(list)
+        self.requests: list[tuple[str, int, int]] = []  # (slug, events in the request, answered status)
+        self.test_events: dict[str, list[dict]] = defaultdict(list)
+        self.hanging = 0  # requests left unanswered by hang()
+        self.beacons: list[dict] = []  # browser stand-in scripts report tag calls here
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.scripts: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    # -- control ---------------------------------------------------------------------------
+    def fail(self, slug: str, status: int, *, times: int = 1, body: Any = None, retry_after: str | None = None) -> None:
+        """Answer the next ``times`` requests for ``slug`` with ``status`` (and the platform-style body)."""
+        for _ in range(times):
+            self.faults[slug].append(Fault(status=status, body=body, retry_after=retry_after))
+
+    def hang(self, slug: str, *, seconds: float = 30.0, times: int = 1) -> None:
+        """Never answer the next ``times`` requests for ``slug`` (until ``seconds`` pass); nothing is recorded."""
+        for _ in range(times):
+            self.faults[slug].append(Fault(hang=seconds))
+
+    def event_ids(self, slug: str) -> list[str]:
+        return [str(ev.get("event_id") or (ev.get("params") or {}).get("event_id")) for ev in self.received[slug]]
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def settings(self, *slugs: str, test_codes: bool = False, **extra: Any) -> dict[str, dict[str, Any]]:
+        """A SOCIALSHOP['PLATFORMS'] value pointing ``slugs`` (default: all four) at this server.
+
+        ``test_codes`` adds the Meta/TikTok test event codes (their test mode); ``extra`` goes into every entry.
+        """
+        out = {s: {**CREDENTIALS[s], "api_base": self.url, "timeout": 2, **extra} for s in (slugs or CREDENTIALS)}
+        if test_codes:
+            for slug, code in TEST_CODES.items():
+                if slug in out:
+                    out[slug]["test_event_code"] = code
+        return out
+
+    def record(self, kind: str, slug: str, path: str, *, events: int = 0, status: int = 200, detail: str = "") -> None:
+        """Note one request (secrets left out: the path only, never the query) in ``log`` and ``log_path``."""
+        entry = {"at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), "kind": kind, "platform": slug,
+                 "path": path, "events": events, "status": status, "detail": detail[:300]}
+        with self.lock:
+            self.log.append(entry)
+            if self.log_path is not None:
+                with self.log_path.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(entry) + "\n")
+
+    def start(self, *, port: int | None = None) -> FakePlatforms:
+        """Serve on ``port`` (0: any free port) or, by default, the first free port of ``PORTS``."""
+        handler = type("Handler", (_Handler,), {"fake": self})
+        for candidate in (PORTS if port is None else (port,)):
+            try:
+                self.server = ThreadingHTTPServer(("127.0.0.1", candidate), handler)
+                break
+            except OSError:
+                continue
+        else:
+            raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1} for the fake platform server" if port is None
+                               else f"port {port} is in use; the fake platform server cannot start")
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    # -- routing ---------------------------------------------------------------------------
+    def route(self, path: str, query: dict[str, str], headers: Any) -> tuple[str, str]:
+        """(slug, kind) for an API path; kind is the auth outcome 'ok' or 'bad-auth'."""
+        c = CREDENTIALS
+        if m := re.match(r"^/v\d+\.\d+/(\w+)/events$", path):
+            ok = m.group(1) == c["meta"]["pixel_id"] and query.get("access_token") == c["meta"]["access_token"]
+            return "meta", "ok" if ok else "bad-auth"
+        if m := re.match(r"^/v5/ad_accounts/(\w+)/events$", path):
+            ok = m.group(1) == c["pinterest"]["ad_account_id"] and headers.get("Authorization") == f"Bearer {c['pinterest']['access_token']}"
+            return "pinterest", "ok" if ok else "bad-auth"
+        if path == "/open_api/v1.3/event/track/":
+            return "tiktok", "ok" if headers.get("Access-Token") == c["tiktok"]["access_token"] else "bad-auth"
+        if path in ("/mp/collect", "/debug/mp/collect"):
+            ok = query.get("measurement_id") == c["google"]["measurement_id"] and query.get("api_secret") == c["google"]["api_secret"]
+            return "google", "ok" if ok else "bad-auth"
+        return "", "unknown"
+
+    def answer(self, slug: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        """Validate and record; returns (status, JSON body) the way the platform answers."""
+        if slug == "meta":
+            events = check_meta(body)
+            test = body.get("test_event_code")
+            if test is not None and test != TEST_CODES["meta"]:
+                raise Invalid(f"test_event_code {test!r} is not this pixel's")
+            self._store(slug, events, test=bool(test))
+            return 200, {"events_received": len(events), "messages": [], "fbtrace_id": "AfakeTrace"}
+        if slug == "pinterest":
+            events = check_pinterest(body)
+            self._store(slug, events, test=query.get("test") == "true")
+            return 200, {"num_events_received": len(events), "num_events_processed": len(events),
+                         "events": [{"status": "processed", "error_message": None, "warning_message": None} for _ in events]}
+        if slug == "tiktok":
+            events = check_tiktok(body, CREDENTIALS["tiktok"]["pixel_code"])
+            test = body.get("test_event_code")
+            if test is not None and test != TEST_CODES["tiktok"]:
+                raise Invalid(f"test_event_code {test!r} is not this pixel's")
+            self._store(slug, events, test=bool(test))
+            return 200, {"code": 0, "message": "OK", "request_id": "fake-request", "data": {}}
+        events = check_google(body)
+        if path.startswith("/debug/"):
+            self._store(slug, events, test=True)
+            return 200, {"validationMessages": []}
+        self._store(slug, events, test=False)
+        return 204, None
+
+    def _store(self, slug: str, events: list[dict], *, test: bool) -> None:
+        with self.lock:
+            (self.test_events if test else self.received)[slug].extend(events)
+
+
+def auth_error(slug: str) -> tuple[int, Any]:
+    """Each platform's answer to a wrong or revoked credential."""
+    if slug == "meta":
+        return 400, {"error": {"message": "Error validating access token: The session has been invalidated.",
+                               "type": "OAuthException", "code": 190, "fbtrace_id": "AfakeTrace"}}
+    if slug == "pinterest":
+        return 401, {"code": 2, "message": "Authentication failed."}
+    if slug == "tiktok":
+        return 200, {"code": 40105, "message": "Access token is incorrect or has been revoked.", "request_id": "fake"}
+    # GA4 MP answers 2xx even for a wrong api_secret; the stand-in is stricter so the test can see it.
+    return 403, {"error": "api_secret is not valid for this measurement_id"}
+
+
+def error_body(slug: str, status: int, message: str) -> Any:
+    """An error body in the platform's own format."""
+    if slug == "meta":
+        return {"error": {"message": message, "type": "OAuthException" if status == 401 else "GraphMethodException",
+                          "code": 190 if status == 401 else (4 if status == 429 else 100), "fbtrace_id": "AfakeTrace"}}
+    if slug == "tiktok":
+        return {"code": 40002 if status == 400 else 50000, "message": message, "request_id": "fake"}
+    if slug == "google":
+        return {"error": message}
+    return {"code": status, "message": message}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY, Nagle + delayed ACK add 40 ms a call.
+    disable_nagle_algorithm = True
+    fake: FakePlatforms
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logging
+        return
+
+    def _send(self, status: int, body: Any, *, headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
+        raw = b"" if body is None else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        parts = urlsplit(self.path)
+        if parts.path in self.fake.scripts:
+            self._send(200, self.fake.scripts[parts.path], content_type="application/javascript")
+            return
+        if parts.path.startswith("/beacon/"):
+            beacon = {"platform": parts.path.split("/")[2], **{k: v[0] for k, v in parse_qs(parts.query).items()}}
+            with self.fake.lock:
+                self.fake.beacons.append(beacon)
+            self.fake.record("browser", beacon["platform"], parts.path, events=1, status=204, detail=str(beacon.get("ev", "")))
+            self._send(204, None)
+            return
+        self._send(404, {"error": "not found"})
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        slug, auth = self.fake.route(parts.path, query, self.headers)
+        if not slug:
+            self._send(404, {"error": f"no such endpoint {parts.path}"})
+            return
+        with self.fake.lock:
+            fault = self.fake.faults[slug].popleft() if self.fake.faults[slug] else None
+        if fault and fault.hang:
+            with self.fake.lock:
+                self.fake.hanging += 1
+            time.sleep(fault.hang)
+            self.close_connection = True
+            return
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        n = len((body or {}).get("data") or (body or {}).get("events") or []) if isinstance(body, dict) else 0
+        if fault:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            message = {400: "Invalid parameter", 401: "Invalid OAuth access token", 429: "Too many calls",
+                       500: "An unexpected error has occurred"}.get(fault.status, "error")
+            status, answer = fault.status, fault.body if fault.body is not None else error_body(slug, fault.status, message)
+            self.fake.requests.append((slug, n, status))
+            self.fake.record("server", slug, parts.path, events=n, status=status, detail=json.dumps(answer)[:300])
+            self._send(status, answer, headers=headers)
+            return
+        if auth != "ok":
+            status, answer = auth_error(slug)
+        elif self.headers.get("Content-Type", "").split(";")[0] != "application/json":
+            status, answer = 400, error_body(slug, 400, "Content-Type must be application/json")
+        else:
+            try:
+                status, answer = self.fake.answer(slug, parts.path, query, body)
+            except (Invalid, AttributeError, TypeError) as exc:
+                status, answer = 400, error_body(slug, 400, str(exc))
+                if slug == "tiktok":
+                    status = 200  # TikTok reports request errors in the body
+        self.fake.requests.append((slug, n, status))
+        self.fake.record("server", slug, parts.path, events=n, status=status,
+                         detail="" if answer is None else json.dumps(answer)[:300])
+        self._send(status, answer)

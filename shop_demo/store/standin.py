@@ -1,0 +1,50 @@
+"""Demo-only admin page: the requests the platform stand-in (shop_demo/fakeplatforms.py) received.
+
+The demo command appends one JSON line per request to VAR_DIR/platform-requests.jsonl; this reads the end of it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+SHOWN = 200
+
+
+def log_path() -> Path:
+    return Path(settings.VAR_DIR) / "platform-requests.jsonl"
+
+
+def recent_requests(*, limit: int = SHOWN) -> list[dict[str, Any]]:
+    """The last ``limit`` requests the stand-in recorded, newest first (unreadable lines skipped)."""
+    try:
+        lines = log_path().read_text(encoding="utf-8").splitlines()[-limit:]
+    except OSError:
+        return []
+    out = []
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out
+
+
+def stand_in_view(request: HttpRequest) -> HttpResponse:
+    """Admin page listing what the stand-in received: server API calls and browser-script beacons."""
+    entries = recent_requests()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Platform stand-in: requests received",
+        "entries": entries,
+        "log_path": log_path(),
+        "counts": {kind: sum(1 for e in entries if e.get("kind") == kind) for kind in ("server", "browser")},
+    }
+    return TemplateResponse(request, "store/admin/stand_in.html", context)
