@@ -23,7 +23,7 @@ from socialshop.audiences.admin_import import ListImportViews
 from socialshop.audiences.forms import KIND_FIELDS, AudienceForm
 from socialshop.audiences.models import Audience, AudienceBuild, BuildStatus, Destination, RuleKind
 from socialshop.audiences.preview import match_report, sample_members, upload_platforms
-from socialshop.core.charts import line_chart
+from socialshop.core.charts import STATUS_COLOURS as CHART_COLOURS, line_chart
 from socialshop.core.jobs import ran_in_process, run_task
 
 BUILD_PERMISSION = "socialshop.build_audience"
@@ -32,7 +32,7 @@ HISTORY_BUILDS = 60  # builds in the size chart
 TABLE_BUILDS = 15  # builds in the table under it
 SHORT_KINDS = {RuleKind.VIEWERS: "Viewers", RuleKind.PURCHASERS: "Purchasers", RuleKind.CUSTOMER_LIST: "Customer list",
                RuleKind.LOOKALIKE_SEED: "Lookalike seed", RuleKind.POST_ENGAGERS: "Post engagers"}
-STATUS_COLOURS = {BuildStatus.SUCCEEDED: "#16a34a", BuildStatus.RUNNING: "#2563eb", BuildStatus.FAILED: "#dc2626"}
+STATUS_COLOURS = {status: CHART_COLOURS[status] for status in BuildStatus.values}  # the same colours as every chart
 
 
 def _when(moment: Any) -> str:

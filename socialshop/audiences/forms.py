@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from socialshop.audiences.models import Audience, RuleKind
 from socialshop.audiences.rules import ENGAGEMENT_ACTIONS
 from socialshop.catalog import get_catalog
+from socialshop.conf import app_settings
 from socialshop.platforms.hashing import normalize_country
 from socialshop.posts.models import Post
 
@@ -245,6 +246,8 @@ class AudienceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "min_value" in self.fields:
+            self.fields["min_value"].label = f"Spent at least ({app_settings.CURRENCY})"
         if "posts" in self.fields:
             self.fields["posts"].label_from_instance = lambda post: f"#{post.pk} {post.slug}"
         params = dict(self.instance.params or {}) if self.instance.pk else {}

@@ -28,7 +28,7 @@ def test_change_page_draws_the_chart_and_the_sample_and_shows_one_kinds_fields(b
         page.click("input[type=submit]")
         page.goto(live_server.url + reverse("admin:socialshop_audience_change", args=[audience.pk]))
 
-        chart = page.locator("svg.ss-chart").first
+        chart = page.locator("figure.ss-chart svg").first
         chart.wait_for(state="visible")
         assert chart.locator("polyline").count() == 3  # size, added, removed
         box = chart.bounding_box()
