@@ -23,7 +23,8 @@ django.setup()
 
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from socialshop.posts.images import RENDITIONS, build_renditions, encode, open_checked, to_srgb  # noqa: E402
+from socialshop.core.images import encode, open_checked, to_srgb  # noqa: E402
+from socialshop.posts.images import RENDITIONS, build_renditions  # noqa: E402
 
 
 def make_images(count: int, size: tuple[int, int]) -> list[bytes]:

@@ -170,6 +170,8 @@ SOCIALSHOP = {
     "SITE_URL": os.environ.get("SITE_URL") or (isinstance(_RUN, dict) and _RUN.get("site_url")) or "http://127.0.0.1:8000",
     "CONSENT_REQUIRED": True,
     "CART_ADD_URL": "/cart/add/",
+    # Campaign discount codes become this store's vouchers (shop_demo/store/discounts.py).
+    "DISCOUNT_ADAPTER": "shop_demo.store.discounts.DemoDiscountAdapter",
     # `manage.py demo --no-worker` sets this to "inline" for its web server (no worker to run tasks).
     "RUN_TASKS": os.environ.get("SOCIALSHOP_RUN_TASKS", "auto"),
     # Test ids and credentials: nothing reaches a real account. `manage.py demo` points the APIs and the

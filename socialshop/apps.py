@@ -12,7 +12,9 @@ class SocialshopConfig(AppConfig):
     def ready(self) -> None:
         from socialshop import checks  # noqa: F401  (registers the system checks)
         from socialshop.core import receivers as core_receivers
+        from socialshop.feeds import receivers as feed_receivers
         from socialshop.posts import receivers as post_receivers
 
         core_receivers.connect()
+        feed_receivers.connect()
         post_receivers.connect()

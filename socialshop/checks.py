@@ -61,12 +61,14 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "PRIVATE_UPLOAD_STORAGE": (lambda v: v == "" or (isinstance(v, str) and v in (app_settings.django("STORAGES") or {})), "'' or an alias in settings.STORAGES"),
     "POST_UPLOADS_PER_HOUR": (_positive_int, "a positive number of uploads"),
     "COMMENTS_PER_HOUR": (_positive_int, "a positive number of comments"),
+    "DISCOUNT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a DiscountAdapter subclass"),
 }
 
 # Extra check functions from the domains, each returning a list of messages. Order is fixed here.
 DOMAIN_CHECKS: list[str] = [
     "socialshop.catalog.checks.check_catalog",
     "socialshop.platforms.checks.check_platforms",
+    "socialshop.campaigns.checks.check_campaigns",
 ]
 
 

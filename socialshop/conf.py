@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = {
     "POST_UPLOADS_PER_HOUR": 5,
     # Comments allowed per client IP per hour.
     "COMMENTS_PER_HOUR": 10,
+    # --- campaigns --------------------------------------------------------------------
+    # Dotted path to the store's DiscountAdapter (socialshop.campaigns.incentives) that issues and
+    # checks discount codes in its checkout. "": campaigns run without incentives.
+    "DISCOUNT_ADAPTER": "",
 }
 
 

@@ -24,13 +24,23 @@ def process_post_image(post_id: int) -> dict:
 @shared_task(name="socialshop.purge_events", **TASK_DEFAULTS)
 def purge_events(max_batches: int = 200) -> int:
     """Delete events past EVENT_RETENTION_DAYS in bounded batches (tracking/retention.py); single-flight."""
-    from socialshop.core.jobs import single_flight
     from socialshop.exceptions import JobLocked
     from socialshop.tracking.retention import purge_old_events
 
     try:
-        with single_flight("socialshop.purge_events"):
-            return purge_old_events(max_batches=int(max_batches))
+        return purge_old_events(max_batches=int(max_batches)).deleted
+    except JobLocked:
+        return 0
+
+
+@shared_task(name="socialshop.update_interest", **TASK_DEFAULTS)
+def update_interest() -> int:
+    """Fold newly received events into the per-visitor interest table (tracking/interest.py); single-flight."""
+    from socialshop.exceptions import JobLocked
+    from socialshop.tracking.interest import update_interest as _update_interest
+
+    try:
+        return _update_interest().rows
     except JobLocked:
         return 0
 
@@ -90,6 +100,7 @@ def build_due_feeds() -> list[str]:
     return slugs
 
 
+<<<<<<< HEAD
 @shared_task(name="socialshop.build_audience", **TASK_DEFAULTS)
 def build_audience(slug: str) -> dict:
     """Rebuild one audience's membership (audiences/builder.py); single-flight per audience."""
@@ -133,3 +144,11 @@ def sync_audiences(platform: str | None = None, audience: str | None = None) -> 
         return {"status": "already running"}
     return {"status": "synced", "results": [
         {"platform": r.platform, "state": r.state, "adds": r.queued_adds, "removes": r.queued_removes} for r in results]}
+=======
+@shared_task(name="socialshop.refresh_campaigns", **TASK_DEFAULTS)
+def refresh_campaigns(slug: str | None = None) -> dict:
+    """Refresh the targeting of every live campaign, or of the one named (campaigns/targeting.py)."""
+    from socialshop.campaigns.targeting import refresh_live_campaigns
+
+    return refresh_live_campaigns(slug)
+>>>>>>> main

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/", include("socialshop.api.urls")),
     path("posts/", include("socialshop.posts.urls")),
     path("feeds/", include("socialshop.feeds.urls")),
+    path("", include("socialshop.campaigns.urls")),
     path("staff/", include("socialshop.audiences.urls")),  # staff only: every view checks its permission
     path("", include("socialshop.tracking.urls")),
     path("", include("socialshop.privacy.urls")),

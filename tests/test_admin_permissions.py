@@ -23,6 +23,7 @@ from socialshop.feeds.models import Feed
 from socialshop.platforms.models import PlatformStatus
 from socialshop.posts.models import Comment, CommentStatus, Moderation, Post, PostSource, PostStatus
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event
+from tests.campaigns.conftest import make_campaign
 from tests.posts.conftest import picture
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +109,7 @@ ACTIONS = [
     ActionCase("delivery", "retry_failed", _failed_delivery, lambda d: _fresh(d).status == DeliveryStatus.PENDING),
     ActionCase("audience", "build_now", _audience, lambda a: a.builds.exists()),
     ActionCase("audience", "sync_now", _audience, lambda a: a.destinations.filter(last_sync_at__isnull=False).exists()),
+    ActionCase("campaign", "refresh_now", lambda: make_campaign(), lambda c: _fresh(c).last_refreshed_at is not None),
 ]
 
 

@@ -119,3 +119,31 @@ def test_no_module_imports_a_module_that_imports_it_back():
         if name not in state:
             walk(name)
     assert cycles == [], "module-level import cycles:\n" + "\n".join(cycles)
+
+
+def _all_imports(path: Path, known: set[str]) -> set[str]:
+    """socialshop modules ``path`` imports anywhere, inside functions too."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in known)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in known else node.module)
+    return {name for name in found if name in known}
+
+
+def test_no_domain_module_imports_back_inside_a_function():
+    """A function-level import that hides a cycle (models <-> publishing) is a cycle too; edges may do it."""
+    paths = {_module_name(p): p for p in _modules()}
+    known = set(paths)
+    top = {name: _top_level_imports(path, known) for name, path in paths.items()}
+    hidden = []
+    for name, path in paths.items():
+        if _is_edge(path.relative_to(ROOT)):
+            continue
+        for target in _all_imports(path, known) - top[name] - {name}:
+            if name in top.get(target, set()):
+                hidden.append(f"{name} imports {target} inside a function; {target} imports {name} at module level")
+    assert hidden == [], "\n".join(hidden)

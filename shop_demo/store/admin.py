@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from shop_demo.store.models import Category, Order, OrderLine, Product, ProductImage, Variant
+from shop_demo.store.models import Category, Order, OrderLine, Product, ProductImage, Variant, Voucher
 
 
 @admin.register(Category)
@@ -47,3 +47,13 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ("user",)
     inlines = [OrderLineInline]
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    """Discount codes; campaign codes are created by socialshop through shop_demo/store/discounts.py."""
+
+    list_display = ("code", "campaign", "kind", "amount", "currency", "min_order", "expires_at", "used_at", "order")
+    list_filter = ("kind", "campaign")
+    search_fields = ("code", "campaign")
+    raw_id_fields = ("order",)

@@ -16,7 +16,9 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from shop_demo.store.models import Order, OrderLine, Product, Variant
+from shop_demo.store.discounts import CODE_SESSION_KEY, Totals, check_code, totals
+from shop_demo.store.models import Order, OrderLine, Product, Variant, Voucher
+from socialshop.campaigns.incentives import normalize_code, report_redemption
 from socialshop.tracking.server import report_cart_change, report_order_paid
 
 CART_SESSION_KEY = "cart"  # {catalog_id: quantity}; shop_demo/store/context.py reads it too
@@ -135,6 +137,38 @@ def cart_total(lines: list[CartLine]) -> Decimal:
     return sum((line.line_total for line in lines), Decimal("0.00"))
 
 
+def applied_code(request: HttpRequest) -> str:
+    """The discount code applied to this visitor's cart ("" when none)."""
+    return str(request.session.get(CODE_SESSION_KEY) or "")
+
+
+def cart_totals(request: HttpRequest, lines: list[CartLine]) -> tuple[Totals, str]:
+    """The cart's money with the applied code, and why that code does not apply now ("" when it does or there is none)."""
+    subtotal = cart_total(lines)
+    code = applied_code(request)
+    if not code:
+        return totals(subtotal, None), ""
+    validation, _voucher = check_code(code, subtotal=subtotal, currency=currency())
+    return totals(subtotal, validation, code), validation.reason
+
+
+def apply_code(request: HttpRequest, raw: str) -> Totals:
+    """Apply a discount code to the cart; ``CartError`` with the reason ("expired", "already used", ...) when it does not apply."""
+    code = normalize_code(raw)
+    if not code:
+        raise CartError("enter a discount code")
+    subtotal = cart_total(cart_lines(request))
+    validation, _voucher = check_code(code, subtotal=subtotal, currency=currency())
+    if not validation.ok:
+        raise CartError(f"the code {code[:20]} cannot be used: {validation.reason}")
+    request.session[CODE_SESSION_KEY] = code
+    return totals(subtotal, validation, code)
+
+
+def remove_code(request: HttpRequest) -> None:
+    request.session.pop(CODE_SESSION_KEY, None)
+
+
 def _check_stock(item: CartItem, quantity: int) -> None:
     if item.stock is not None and quantity > item.stock:
         if item.stock == 0:
@@ -203,14 +237,19 @@ def place_order(request: HttpRequest, form_data: dict[str, Any]) -> Order:
     for line in lines:
         _check_stock(line.item, line.quantity)
     user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
+    code = applied_code(request)
     details = {name: str(form_data.get(name) or "").strip() for name in CHECKOUT_FIELDS}
     details["country"] = (details["country"] or "US").upper()[:2]
     for attempt in range(5):
         try:
             with transaction.atomic():
+                money, voucher = _redeem(code, subtotal=cart_total(lines), request=request)
                 order = Order.objects.create(
-                    number=new_order_number(), user=user, total=cart_total(lines), currency=currency(), **details
+                    number=new_order_number(), user=user, total=money.total, discount=money.discount,
+                    discount_code=money.code, shipping=money.shipping, currency=currency(), **details
                 )
+                if voucher is not None:
+                    Voucher.objects.filter(pk=voucher.pk).update(used_at=timezone.now(), order=order)
                 OrderLine.objects.bulk_create([
                     OrderLine(
                         order=order, product=line.item.product, variant=line.item.variant,
@@ -224,8 +263,24 @@ def place_order(request: HttpRequest, form_data: dict[str, Any]) -> Order:
             if attempt == 4:
                 raise
     _save_cart(request, {})
+    remove_code(request)
     request.session[ORDERS_SESSION_KEY] = [*request.session.get(ORDERS_SESSION_KEY, [])[-19:], order.number]
     return order
+
+
+def _redeem(code: str, *, subtotal: Decimal, request: HttpRequest) -> tuple[Totals, Voucher | None]:
+    """The order's money with the applied code, its voucher locked for this order (inside a transaction).
+
+    A code that no longer applies is taken off the cart and the order is refused with the reason.
+    """
+    if not code:
+        return totals(subtotal, None), None
+    Voucher.objects.select_for_update().filter(code=code).first()  # one order at a time per code
+    validation, voucher = check_code(code, subtotal=subtotal, currency=currency())
+    if not validation.ok:
+        remove_code(request)
+        raise CartError(f"the code {code[:20]} cannot be used: {validation.reason}; it was removed, please check your total")
+    return totals(subtotal, validation, code), voucher
 
 
 def mark_paid(order: Order, *, request: HttpRequest | None = None) -> Order:
@@ -256,6 +311,8 @@ def mark_paid(order: Order, *, request: HttpRequest | None = None) -> Order:
                    "city": locked.city, "postcode": locked.postcode, "country": locked.country,
                    "external_id": str(locked.user_id) if locked.user_id else None},
     )
+    if locked.discount_code:
+        report_redemption(locked.discount_code, order_id=locked.number)  # counts in the campaign's results
     return locked
 
 

@@ -122,7 +122,10 @@ class Order(models.Model):
     postcode = models.CharField(max_length=20)
     country = models.CharField(max_length=2, default="US")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), help_text="What the customer pays.")
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), help_text="Taken off by a discount code.")
+    discount_code = models.CharField(max_length=40, blank=True)
+    shipping = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, default="USD")
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -163,3 +166,29 @@ class OrderLine(models.Model):
     @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class Voucher(models.Model):
+    """A discount code of this store: one use, an expiry, an optional minimum order, one currency.
+
+    Campaign codes are created by socialshop through ``shop_demo.store.discounts.DemoDiscountAdapter``.
+    """
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent"
+        FIXED = "fixed"
+        FREE_SHIPPING = "free_shipping"
+
+    code = models.CharField(max_length=40, unique=True)
+    campaign = models.CharField(max_length=60, blank=True, help_text="The socialshop campaign that issued it.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, default="USD")
+    min_order = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="vouchers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.code

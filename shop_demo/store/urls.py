@@ -13,6 +13,7 @@ urlpatterns = [
     path("cart/", views.cart, name="cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_update, name="cart_update"),
+    path("cart/code/", views.cart_code, name="cart_code"),
     path("checkout/", views.checkout_view, name="checkout"),
     path("order/<str:number>/", views.order, name="order"),
     path("order/<str:number>/pay/", views.order_pay, name="order_pay"),

@@ -138,7 +138,26 @@ def _safe_next(request: HttpRequest) -> bool:
 
 def cart(request: HttpRequest) -> HttpResponse:
     lines = checkout.cart_lines(request)
-    return render(request, "store/cart.html", {"lines": lines, "total": checkout.cart_total(lines)})
+    money, refused = checkout.cart_totals(request, lines)
+    return render(request, "store/cart.html", {"lines": lines, "total": checkout.cart_total(lines), "money": money,
+                                               "applied_code": checkout.applied_code(request), "code_refused": refused})
+
+
+@require_POST
+def cart_code(request: HttpRequest) -> HttpResponse:
+    """Apply (``code``) or remove (``remove``) a discount code; the reason is shown when it does not apply."""
+    if "remove" in request.POST:
+        checkout.remove_code(request)
+        messages.info(request, "Discount code removed.")
+        return redirect("store:cart")
+    try:
+        money = checkout.apply_code(request, request.POST.get("code", ""))
+    except checkout.CartError as exc:
+        messages.error(request, str(exc)[:1].upper() + str(exc)[1:] + ".")
+    else:
+        saved = "free shipping" if money.shipping == 0 and money.discount == 0 else f"{money.discount:.2f} {checkout.currency()} off"
+        messages.success(request, f"Code {money.code} applied: {saved}.")
+    return redirect("store:cart")
 
 
 @require_POST
@@ -182,7 +201,9 @@ def checkout_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc)[:1].upper() + str(exc)[1:] + ".")
         else:
             return redirect(order.get_absolute_url())
-    return render(request, "store/checkout.html", {"form": form, "lines": lines, "total": checkout.cart_total(lines)})
+    money, refused = checkout.cart_totals(request, lines)
+    return render(request, "store/checkout.html", {"form": form, "lines": lines, "total": money.total, "money": money,
+                                                   "code_refused": refused})
 
 
 def _visible_order(request: HttpRequest, number: str) -> Order:

@@ -19,7 +19,8 @@ from socialshop.api.schema import ErrorSerializer, document
 from socialshop.catalog import get_catalog
 from socialshop.core.jobs import run_task
 from socialshop.posts.gallery import card_of, filter_posts, live_posts, snapshot_tag
-from socialshop.posts.images import ImageRejected, position_in, validate_upload
+from socialshop.core.images import ImageRejected, validate_upload
+from socialshop.posts.images import position_in
 from socialshop.posts.models import MAX_TAGS_PER_POST, ImageState, Post, ProductTag
 
 

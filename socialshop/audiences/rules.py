@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from socialshop.audiences.models import Audience, AudienceCandidate, AudienceMember, CustomerListEntry, RuleKind, VisitorLink
 from socialshop.exceptions import ConfigurationError
 from socialshop.privacy.models import ConsentRecord
-from socialshop.tracking.models import Event
+from socialshop.tracking.interest import event_id_window
+from socialshop.tracking.models import Event, EventCursor
 
+LINKS_CURSOR = "visitor_links"
 # Shoppable-post engagement names a post-engager rule may pick from (PostView is reach, not engagement).
 ENGAGEMENT_ACTIONS = ("PostClick", "PostCloseup", "PostSave", "PostLike", "PostShare", "PostComment")
 
@@ -183,29 +186,47 @@ RULES: dict[str, Callable[..., RuleSQL]] = {
 
 def refresh_visitor_links() -> int:
     """Link visitor ids to customers from events: accounts (user_id) first, else the hashed email of a
-    guest checkout. New links only; returns how many were added. Set-based, one statement each."""
+    guest checkout. New links only; returns how many were added. Set-based, one statement each, over the
+    events stored since the last refresh (``EventCursor`` 'visitor_links', tracking/interest.py's
+    window), so a build's cost follows its window, not the table's history. A refresh another build is
+    running (its cursor row locked) is not repeated."""
+    with transaction.atomic():  # the cursor row stays locked until the caller's transaction ends
+        EventCursor.objects.get_or_create(name=LINKS_CURSOR)
+        mark = EventCursor.objects.select_for_update(skip_locked=True).filter(name=LINKS_CURSOR).first()
+        return _refresh_links(mark) if mark is not None else 0
+
+
+def _refresh_links(mark: EventCursor) -> int:
+    settled, newest = event_id_window(mark.last_event_id, now=timezone.now())
+    if newest <= mark.last_event_id:
+        return 0
+    window = [mark.last_event_id, newest]
     events, links = _t(Event), _t(VisitorLink)
     em = "e.user_data->>'em'" if connection.vendor == "postgresql" else "json_extract(e.user_data, '$.em')"
+    new_events = "e.id > %s AND e.id <= %s"
     added = 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {links} (visitor_id, person, user_id, linked_at) "
             f"SELECT e.visitor_id, 'u:' || CAST(MAX(e.user_id) AS TEXT), MAX(e.user_id), MIN(e.occurred_at) FROM {events} e "
-            f"WHERE e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id "
-            f"ON CONFLICT (visitor_id) DO NOTHING")
+            f"WHERE {new_events} AND e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id "
+            f"ON CONFLICT (visitor_id) DO NOTHING", window)
         added += max(cursor.rowcount, 0)
         # A visitor linked to a guest email first and to an account later: the account wins.
         cursor.execute(
             f"UPDATE {links} SET person = 'u:' || CAST(x.user_id AS TEXT), user_id = x.user_id FROM ("
             f"SELECT e.visitor_id AS visitor_id, MAX(e.user_id) AS user_id FROM {events} e "
-            f"WHERE e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id) x "
-            f"WHERE {links}.visitor_id = x.visitor_id AND {links}.user_id IS NULL")
+            f"WHERE {new_events} AND e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id) x "
+            f"WHERE {links}.visitor_id = x.visitor_id AND {links}.user_id IS NULL", window)
         cursor.execute(
             f"INSERT INTO {links} (visitor_id, person, user_id, linked_at) "
             f"SELECT e.visitor_id, 'h:' || MAX({em}), NULL, MIN(e.occurred_at) FROM {events} e "
-            f"WHERE e.name = 'Purchase' AND e.visitor_id <> '' AND {em} IS NOT NULL AND {em} <> '' GROUP BY e.visitor_id "
-            f"ON CONFLICT (visitor_id) DO NOTHING")
+            f"WHERE {new_events} AND e.name = 'Purchase' AND e.visitor_id <> '' AND {em} IS NOT NULL AND {em} <> '' "
+            f"GROUP BY e.visitor_id ON CONFLICT (visitor_id) DO NOTHING", window)
         added += max(cursor.rowcount, 0)
+    if settled != mark.last_event_id:
+        mark.last_event_id = settled
+        mark.save(update_fields=["last_event_id", "updated_at"])
     return added
 
 

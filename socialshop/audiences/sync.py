@@ -25,7 +25,7 @@ from socialshop.audiences.models import (
 )
 from socialshop.conf import app_settings
 from socialshop.platforms import configured_platforms, get_platform
-from socialshop.platforms.audiences import AudienceUploads, Member, answer_counts
+from socialshop.platforms.audiences import CREATED_ID_KEY, AudienceUploads, Member, answer_counts
 from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.delivery import DrainResult, Queue, drain
 from socialshop.platforms.events import SendResult
@@ -197,7 +197,14 @@ class ChangeQueue(Queue):
             self.batches_done.append({"op": row.op, "members": len(records), "error": exc.message[:300], "status": exc.status})
             raise
         self.batches_done.append({"op": row.op, "members": len(records), "accepted": result.sent,
-                                  "rejected": len(result.rejected), **answer_counts(result.response, *ANSWER_KEYS)})
+                                  "rejected": len(result.rejected), **answer_counts(result.response, *ANSWER_KEYS),
+                                  **({"refused": sorted(set(result.rejected.values()))[:3]} if result.rejected else {})})
+        created = result.response.get(CREATED_ID_KEY) if isinstance(result.response, dict) else None
+        if created:  # the list was created with this first batch (TikTok): keep its id for the next batches
+            Destination.objects.filter(pk=row.destination_id).update(remote_id=str(created))
+            for other in self._rows.values():
+                if other.destination_id == row.destination_id:
+                    other.destination.remote_id = str(created)
         return result
 
     def after_sent(self, pks: Sequence[int]) -> None:
@@ -263,6 +270,7 @@ def sync_audience(audience: Audience, platform: Platform, *, max_seconds: float 
     adds, removes = queue_changes(destination)
     queue = ChangeQueue()
     result = drain(platform, queue, deadline=time.monotonic() + max_seconds)
+    destination.refresh_from_db(fields=["remote_id"])  # the drain may have stored the id of a list made with its first batch
     state = (f"{result.sent} sent, {result.failed} failed, {result.skipped} skipped"
              + (f"; stopped: {result.stopped}" if result.stopped else ""))
     destination.last_result = {"batches": queue.batches_done[-50:], "sent": result.sent, "failed": result.failed,

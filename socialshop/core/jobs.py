@@ -51,6 +51,7 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("socialshop-heartbeat", "socialshop.record_heartbeat", 300.0),
     PeriodicJob("socialshop-purge-events", "socialshop.purge_events", 3600.0),
+    PeriodicJob("socialshop-update-interest", "socialshop.update_interest", 300.0),
     PeriodicJob("socialshop-create-deliveries", "socialshop.create_deliveries", 30.0),
     PeriodicJob("socialshop-forward-events", "socialshop.forward_events", 60.0),
     PeriodicJob("socialshop-build-feeds", "socialshop.build_due_feeds", 300.0),

@@ -9,8 +9,6 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 
 from socialshop.conf import app_settings
 from socialshop.feeds.specs import SPECS, Format
@@ -214,12 +212,3 @@ class FeedBuild(models.Model):
         rows = [{"code": code, **info} for code, info in (self.reasons or {}).items()]
         rows.sort(key=lambda r: (r.get("severity") != "error", -int(r.get("count", 0)), r["code"]))
         return rows[:limit]
-
-
-@receiver(post_delete, sender=FeedBuild)
-def delete_build_file(sender: type[FeedBuild], instance: FeedBuild, **kwargs: object) -> None:
-    """A deleted build (or a deleted feed's builds) takes its stored file with it."""
-    if instance.file_name:
-        from socialshop.feeds.publishing import delete_file_quietly
-
-        delete_file_quietly(instance.file_name)

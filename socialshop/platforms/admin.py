@@ -1,4 +1,4 @@
-"""Admin for forwarding: per-platform set-up status with delivery charts and last errors, and the outbox itself.
+"""Admin for platform health: status per platform and capability, with delivery charts and last errors.
 
 Edge module (may import tracking). Charts come from core/charts.py; retry and resume call the domain.
 """
@@ -16,13 +16,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
+from socialshop.core.admin import ReadOnlyAdmin
 from socialshop.core.charts import line_chart
 from socialshop.platforms import REGISTRY, configured_platforms, configured_slugs
 from socialshop.platforms.checks import check_platforms
 from socialshop.platforms.models import PlatformStatus
 from socialshop.platforms.status import resume, send_test_event
-from socialshop.tracking.forwarding import retry_deliveries
 from socialshop.tracking.models import Delivery, DeliveryStatus
 
 CHART_DAYS = 14
@@ -108,32 +107,3 @@ class PlatformStatusAdmin(ReadOnlyAdmin):
                     PlatformStatus.objects.get_or_create(slug=slug, capability=kind)
         extra = {**(extra_context or {}), "delivery_charts": delivery_charts(), "last_errors": last_errors()}
         return super().changelist_view(request, extra_context=extra)
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(InternalAdmin, ReadOnlyAdmin):
-    list_display = ("event_name", "event_ref", "platform", "status", "attempts", "error_status", "reason", "next_attempt_at", "sent_at", "updated_at")
-    list_filter = ("platform", "status", "error_status")
-    search_fields = ("=event__event_id", "=event__order_id")
-    list_select_related = ("event",)
-    ordering = ("-updated_at",)
-    show_full_result_count = False
-    list_per_page = 100
-    actions = ("retry_failed",)
-
-    def has_operate_permission(self, request: HttpRequest) -> bool:
-        """Rows stay read-only; retrying failed deliveries needs ``change_delivery``."""
-        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
-
-    @admin.display(description="event")
-    def event_name(self, obj: Delivery) -> str:
-        return obj.event.name
-
-    @admin.display(description="event id")
-    def event_ref(self, obj: Delivery) -> str:
-        return obj.event.event_id
-
-    @admin.action(description="Retry the selected failed deliveries", permissions=["operate"])
-    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        n = retry_deliveries(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{n} failed deliveries queued again", messages.SUCCESS)

@@ -16,6 +16,11 @@ from typing import Any, ClassVar
 from socialshop.platforms.base import Capability
 from socialshop.platforms.events import SendResult
 
+# A platform that can only create a list together with its first members (TikTok: from a file) returns a
+# placeholder from ``create_audience`` and names the new list's id under this key in that first add's answer;
+# audiences/sync.py then keeps it as the destination's remote id.
+CREATED_ID_KEY = "created_audience_id"
+
 
 @dataclass(frozen=True, slots=True)
 class Member:

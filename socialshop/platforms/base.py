@@ -62,6 +62,14 @@ class Capability(abc.ABC):
         own = cls.own_api_base_key()
         return (*cls.required_settings, *cls.optional_settings, *((own,) if own else ()))
 
+    @classmethod
+    def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """(key, what a right value looks like, check id) for each of this capability's keys with a wrong value.
+
+        platforms/checks.py reports them for an active capability; the default has no rules beyond presence.
+        """
+        return []
+
     @property
     def api_base(self) -> str:
         own = self.own_api_base_key()

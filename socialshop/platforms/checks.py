@@ -1,4 +1,5 @@
-"""System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044), run from socialshop/checks.py.
+"""System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044, and each capability's own value rules
+from ``Capability.setting_problems``, e.g. E175-E179), run from socialshop/checks.py.
 
 Each message names the full key, e.g. SOCIALSHOP['PLATFORMS']['meta']['access_token'], and the
 capability that needs it; an opt-in capability's keys are checked once one of them is set.
@@ -42,6 +43,9 @@ def check_platforms() -> list[CheckMessage]:
                         hint=f"Set {key}[{name!r}] from your {cls.name} account; see docs/platforms/{slug}.md.",
                         id="socialshop.E041",
                     ))
+            for name, expected, check_id in capability.setting_problems(entry):
+                errors.append(Error(f"{key}[{name!r}] = {entry.get(name)!r} is not valid for {cls.name} {capability.label}",
+                                    hint=f"Use {expected}; see docs/platforms/{slug}.md.", id=check_id))
         url_keys = ["api_base", "script_url", *(k for c in cls.capabilities.values() if (k := c.own_api_base_key()))]
         for name in url_keys:
             value = entry.get(name)

@@ -20,10 +20,11 @@ from django.utils.translation import ngettext
 
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
+from socialshop.core.images import ImageRejected, validate_upload
 from socialshop.core.money import format_money
 from socialshop.posts.engagement import attribution_by_post, attribution_for, counts_by_tag, engagement_count
 from socialshop.posts.gallery import rendition_url, search_products, snapshot_tag, tag_submitted_product
-from socialshop.posts.images import ImageRejected, schedule_processing, validate_upload
+from socialshop.posts.images import schedule_processing
 from socialshop.posts.storage import is_private
 from socialshop.posts.models import (
     MAX_TAGS_PER_POST, Comment, CommentStatus, CustomerPhoto, ImageState, Moderation, Post, PostSource, PostStatus,
@@ -272,7 +273,17 @@ class CustomerPhotoAdmin(admin.ModelAdmin):
               "status", "submitter_name", "submitter_email", "submitted_product_id", "image_state", "image_error")
     actions = ["approve_and_publish", "approve", "reject"]
     preview = PostAdmin.preview
-    image_preview = PostAdmin.image_preview
+
+    @admin.display(description="photo (processed)")
+    def image_preview(self, obj: Post) -> str:
+        """The processed rendition only: moderators never open the upload as sent (it may carry a script)."""
+        url = (rendition_url(obj, "square") or rendition_url(obj, "thumbnail")) if obj.pk and obj.image_state == ImageState.READY else ""
+        if url:
+            return format_html('<img src="{}" alt="{}" style="max-width:min(100%,360px);height:auto;border-radius:4px">',
+                               url, obj.alt_text or "customer photo")
+        if obj.pk and obj.image_state == ImageState.FAILED:
+            return format_html("Refused: {}", obj.image_error)
+        return f"Not processed yet ({obj.get_image_state_display().lower()})." if obj.pk else "–"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # customer photos come from the storefront upload form

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from socialshop.conf import app_settings
-from socialshop.posts.images import ImageRejected, validate_upload
+from socialshop.core.images import ImageRejected, validate_upload
 
 RIGHTS_TEXT = (
     "I took this photo and I grant the store a free, non-exclusive right to show it on its website and "

@@ -1,6 +1,5 @@
-"""Admin for the event store: events read-only, filterable, with an events-per-hour chart.
-
-Deliveries (the forwarding outbox) have their own admin; the chart is ``core/charts.py``.
+"""Admin for the event store and its outbox: events read-only, filterable, with an events-per-hour chart,
+and the deliveries of events to the platforms with a retry action. Charts are ``core/charts.py``.
 """
 from __future__ import annotations
 
@@ -9,18 +8,20 @@ from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import Count
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from socialshop.core.admin import ReadOnlyAdmin
+from socialshop.core.admin import InternalAdmin, ReadOnlyAdmin
 from socialshop.core.charts import line_chart
 from socialshop.core.money import format_money
-from socialshop.tracking.models import Event
+from socialshop.tracking.forwarding import retry_deliveries
+from socialshop.tracking.models import Delivery, Event
+from socialshop.tracking.retention import last_run
 
 CHART_DAYS = 7
 CHART_SERIES = 8
@@ -75,5 +76,34 @@ class EventAdmin(ReadOnlyAdmin):
         return format_html('<span title="{}">{}…</span>', obj.visitor_id, obj.visitor_id[:8]) if obj.visitor_id else "–"
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart()}
+        extra = {**(extra_context or {}), "events_chart": events_per_hour_chart(), "purge_run": last_run()}
         return super().changelist_view(request, extra_context=extra)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(InternalAdmin, ReadOnlyAdmin):
+    list_display = ("event_name", "event_ref", "platform", "status", "attempts", "error_status", "reason", "next_attempt_at", "sent_at", "updated_at")
+    list_filter = ("platform", "status", "error_status")
+    search_fields = ("=event__event_id", "=event__order_id")
+    list_select_related = ("event",)
+    ordering = ("-updated_at",)
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ("retry_failed",)
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Rows stay read-only; retrying failed deliveries needs ``change_delivery``."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    @admin.display(description="event")
+    def event_name(self, obj: Delivery) -> str:
+        return obj.event.name
+
+    @admin.display(description="event id")
+    def event_ref(self, obj: Delivery) -> str:
+        return obj.event.event_id
+
+    @admin.action(description="Retry the selected failed deliveries", permissions=["operate"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        n = retry_deliveries(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{n} failed deliveries queued again", messages.SUCCESS)

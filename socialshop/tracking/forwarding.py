@@ -11,14 +11,14 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from socialshop.conf import app_settings
 from socialshop.platforms import configured_platforms, get_platform
 from socialshop.platforms.base import Capability
 from socialshop.platforms.delivery import DrainResult, Queue, drain, retry_failed
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent
-from socialshop.tracking.models import Delivery
+from socialshop.tracking.models import Delivery, Event
 from socialshop.tracking.outbox import consent_block_reasons, to_server_event, unconfirmed_reason
 
 __all__ = ["EVENT_QUEUE", "DrainResult", "EventQueue", "forward_events", "retry_deliveries"]
@@ -38,6 +38,9 @@ class EventQueue(Queue):
     model: ClassVar[type[Delivery]] = Delivery
 
     def claimed(self, token: str) -> QuerySet[Any]:
+        # Delivery.event has no database constraint (tracking/retention.py): a delivery whose event is gone
+        # (retention raced its creation) is deleted here, never sent.
+        Delivery.objects.filter(claimed_by=token).exclude(Exists(Event.objects.filter(pk=OuterRef("event_id")))).delete()
         return super().claimed(token).select_related("event").only(
             "attempts", "event_id", *(f"event__{name}" for name in EVENT_FIELDS))
 

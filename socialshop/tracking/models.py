@@ -1,4 +1,5 @@
-"""The event store (``Event``) and the outbox of per-platform deliveries (``Delivery``).
+"""The event store (``Event``), the outbox of per-platform deliveries (``Delivery``), and what is
+derived from events: per-visitor product interest (``Interest``), read cursors and retention runs.
 
 Events are laid out for set-based SQL by visitor, name and time (audiences, picks): see the
 indexes. Collecting is ``tracking/collector.py``; forwarding is ``tracking/forwarding.py``.
@@ -95,16 +96,26 @@ class Event(models.Model):
     class Meta:
         verbose_name = "event"
         indexes = [
-            # Audiences: "visitors who did NAME between T1 and T2", then group by visitor.
-            models.Index(fields=["name", "occurred_at", "visitor_id"], name="ss_event_name_time"),
+            # Audiences, results and retention: "events named N between T1 and T2". INCLUDE carries every
+            # column those reads take (audiences/rules.py: visitor, user, value, post, order), so on
+            # PostgreSQL the cart-abandoner, engager, purchaser (RFM) and campaign-results reads are
+            # index-only scans: 3-6x faster at 10M events. Insert cost: none measurable in
+            # bench/collect.py (docs/scaling.md). Retention walks it per name with a moving lower bound
+            # (tracking/retention.py). Other databases ignore ``include``.
+            models.Index(fields=["name", "occurred_at"], name="ss_event_name_time_cov",
+                         include=["visitor_id", "user", "value", "post_id", "order_id"]),
             # Picks and journeys: one visitor's events in time order.
             models.Index(fields=["visitor_id", "occurred_at"], name="ss_event_visitor_time"),
             # Retention deletes and time charts (BRIN on PostgreSQL: cheap for the collector's inserts).
             TimeIndex(fields=["occurred_at"], name="ss_event_time"),
             models.Index(fields=["order_id"], name="ss_event_order", condition=~models.Q(order_id="")),
             models.Index(fields=["post_id", "name"], name="ss_event_post", condition=~models.Q(post_id="")),
-            # A deleted user's events (SET_NULL); partial, so anonymous traffic never updates it.
-            models.Index(fields=["user"], name="ss_event_user", condition=models.Q(user__isnull=False)),
+            # A deleted user's events (SET_NULL), and the visitor -> account links every audience build
+            # refreshes (audiences/rules.py refresh_visitor_links): INCLUDE makes that an index-only scan
+            # (it was 27k random heap reads, 0.6 s, per build at 1M events). Partial, so anonymous
+            # traffic never updates it; a signed-in insert pays two more columns.
+            models.Index(fields=["user"], name="ss_event_user_cov", condition=models.Q(user__isnull=False),
+                         include=["visitor_id", "occurred_at"]),
         ]
         constraints = [
             # The dedup key: the collector's INSERT ... ON CONFLICT DO NOTHING relies on it.
@@ -123,7 +134,11 @@ class Event(models.Model):
 class Delivery(OutboxRow):
     """One event's delivery to one platform's server-events capability (sent by tracking/forwarding.py)."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    # No database constraint: PostgreSQL's per-row foreign-key trigger was ~85 % of retention's delete
+    # time at 10M events, even with no deliveries. Retention deletes a batch's deliveries first, in the
+    # same transaction (tracking/retention.py); a delivery whose event is gone anyway (a race with
+    # retention) is deleted by the forwarding queue, never sent (tracking/forwarding.py).
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
 
     class Meta:
         verbose_name = "delivery"
@@ -136,3 +151,59 @@ class Delivery(OutboxRow):
 
     def __str__(self) -> str:
         return f"{self.event_id} → {self.platform}: {self.status}"
+
+
+class Interest(models.Model):
+    """One visitor's latest interest in one product, kept from events by tracking/interest.py.
+
+    Picks and "viewed but not bought" read this small table instead of unnesting raw events.
+    """
+
+    visitor_id = models.CharField(max_length=40)
+    product_id = models.CharField(max_length=100, help_text="Catalog id, as in the feeds.")
+    last_viewed_at = models.DateTimeField(null=True, blank=True, help_text="Latest ViewContent of this product.")
+    last_carted_at = models.DateTimeField(null=True, blank=True, help_text="Latest AddToCart of this product.")
+    purchased_at = models.DateTimeField(null=True, blank=True, help_text="Latest Purchase including this product.")
+    updated_at = models.DateTimeField(help_text="The latest of the three times: retention drops the row once it is past.")
+
+    class Meta:
+        verbose_name = "interest"
+        constraints = [models.UniqueConstraint(fields=["visitor_id", "product_id"], name="ss_interest_once")]
+        # Retention deletes "updated_at < cutoff" as an index range (tracking/retention.py).
+        indexes = [models.Index(fields=["updated_at"], name="ss_interest_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} / {self.product_id}"
+
+
+class EventCursor(models.Model):
+    """How far a derived table has read the event store: events with a larger id are still to read."""
+
+    name = models.CharField(max_length=40, unique=True, help_text="The reader, e.g. 'interest'.")
+    last_event_id = models.BigIntegerField(default=0, help_text="Every event up to this id has been read.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_event_id}"
+
+
+class PurgeRun(models.Model):
+    """One retention run (tracking/retention.py): what it deleted and whether it reached the cutoff."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cutoff = models.DateTimeField(help_text="Events that occurred before this time were due.")
+    deleted = models.BigIntegerField(default=0, help_text="Events deleted.")
+    deliveries_deleted = models.BigIntegerField(default=0, help_text="Outbox deliveries of those events deleted.")
+    batches = models.PositiveIntegerField(default=0)
+    complete = models.BooleanField(default=False, help_text="Every due event is gone (not stopped by max_batches).")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "retention run"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"retention {self.started_at:%Y-%m-%d %H:%M}: {self.deleted} deleted"

@@ -75,6 +75,7 @@ def test_demo_command_serves_the_store_runs_a_task_and_stops_every_process_on_ct
         assert feeds and f"<g:link>http://127.0.0.1:{port}/p/" in feeds[0].read_text()
 
         # Offline: the platform stand-in answered one test event per platform.
+        wait_for(lambda: "Test events:" in text(), timeout=60, what="the test events line")
         assert "Test events: meta HTTP 200, google HTTP 200, pinterest HTTP 200, tiktok HTTP 200" in text()
         assert "local stand-in http://127.0.0.1:" in text()
         # A second shell building feeds keeps the demo's port in the links (demo-run.json).

@@ -140,7 +140,7 @@ def test_admin_lists_counts_and_revenue_per_post(admin_client, make_post, produc
     listing = admin_client.get("/admin/socialshop/post/").content.decode()
     assert '<td class="field-views">4</td>' in listing
     assert '<td class="field-clicks">1</td>' in listing
-    assert '<td class="field-saves_likes_shares">0 / 1 / 0</td>' in listing
+    assert 'title="0 saves, 1 likes, 0 shares">0 / 1</span>' in listing  # 50 likes from one visitor count once
     assert "$40.00 (1)" in listing
     page = admin_client.get(f"/admin/socialshop/post/{post.pk}/change/").content.decode()
     assert "Attributed (7 days after a tag click): 1 order, $40.00" in page

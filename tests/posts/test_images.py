@@ -12,9 +12,8 @@ from django.db import IntegrityError, transaction
 from PIL import ExifTags, Image, ImageCms
 
 from socialshop.core.jobs import run_task
-from socialshop.posts.images import (
-    RENDITIONS, ImageRejected, choose_box, open_checked, position_in, process_post_image, to_srgb, validate_upload,
-)
+from socialshop.core.images import ImageRejected, open_checked, to_srgb, validate_upload
+from socialshop.posts.images import RENDITIONS, choose_box, position_in, process_post_image
 from socialshop.posts.models import ImageState, Post, ProductTag
 from tests.posts.conftest import picture
 

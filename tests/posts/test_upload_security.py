@@ -137,7 +137,7 @@ def test_admin_change_pages_never_link_the_raw_upload(client: Client) -> None:
     process_post_image(photo.pk)
     page = moderator.get(reverse("admin:socialshop_customerphoto_change", args=[photo.pk])).content.decode()
     photo.refresh_from_db()
-    assert photo.renditions["portrait"]["jpeg"] in page  # the processed preview
+    assert photo.renditions["square"]["jpeg"] in page  # the processed preview (square, as the list shows)
     assert raw not in page and "Currently:" not in page
 
 

@@ -20,15 +20,16 @@ pytestmark = pytest.mark.django_db
 
 def _rows(count: int, *, age_days: float, prefix: str) -> list[dict]:
     when = timezone.now() - timedelta(days=age_days)
-    return [{"event_id": f"{prefix}{i}", "name": "PageView", "occurred_at": when, "received_at": when} for i in range(count)]
+    return [{"event_id": f"{prefix}{i}", "name": "PageView", "occurred_at": when - timedelta(seconds=i),
+             "received_at": when} for i in range(count)]
 
 
 def test_purge_deletes_only_events_past_retention_in_batches(settings: object) -> None:
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "EVENT_RETENTION_DAYS": 30}
     store_events(_rows(25, age_days=31, prefix="old"))
     store_events(_rows(5, age_days=29, prefix="new"))
-    assert purge_old_events(batch_size=10, max_batches=2) == 20
-    assert purge_old_events(batch_size=10) == 5
+    assert purge_old_events(batch_size=10, max_batches=2).deleted == 20
+    assert purge_old_events(batch_size=10).deleted == 5
     assert sorted(Event.objects.values_list("event_id", flat=True)) == [f"new{i}" for i in range(5)]
 
 

@@ -1,4 +1,4 @@
-"""Google: the Google tag (gtag.js: GA4 + Google Ads, Consent Mode v2) in the browser, GA4 Measurement Protocol server side.
+"""Google's server events: the GA4 Measurement Protocol (POST /mp/collect).
 
 Facts from reference/platforms.md sections E and G; docs in docs/platforms/google.md.
 """
@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import Capability, Platform
-from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent
-from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.hashing import email_hash_for
+from socialshop.platforms.http import ApiCall, PlatformAPIError
 
 # Sources whose events gtag already reported in the browser. GA4 has no event_id deduplication,
 # so sending those again server side would count them twice.
@@ -110,28 +108,3 @@ class GoogleEvents(EventsCapability):
                 text = "; ".join(str(m.get("description") or m) for m in messages if isinstance(m, dict)) or str(messages)
                 raise PlatformAPIError(self.name, text, status=status, body=answer)
         return SendResult(self.slug, len(events), answer, status)
-
-
-
-class GoogleTag(BrowserTag):
-    """gtag.js: GA4 events, and Google Ads conversions fired beside them."""
-
-    # gtag's config call sends page_view itself, so the browser table leaves PageView out.
-    browser_event_names: ClassVar[dict[str, str]] = {k: v for k, v in EVENT_NAMES.items() if k != "PageView"}
-    default_script_url: ClassVar[str] = "https://www.googletagmanager.com/gtag/js"
-    browser_id_setting: ClassVar[str] = "measurement_id"
-    optional_settings: ClassVar[tuple[str, ...]] = ("ads_id", "ads_conversions")
-
-    def extra_config(self) -> dict[str, Any]:
-        return {
-            "ads_id": str(self.config.get("ads_id") or ""),
-            # our event name -> "AW-123/label": a Google Ads conversion fired beside the GA4 event.
-            "ads_conversions": dict(self.config.get("ads_conversions") or {}),
-        }
-
-
-class GooglePlatform(Platform):
-    slug: ClassVar[str] = "google"
-    name: ClassVar[str] = "Google"
-    default_api_base: ClassVar[str] = "https://www.google-analytics.com"
-    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": GoogleEvents, "browser_tag": GoogleTag}

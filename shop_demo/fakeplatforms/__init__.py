@@ -1,194 +1,35 @@
 """A local stand-in for the four platform APIs on 127.0.0.1, written from their documented request formats.
 
 It checks each request's endpoint, authentication, payload schema, hashing format and batch size the
-way reference/platforms.md describes, records the accepted events, and can be told to answer 400,
-401, 429 (with Retry-After), 500 or to hang. It also serves stand-in browser scripts (fakepixels.py).
-``manage.py demo`` runs it so the demo works offline; the tests use it through tests/fakes/platforms.py.
+way reference/platforms.md describes (one module per platform beside this one), records the accepted
+events, and can be told to answer 400, 401, 429 (with Retry-After), 500 or to hang. It also serves
+stand-in browser scripts (shop_demo/fakepixels.py). ``manage.py demo`` runs it so the demo works
+offline; the tests use it through tests/fakes/platforms.py.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from shop_demo.settings import SOCIALSHOP as DEMO_SOCIALSHOP
 
-DEMO_PLATFORMS: dict[str, dict[str, Any]] = DEMO_SOCIALSHOP["PLATFORMS"]
+from shop_demo.fakeplatforms.common import CREDENTIALS, TEST_CODES, Fault, Invalid
+from shop_demo.fakeplatforms.google import check_google
+from shop_demo.fakeplatforms.meta import check_meta
+from shop_demo.fakeplatforms.pinterest import check_pinterest
+from shop_demo.fakeplatforms.tiktok import check_tiktok
 
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
+__all__ = ["CREDENTIALS", "TEST_CODES", "FakePlatforms", "Fault", "Invalid"]
+
 PORTS = range(8300, 8400)  # the tests' port range on the shared machine
 LOG_KEEP = 500  # requests kept in memory for ``log``
-
-# What the fake expects: the demo's test credentials (shop_demo/settings.py), so a worker subprocess
-# running the demo settings with SOCIALSHOP_API_BASE pointed here is accepted too.
-_TEST_KEYS = ("test_event_code", "test_mode", "api_base", "script_url")
-CREDENTIALS: dict[str, dict[str, Any]] = {
-    slug: {k: v for k, v in values.items() if k not in _TEST_KEYS} for slug, values in DEMO_PLATFORMS.items()
-}
-# Test event codes the fake accepts (Meta and TikTok send them in the body).
-TEST_CODES: dict[str, str] = {s: DEMO_PLATFORMS[s]["test_event_code"] for s in ("meta", "tiktok")}
-META_ACTION_SOURCES = {"website", "email", "app", "phone_call", "chat", "physical_store", "system_generated",
-                       "business_messaging", "other"}
-META_HASHED = ("em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "ge", "db")
-PINTEREST_EVENTS = {"add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "checkout", "custom",
-                    "initiate_checkout", "lead", "page_visit", "search", "signup", "subscribe", "view_category",
-                    "view_content", "watch_video"}
-TIKTOK_EVENTS = {"ViewContent", "Search", "AddToCart", "AddToWishlist", "InitiateCheckout", "AddPaymentInfo",
-                 "PlaceAnOrder", "CompletePayment", "CompleteRegistration", "SubmitForm", "Contact", "Subscribe",
-                 "ClickButton", "Download", "CustomizeProduct", "FindLocation", "Schedule"}
-
-
-class Invalid(Exception):
-    """A request the real platform would refuse (400)."""
-
-
-@dataclass
-class Fault:
-    status: int = 500
-    body: Any = None
-    retry_after: str | None = None
-    hang: float = 0.0
-
-
-def _hashed_list(value: Any, where: str) -> None:
-    values = value if isinstance(value, list) else [value]
-    for v in values:
-        if not isinstance(v, str) or not HEX64.match(v):
-            raise Invalid(f"{where}: {v!r} is not a lowercase SHA-256 hex digest")
-
-
-def _ip(value: Any, where: str) -> None:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise Invalid(f"{where}: {value!r} is not an IP address") from None
-
-
-def _time(value: Any, where: str, *, max_age: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Invalid(f"{where}: event_time must be unix seconds, got {value!r}")
-    now = time.time()
-    if value > now + 60 or value < now - max_age:
-        raise Invalid(f"{where}: event_time {value} is outside the accepted window")
-
-
-def check_meta(body: Any) -> list[dict]:
-    """Meta Conversions API body rules (reference D): one invalid event rejects the whole batch."""
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list) or not 1 <= len(data) <= 1000:
-        raise Invalid("data must hold 1 to 1000 events")
-    for i, ev in enumerate(data):
-        w = f"data[{i}]"
-        if not isinstance(ev.get("event_name"), str) or not ev["event_name"]:
-            raise Invalid(f"{w}: event_name is required")
-        _time(ev.get("event_time"), w, max_age=7 * 86400)
-        if ev.get("action_source") not in META_ACTION_SOURCES:
-            raise Invalid(f"{w}: action_source {ev.get('action_source')!r} is not valid")
-        ud = ev.get("user_data")
-        if not isinstance(ud, dict):
-            raise Invalid(f"{w}: user_data is required")
-        if ev["action_source"] == "website":
-            if not ev.get("event_source_url"):
-                raise Invalid(f"{w}: event_source_url is required for website events")
-            if not ud.get("client_user_agent"):
-                raise Invalid(f"{w}: user_data.client_user_agent is required for website events")
-        for key in META_HASHED:
-            if key in ud:
-                _hashed_list(ud[key], f"{w}.user_data.{key}")
-        if "client_ip_address" in ud:
-            _ip(ud["client_ip_address"], f"{w}.user_data.client_ip_address")
-        if "fbc" in ud and not re.match(r"^fb\.\d\.\d{13}\.\S+$", ud["fbc"]):
-            raise Invalid(f"{w}: fbc {ud['fbc']!r} is not fb.<index>.<ms>.<fbclid>")
-        cd = ev.get("custom_data") or {}
-        if "value" in cd and (not isinstance(cd["value"], (int, float)) or not re.match(r"^[A-Z]{3}$", str(cd.get("currency")))):
-            raise Invalid(f"{w}: custom_data.value needs a number and a currency")
-        if ev["event_name"] == "Purchase" and ("value" not in cd or "currency" not in cd):
-            raise Invalid(f"{w}: Purchase needs custom_data.value and currency")
-    return data
-
-
-def check_pinterest(body: Any) -> list[dict]:
-    """Pinterest Conversions API body rules (reference E)."""
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list) or not 1 <= len(data) <= 1000:
-        raise Invalid("data must hold 1 to 1000 events")
-    for i, ev in enumerate(data):
-        w = f"data[{i}]"
-        if ev.get("event_name") not in PINTEREST_EVENTS:
-            raise Invalid(f"{w}: event_name {ev.get('event_name')!r} is not valid")
-        if ev.get("action_source") not in ("web", "app_android", "app_ios", "offline"):
-            raise Invalid(f"{w}: action_source is not valid")
-        _time(ev.get("event_time"), w, max_age=7 * 86400)
-        if not ev.get("event_id"):
-            raise Invalid(f"{w}: event_id is required")
-        ud = ev.get("user_data") or {}
-        if not (ud.get("em") or ud.get("hashed_maids") or (ud.get("client_ip_address") and ud.get("client_user_agent"))):
-            raise Invalid(f"{w}: user_data needs em, hashed_maids or client_ip_address + client_user_agent")
-        for key in META_HASHED:
-            if key in ud:
-                if not isinstance(ud[key], list):
-                    raise Invalid(f"{w}.user_data.{key} must be an array")
-                _hashed_list(ud[key], f"{w}.user_data.{key}")
-        cd = ev.get("custom_data") or {}
-        if "value" in cd and not isinstance(cd["value"], str):
-            raise Invalid(f"{w}: custom_data.value must be a string")
-    return data
-
-
-def check_tiktok(body: Any, pixel_code: str) -> list[dict]:
-    """TikTok Events API 2.0 body rules (reference E)."""
-    if not isinstance(body, dict) or body.get("event_source") != "web" or body.get("event_source_id") != pixel_code:
-        raise Invalid("event_source must be 'web' and event_source_id the pixel code")
-    data = body.get("data")
-    if not isinstance(data, list) or not 1 <= len(data) <= 1000:
-        raise Invalid("data must hold 1 to 1000 events")
-    for i, ev in enumerate(data):
-        w = f"data[{i}]"
-        if ev.get("event") not in TIKTOK_EVENTS:
-            raise Invalid(f"{w}: event {ev.get('event')!r} is not a standard event")
-        _time(ev.get("event_time"), w, max_age=7 * 86400)
-        if not ev.get("event_id"):
-            raise Invalid(f"{w}: event_id is required")
-        user = ev.get("user") or {}
-        for key in ("email", "phone", "external_id"):
-            if key in user:
-                _hashed_list(user[key], f"{w}.user.{key}")
-        if "ip" in user:
-            _ip(user["ip"], f"{w}.user.ip")
-    return data
-
-
-def check_google(body: Any) -> list[dict]:
-    """GA4 Measurement Protocol body rules (reference E)."""
-    if not isinstance(body, dict) or not isinstance(body.get("client_id"), str) or not body["client_id"]:
-        raise Invalid("client_id is required")
-    events = body.get("events")
-    if not isinstance(events, list) or not 1 <= len(events) <= 25:
-        raise Invalid("events must hold 1 to 25 events")
-    for i, ev in enumerate(events):
-        if not isinstance(ev.get("name"), str) or not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,39}$", ev["name"]):
-            raise Invalid(f"events[{i}].name is not valid")
-        params = ev.get("params") or {}
-        if "value" in params and not params.get("currency"):
-            raise Invalid(f"events[{i}]: currency is required with value")
-        if ev["name"] == "purchase" and not params.get("transaction_id"):
-            raise Invalid(f"events[{i}]: purchase needs transaction_id")
-        ts = ev.get("timestamp_micros")
-        if ts is not None and ts / 1e6 < time.time() - 72 * 3600:
-            raise Invalid(f"events[{i}]: timestamp_micros is older than 72 hours")
-    for key, values in (body.get("user_data") or {}).items():
-        if key.startswith("sha256_"):
-            _hashed_list(values, f"user_data.{key}")
-    return [{**ev, "client_id": body["client_id"]} for ev in events]
 
 
 class FakePlatforms:

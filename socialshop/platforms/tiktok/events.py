@@ -1,4 +1,4 @@
-"""TikTok: the TikTok pixel in the browser and the Events API 2.0 (event/track) server to server.
+"""TikTok's server events: the Events API 2.0 (POST /open_api/v1.3/event/track/).
 
 Facts from reference/platforms.md section E; docs in docs/platforms/tiktok.md.
 """
@@ -7,17 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import Capability, Platform
-from socialshop.platforms.browser import BrowserTag
 from socialshop.platforms.events import EventsCapability, SendResult, ServerEvent, valid_ip
-from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.hashing import email_hash_for
-
-# Business API answer codes (HTTP 200 with a non-zero "code"). Third-party lists only, so unconfirmed:
-# 40100 rate limited, 40102/40104/40105 token expired/missing/revoked, 40001 app not authorised, 5xxxx server.
-AUTH_CODES = frozenset({40001, 40102, 40104, 40105})
-RETRY_CODES = frozenset({40100, 40200, 40201})
-
+from socialshop.platforms.http import ApiCall
+from socialshop.platforms.tiktok.business import BusinessApi
 
 # PageView has no confirmed Events API name (reference E): the browser's ttq.page() covers it.
 EVENT_NAMES: dict[str, str] = {
@@ -25,24 +18,6 @@ EVENT_NAMES: dict[str, str] = {
     "InitiateCheckout": "InitiateCheckout", "AddPaymentInfo": "AddPaymentInfo", "Purchase": "CompletePayment",
     "Lead": "SubmitForm", "CompleteRegistration": "CompleteRegistration",
 }
-
-
-class BusinessApi:
-    """TikTok Business API answers: HTTP 200 with a non-zero "code" is an error (shared by every TikTok capability)."""
-
-    def answer_error(self, status: int, answer: Any) -> PlatformAPIError | None:
-        """The error an answer carries, or None when its code is 0."""
-        if not isinstance(answer, dict) or "code" not in answer:
-            return PlatformAPIError(self.name, f"unexpected answer {answer!r}", status=status, retryable=True)  # type: ignore[attr-defined]
-        code_value = answer.get("code")
-        if code_value == 0:
-            return None
-        message = str(answer.get("message") or f"code {code_value}")
-        return PlatformAPIError(
-            self.name, f"{message} (code {code_value})", status=status, body=answer,  # type: ignore[attr-defined]
-            retryable=code_value in RETRY_CODES or (isinstance(code_value, int) and code_value >= 50000),
-            auth=code_value in AUTH_CODES,
-        )
 
 
 class TikTokEvents(BusinessApi, EventsCapability):
@@ -111,20 +86,3 @@ class TikTokEvents(BusinessApi, EventsCapability):
         if error is not None:
             raise error
         return SendResult(self.slug, len(events), answer, status)
-
-
-
-class TikTokPixel(BrowserTag):
-    """The TikTok pixel (ttq)."""
-
-    # "page" is ttq.page(); the rest are ttq.track(name, props, {event_id}).
-    browser_event_names: ClassVar[dict[str, str]] = {"PageView": "page", **EVENT_NAMES}
-    default_script_url: ClassVar[str] = "https://analytics.tiktok.com/i18n/pixel/events.js"
-    browser_id_setting: ClassVar[str] = "pixel_code"
-
-
-class TikTokPlatform(Platform):
-    slug: ClassVar[str] = "tiktok"
-    name: ClassVar[str] = "TikTok"
-    default_api_base: ClassVar[str] = "https://business-api.tiktok.com"
-    capabilities: ClassVar[dict[str, type[Capability]]] = {"events": TikTokEvents, "browser_tag": TikTokPixel}

@@ -1,0 +1,168 @@
+"""API resources ``campaigns`` and ``campaign-variants``: campaign settings, their A/B variants, the
+assignment counts per variant and hold-out with the sample-ratio check, members per state, refresh now.
+
+Every action needs its Django permission (``api/base.py``). Targeting is campaigns/targeting.py.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, ProtectedError
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from socialshop.api.base import SocialshopAPIMixin
+from socialshop.api.schema import ErrorSerializer, document
+from socialshop.campaigns.assignment import SRM_ALPHA, srm_p_value
+from socialshop.campaigns.incentives import incentive_message
+from socialshop.campaigns.models import Assignment, Campaign, CampaignStatus, IssuedCode, MemberState, Variant
+from socialshop.campaigns.targeting import refresh_campaign, state_counts
+from socialshop.exceptions import JobLocked
+
+
+def _model_clean(model: type, instance: Any, attrs: dict[str, Any]) -> None:
+    """Run the model's ``clean()`` on the instance as it would be saved; its errors become a 400."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    current = {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields} if instance else {}
+    plain = {k: v for k, v in attrs.items() if not isinstance(v, list) or k == "channels"}
+    candidate = model(**{**current, **plain})
+    try:
+        candidate.clean()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from None
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Variant
+        fields = ("id", "campaign", "name", "weight", "subject", "headline", "body", "incentive_from_message",
+                  "created_at", "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    channels = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=10,
+                                     help_text=Campaign._meta.get_field("channels").help_text)
+    effective_status = serializers.SerializerMethodField(help_text="The status now, after the start and end times.")
+    incentive_message = serializers.SerializerMethodField(help_text="Why the campaign issues no codes; empty when it can.")
+    variants = VariantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ("id", "name", "slug", "audiences", "exclusions", "channels", "starts_at", "ends_at", "status",
+                  "effective_status", "min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
+                  "max_landings_without_purchase", "holdout_percent", "incentive_kind", "incentive_amount",
+                  "incentive_valid_days", "incentive_min_order", "incentive_currency", "incentive_message", "variants",
+                  "last_refreshed_at", "created_at", "updated_at")
+        read_only_fields = ("last_refreshed_at", "created_at", "updated_at")
+
+    @extend_schema_field(serializers.ChoiceField(choices=CampaignStatus.values))
+    def get_effective_status(self, campaign: Campaign) -> str:
+        return campaign.effective_status()
+
+    def get_incentive_message(self, campaign: Campaign) -> str:
+        return incentive_message(campaign) if campaign.has_incentive else ""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _model_clean(Campaign, self.instance, attrs)
+        return attrs
+
+
+class ArmSerializer(serializers.Serializer):
+    """One arm of the split: a variant, or the hold-out."""
+
+    variant = serializers.IntegerField(allow_null=True, help_text="The variant's id; null for the hold-out.")
+    name = serializers.CharField()
+    assigned = serializers.IntegerField()
+    expected_share = serializers.FloatField(help_text="The share the configured split gives this arm.")
+    codes_issued = serializers.IntegerField()
+    codes_redeemed = serializers.IntegerField()
+
+
+STATS = inline_serializer("CampaignStats", {
+    "campaign": serializers.CharField(help_text="The campaign's slug."),
+    "effective_status": serializers.ChoiceField(choices=CampaignStatus.values),
+    "assigned": serializers.IntegerField(),
+    "arms": ArmSerializer(many=True),
+    "sample_ratio_p": serializers.FloatField(help_text="Chi-square p-value of the arms' counts against the split."),
+    "sample_ratio_mismatch": serializers.BooleanField(help_text=f"True when sample_ratio_p < {SRM_ALPHA}: the split is broken."),
+    "states": serializers.DictField(child=serializers.IntegerField(), help_text=f"Members per state: {', '.join(MemberState.values)}."),
+    "last_refreshed_at": serializers.DateTimeField(allow_null=True),
+})
+REFRESH_RESULT = inline_serializer("CampaignRefresh", {
+    "campaign": serializers.CharField(),
+    "status": serializers.ChoiceField(choices=CampaignStatus.values),
+    "assigned": serializers.IntegerField(help_text="Members assigned by this refresh."),
+    "states": serializers.DictField(child=serializers.IntegerField()),
+    "message": serializers.CharField(allow_blank=True),
+})
+
+
+def campaign_stats(campaign: Campaign) -> dict[str, Any]:
+    """Assignment counts per arm (hold-out first) with their expected shares, the sample-ratio check and states."""
+    assigned = dict(Assignment.objects.filter(campaign=campaign).values("variant").annotate(n=Count("pk")).values_list("variant", "n"))
+    codes = IssuedCode.objects.filter(campaign=campaign).values("variant")
+    issued = dict(codes.annotate(n=Count("pk")).values_list("variant", "n"))
+    redeemed = dict(codes.filter(redeemed_at__isnull=False).annotate(n=Count("pk")).values_list("variant", "n"))
+    variants = list(campaign.variants.order_by("pk"))
+    holdout = campaign.holdout_percent / 100
+    total_weight = sum(v.weight for v in variants) or 1
+    arms = [{"variant": None, "name": "hold-out", "expected_share": holdout}] + [
+        {"variant": v.pk, "name": v.name, "expected_share": (1 - holdout) * v.weight / total_weight} for v in variants]
+    for arm in arms:
+        arm.update(assigned=assigned.get(arm["variant"], 0), codes_issued=issued.get(arm["variant"], 0),
+                   codes_redeemed=redeemed.get(arm["variant"], 0))
+    p_value = srm_p_value([a["assigned"] for a in arms], [a["expected_share"] for a in arms])
+    return {"campaign": campaign.slug, "effective_status": campaign.effective_status(), "assigned": sum(assigned.values()),
+            "arms": arms, "sample_ratio_p": p_value, "sample_ratio_mismatch": p_value < SRM_ALPHA,
+            "states": state_counts(campaign), "last_refreshed_at": campaign.last_refreshed_at}
+
+
+class CampaignViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
+    """Retargeting campaigns. ``GET /campaigns/{id}/stats/``: assignments per variant and hold-out, the
+    sample-ratio check, members per state; ``POST /campaigns/{id}/refresh/`` assigns and recomputes now."""
+
+    queryset = Campaign.objects.prefetch_related("audiences", "exclusions", "variants").order_by("-created_at", "pk")
+    serializer_class = CampaignSerializer
+    action_permissions = {
+        "stats": ("socialshop.view_campaign",),
+        "refresh": ("socialshop.refresh_campaign",),
+    }
+
+    @document(responses=STATS)
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: str | None = None) -> Response:
+        return Response(campaign_stats(self.get_object()))
+
+    @document(request=None, responses={200: REFRESH_RESULT, 409: ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def refresh(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        try:
+            result = refresh_campaign(campaign)
+        except JobLocked:
+            return Response({"detail": f"a refresh of {campaign.slug!r} is already running"}, status=status.HTTP_409_CONFLICT)
+        return Response({"campaign": result.campaign, "status": result.status, "assigned": result.assigned,
+                         "states": result.states, "message": result.message})
+
+
+class VariantViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
+    """A campaign's A/B variants. A variant people are assigned to cannot be deleted (409): set its weight
+    to 0 to stop assigning new members to it; nobody already assigned ever moves."""
+
+    queryset = Variant.objects.order_by("campaign", "pk")
+    serializer_class = VariantSerializer
+
+    @document(responses={204: None, 409: ErrorSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        variant = self.get_object()
+        try:
+            variant.delete()
+        except ProtectedError:
+            return Response({"detail": f"variant {variant.name!r} has assigned members; set its weight to 0 instead"},
+                            status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,250 @@
+"""Campaigns (issue #16): the ``Campaign`` with its ``Variant``s, each person's stable ``Assignment``
+(a variant or the hold-out), their computed ``CampaignMember`` state, the ``Touch``es channels record
+and the discount codes issued (``IssuedCode``).
+
+Targeting (assignment, states, who to reach now) is campaigns/targeting.py; codes and the host's
+discount adapter are campaigns/incentives.py; the landing link is campaigns/views.py.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+# The channel name that is not a platform slug; every other channel is a platform from the registry.
+EMAIL = "email"
+
+
+def new_salt() -> str:
+    """A random per-campaign salt: assignments hash ``salt + person``, so campaigns split independently."""
+    return secrets.token_hex(16)
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    ENDED = "ended", "Ended"
+
+
+class IncentiveKind(models.TextChoices):
+    NONE = "none", "No incentive"
+    PERCENT = "percent", "Percent off the order"
+    FIXED = "fixed", "Fixed amount off the order"
+    FREE_SHIPPING = "free_shipping", "Free shipping"
+
+
+class MemberState(models.TextChoices):
+    WAITING = "waiting", "Waiting for the minimum delay"
+    TARGETED = "targeted", "Targeted"
+    CAPPED = "capped", "Capped (landed too often without buying)"
+    CONVERTED = "converted", "Converted (purchased)"
+    EXPIRED = "expired", "Too long since the action"
+    LEFT = "left", "Left the audiences"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True, help_text="Also the utm_campaign of the campaign's links.")
+    audiences = models.ManyToManyField(
+        "socialshop.Audience", related_name="campaigns", help_text="Current members of any of these are in the campaign.")
+    exclusions = models.ManyToManyField(
+        "socialshop.Audience", related_name="excluded_from_campaigns", blank=True,
+        help_text="Current members of these are left out (for example recent purchasers).")
+    channels = models.JSONField(
+        default=list, blank=True, help_text='Platform slugs and/or "email": where the campaign reaches people.')
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: as soon as it is set running.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Nobody is targeted from this time on. Empty: no end.")
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT,
+        help_text="What the owner chose; the effective status also follows the start and end times.")
+    min_delay_minutes = models.PositiveIntegerField(
+        default=60, help_text="Minutes after the qualifying action before the person is targeted.")
+    max_age_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(1)], help_text="Hours after the qualifying action after which the person is no longer targeted.")
+    email_per_day = models.PositiveSmallIntegerField(
+        default=1, help_text="Emails a person may get per day across all campaigns (counted from touches).")
+    email_per_campaign = models.PositiveSmallIntegerField(default=3, help_text="Emails a person may get from this campaign.")
+    max_landings_without_purchase = models.PositiveSmallIntegerField(
+        default=5, help_text="Landings from the campaign's links without a purchase after which the person is capped (0: no cap).")
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(90)], help_text="Share of members held out (never reached) to measure lift.")
+    salt = models.CharField(max_length=32, default=new_salt, editable=False, help_text="Random per campaign; keys the assignment hash.")
+    incentive_kind = models.CharField(max_length=16, choices=IncentiveKind.choices, default=IncentiveKind.NONE)
+    incentive_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0"), help_text="Percent (0-100) or amount in the currency; unused for free shipping.")
+    incentive_valid_days = models.PositiveSmallIntegerField(default=7, validators=[MinValueValidator(1)], help_text="Days a code stays valid after it is issued.")
+    incentive_min_order = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Smallest order total the code applies to (empty: any).")
+    incentive_currency = models.CharField(max_length=3, blank=True, default="", help_text="ISO 4217; empty: SOCIALSHOP['CURRENCY'].")
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "name"]
+        permissions = [("refresh_campaign", "Can refresh campaign targeting")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def effective_status(self, now: datetime | None = None) -> str:
+        """The status at ``now``: draft and paused as chosen; scheduled before ``starts_at``; ended from ``ends_at``."""
+        now = now or timezone.now()
+        if self.status in (CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.ENDED):
+            return self.status
+        if self.ends_at is not None and now >= self.ends_at:
+            return CampaignStatus.ENDED
+        if self.starts_at is not None and now < self.starts_at:
+            return CampaignStatus.SCHEDULED
+        return CampaignStatus.RUNNING if self.status == CampaignStatus.RUNNING else CampaignStatus.SCHEDULED
+
+    @property
+    def has_incentive(self) -> bool:
+        return self.incentive_kind != IncentiveKind.NONE
+
+    def clean(self) -> None:
+        """Channels are "email" or platform slugs; the incentive's amount fits its kind; the end follows the start."""
+        from django.core.exceptions import ValidationError
+
+        from socialshop.platforms import REGISTRY
+
+        errors: dict[str, str] = {}
+        known = {EMAIL, *REGISTRY}
+        channels = self.channels
+        if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+            errors["channels"] = f'{channels!r} is not a list of channel names such as ["email", "meta"]'
+        elif set(channels) - known:
+            errors["channels"] = f"unknown channels {sorted(set(channels) - known)}; use {', '.join(sorted(known))}"
+        amount = self.incentive_amount if self.incentive_amount is not None else Decimal("0")
+        if self.incentive_kind == IncentiveKind.PERCENT and not Decimal("0") < amount <= Decimal("100"):
+            errors["incentive_amount"] = f"a percent discount must be above 0 and at most 100, not {amount}"
+        elif self.incentive_kind == IncentiveKind.FIXED and amount <= 0:
+            errors["incentive_amount"] = f"a fixed discount must be above 0, not {amount}"
+        if self.incentive_currency and not (len(self.incentive_currency) == 3 and self.incentive_currency.isalpha()
+                                            and self.incentive_currency.isupper()):
+            errors["incentive_currency"] = f"{self.incentive_currency!r} is not a 3-letter ISO 4217 code such as 'EUR'"
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "the end must come after the start"
+        if errors:
+            raise ValidationError(errors)
+
+
+class Variant(models.Model):
+    """One arm of the campaign's A/B test: its share (weight) and the creative's texts."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=60)
+    weight = models.PositiveIntegerField(default=1, help_text="Relative share of the non-held-out members (0: no new members).")
+    subject = models.CharField(max_length=200, blank=True, default="", help_text="Email subject.")
+    headline = models.CharField(max_length=200, blank=True, default="", help_text="Headline of the creative.")
+    body = models.TextField(blank=True, default="", help_text="Body text of the creative template.")
+    incentive_from_message = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=1, validators=[MinValueValidator(1)],
+        help_text="The message from which this variant offers the campaign's code (2: from the second email). Empty: never.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "pk"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "name"], name="ss_variant_name_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.name}"
+
+    @property
+    def offers_incentive(self) -> bool:
+        return self.incentive_from_message is not None
+
+
+class Assignment(models.Model):
+    """A person's place in the campaign, drawn once and kept: a variant, or the hold-out (``variant`` empty)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments")
+    person = models.CharField(max_length=80, help_text="u:<account>, h:<hashed email>, v:<visitor> or l:<list row>.")
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments",
+                                help_text="Empty: held out (never reached; the baseline for lift).")
+    bucket = models.FloatField(help_text="sha256(salt + person) as a number in [0, 1): what decided the variant.")
+    qualified_at = models.DateTimeField(help_text="The qualifying action when the person was assigned; purchases from then on convert.")
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person"], name="ss_assignment_once")]
+        indexes = [models.Index(fields=["campaign", "variant"], name="ss_assignment_variant")]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.campaign_id}: {self.variant_id or 'hold-out'}"
+
+
+class CampaignMember(models.Model):
+    """A person's state in the campaign, recomputed in SQL by each refresh (campaigns/targeting.py)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    person = models.CharField(max_length=80)
+    holdout = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=MemberState.choices)
+    qualified_at = models.DateTimeField(null=True, blank=True, help_text="The latest qualifying action while in the audiences.")
+    landings = models.PositiveIntegerField(default=0, help_text="Landings from the campaign's links since the action.")
+    converted_at = models.DateTimeField(null=True, blank=True, help_text="The first purchase since the action.")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person"], name="ss_campaignmember_once")]
+        indexes = [models.Index(fields=["campaign", "state"], name="ss_campaignmember_state")]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.campaign_id}: {self.state}"
+
+
+class Touch(models.Model):
+    """One message or impression a channel sent a person: caps count these across campaigns."""
+
+    person = models.CharField(max_length=80)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="touches")
+    channel = models.CharField(max_length=20, help_text='"email" or a platform slug.')
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "channel", "at"], name="ss_touch_person"),
+            models.Index(fields=["campaign", "person"], name="ss_touch_campaign"),
+        ]
+
+
+class IssuedCode(models.Model):
+    """A discount code socialshop had the store issue to one person for one campaign (not personal data)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="codes")
+    person = models.CharField(max_length=80)
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes")
+    code = models.CharField(max_length=40, unique=True)
+    expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    order_id = models.CharField(max_length=64, blank=True, default="", help_text="The store's order that used the code.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person"], name="ss_issuedcode_once")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Suppression(models.Model):
+    """A person who must not be reached on a channel again (an unsubscribe); ``targeted_persons`` honours it."""
+
+    person = models.CharField(max_length=80)
+    channel = models.CharField(max_length=20, default=EMAIL, help_text='"email" or a platform slug.')
+    reason = models.CharField(max_length=200, blank=True, default="", help_text="Why, in plain words (e.g. one-click unsubscribe).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "channel"], name="ss_suppression_once")]
+
+    def __str__(self) -> str:
+        return f"{self.person} on {self.channel}"
