@@ -1,9 +1,6 @@
 """socialshop's admin section: each domain registers its own ModelAdmins; this module imports them."""
-<<<<<<< HEAD
 from socialshop.audiences import admin as audiences_admin  # noqa: F401
-=======
 from socialshop.campaigns import admin as campaigns_admin  # noqa: F401
->>>>>>> main
 from socialshop.core import admin as core_admin  # noqa: F401
 from socialshop.feeds import admin as feeds_admin  # noqa: F401
 from socialshop.posts import admin as posts_admin  # noqa: F401

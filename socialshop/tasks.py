@@ -100,7 +100,6 @@ def build_due_feeds() -> list[str]:
     return slugs
 
 
-<<<<<<< HEAD
 @shared_task(name="socialshop.build_audience", **TASK_DEFAULTS)
 def build_audience(slug: str) -> dict:
     """Rebuild one audience's membership (audiences/builder.py); single-flight per audience."""
@@ -144,11 +143,11 @@ def sync_audiences(platform: str | None = None, audience: str | None = None) -> 
         return {"status": "already running"}
     return {"status": "synced", "results": [
         {"platform": r.platform, "state": r.state, "adds": r.queued_adds, "removes": r.queued_removes} for r in results]}
-=======
+
+
 @shared_task(name="socialshop.refresh_campaigns", **TASK_DEFAULTS)
 def refresh_campaigns(slug: str | None = None) -> dict:
     """Refresh the targeting of every live campaign, or of the one named (campaigns/targeting.py)."""
     from socialshop.campaigns.targeting import refresh_live_campaigns
 
     return refresh_live_campaigns(slug)
->>>>>>> main

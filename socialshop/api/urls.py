@@ -4,11 +4,8 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
-<<<<<<< HEAD
 from socialshop.api.audiences import AudienceViewSet
-=======
 from socialshop.api.campaigns import CampaignViewSet, VariantViewSet
->>>>>>> main
 from socialshop.api.feeds import FeedViewSet
 from socialshop.api.posts import PostTagViewSet, PostViewSet
 from socialshop.api.views import RootView, SchemaView, docs, not_found
@@ -23,12 +20,9 @@ router = Router()
 router.register("posts", PostViewSet, basename="posts")
 router.register("post-tags", PostTagViewSet, basename="post-tags")
 router.register("feeds", FeedViewSet, basename="feeds")
-<<<<<<< HEAD
 router.register("audiences", AudienceViewSet, basename="audiences")
-=======
 router.register("campaigns", CampaignViewSet, basename="campaigns")
 router.register("campaign-variants", VariantViewSet, basename="campaign-variants")
->>>>>>> main
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
