@@ -1,4 +1,5 @@
 """socialshop's admin section: each domain registers its own ModelAdmins; this module imports them."""
+from socialshop.audiences import admin as audiences_admin  # noqa: F401
 from socialshop.campaigns import admin as campaigns_admin  # noqa: F401
 from socialshop.core import admin as core_admin  # noqa: F401
 from socialshop.feeds import admin as feeds_admin  # noqa: F401

@@ -100,6 +100,51 @@ def build_due_feeds() -> list[str]:
     return slugs
 
 
+@shared_task(name="socialshop.build_audience", **TASK_DEFAULTS)
+def build_audience(slug: str) -> dict:
+    """Rebuild one audience's membership (audiences/builder.py); single-flight per audience."""
+    from socialshop.audiences.models import Audience
+    from socialshop.audiences.schedule import build_by_slug
+
+    try:
+        return build_by_slug(str(slug))
+    except Audience.DoesNotExist:
+        return {"slug": str(slug), "status": "missing"}
+
+
+@shared_task(name="socialshop.build_due_audiences", **TASK_DEFAULTS)
+def build_due_audiences() -> list[str]:
+    """Enqueue a ``socialshop.build_audience`` for every enabled audience that is due (audiences/schedule.py)."""
+    from socialshop.audiences.schedule import due_audiences
+    from socialshop.core.jobs import run_task
+
+    slugs = due_audiences()
+    for slug in slugs:
+        run_task(build_audience, slug)
+    return slugs
+
+
+@shared_task(name="socialshop.sync_audiences", **TASK_DEFAULTS)
+def sync_audiences(platform: str | None = None, audience: str | None = None) -> dict:
+    """Upload each enabled audience's changes (or only ``audience``, a slug) to each platform with audience
+    uploads on (or only ``platform``) (audiences/sync.py); one sync at a time."""
+    from socialshop.audiences.models import Audience
+    from socialshop.audiences.sync import sync_audiences as _sync_audiences
+    from socialshop.core.jobs import single_flight
+    from socialshop.exceptions import JobLocked
+
+    chosen = list(Audience.objects.filter(slug=str(audience))) if audience else None
+    if audience and not chosen:
+        return {"status": "missing", "audience": str(audience)}
+    try:
+        with single_flight("socialshop.sync_audiences"):
+            results = _sync_audiences(platform=platform, audiences=chosen)
+    except JobLocked:
+        return {"status": "already running"}
+    return {"status": "synced", "results": [
+        {"platform": r.platform, "state": r.state, "adds": r.queued_adds, "removes": r.queued_removes} for r in results]}
+
+
 @shared_task(name="socialshop.refresh_campaigns", **TASK_DEFAULTS)
 def refresh_campaigns(slug: str | None = None) -> dict:
     """Refresh the targeting of every live campaign, or of the one named (campaigns/targeting.py)."""

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from socialshop.audiences.models import Audience, RuleKind
 from socialshop.feeds.models import Feed
 from socialshop.platforms.models import PlatformStatus
 from socialshop.posts.models import Comment, CommentStatus, Moderation, Post, PostSource, PostStatus
@@ -31,6 +32,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _own_media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _meta_audience_uploads(settings: Any) -> None:
+    """Meta's audience uploads on, so that "Sync now" has somewhere to sync (too few members: nothing is sent)."""
+    platforms = settings.SOCIALSHOP["PLATFORMS"]
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {**platforms, "meta": {**platforms["meta"], "ad_account_id": "act_1"}}}
+
+
+def _audience() -> Audience:
+    return Audience.objects.get_or_create(slug="everyone", defaults={"name": "Everyone", "kind": RuleKind.VISITORS})[0]
 
 
 def _post(**fields: Any) -> Post:
@@ -95,6 +107,8 @@ ACTIONS = [
     ActionCase("platformstatus", "send_test_events", lambda: PlatformStatus.objects.create(slug="meta"),
                lambda s: bool(_fresh(s).last_error or _fresh(s).test_event_at)),
     ActionCase("delivery", "retry_failed", _failed_delivery, lambda d: _fresh(d).status == DeliveryStatus.PENDING),
+    ActionCase("audience", "build_now", _audience, lambda a: a.builds.exists()),
+    ActionCase("audience", "sync_now", _audience, lambda a: a.destinations.filter(last_sync_at__isnull=False).exists()),
     ActionCase("campaign", "refresh_now", lambda: make_campaign(), lambda c: _fresh(c).last_refreshed_at is not None),
 ]
 
@@ -211,12 +225,16 @@ def _pages() -> dict[str, Callable[[], tuple[str, str]]]:
         "feed dry run": lambda: ("get", feed_url("admin:socialshop_feed_dry_run")),
         "match report": lambda: ("get", reverse("admin:socialshop_feed_match_report")),
         "product search": lambda: ("get", reverse("admin:socialshop_post_product_search") + "?q=a"),
+        "audience build": lambda: ("post", reverse("admin:socialshop_audience_build", args=[_audience().pk])),
+        "audience sync": lambda: ("post", reverse("admin:socialshop_audience_sync", args=[_audience().pk])),
+        "audience import": lambda: ("get", reverse("admin:socialshop_audience_import", args=[_audience().pk])),
     }
 
 
 PAGES = _pages()
 # What a view-only user gets: reading pages open, the build (a change) is refused.
-VIEWER_STATUS = {"feed build": 403, "feed dry run": 200, "match report": 200, "product search": 403}
+VIEWER_STATUS = {"feed build": 403, "feed dry run": 200, "match report": 200, "product search": 403,
+                 "audience build": 403, "audience sync": 403, "audience import": 403}
 
 
 @pytest.mark.parametrize("page", PAGES)

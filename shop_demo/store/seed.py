@@ -301,3 +301,5 @@ from shop_demo.store.seed_traffic import simulate_traffic_step  # noqa: E402 - a
 SEED_STEPS.append(simulate_traffic_step)
 from shop_demo.store.seed_feeds import seed_feeds_step  # noqa: E402
 SEED_STEPS.append(seed_feeds_step)
+from shop_demo.store.seed_audiences import seed_audiences_step  # noqa: E402
+SEED_STEPS.append(seed_audiences_step)

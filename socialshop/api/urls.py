@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
+from socialshop.api.audiences import AudienceViewSet
 from socialshop.api.campaigns import CampaignViewSet, VariantViewSet
 from socialshop.api.feeds import FeedViewSet
 from socialshop.api.posts import PostTagViewSet, PostViewSet
@@ -19,6 +20,7 @@ router = Router()
 router.register("posts", PostViewSet, basename="posts")
 router.register("post-tags", PostTagViewSet, basename="post-tags")
 router.register("feeds", FeedViewSet, basename="feeds")
+router.register("audiences", AudienceViewSet, basename="audiences")
 router.register("campaigns", CampaignViewSet, basename="campaigns")
 router.register("campaign-variants", VariantViewSet, basename="campaign-variants")
 

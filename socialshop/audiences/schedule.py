@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import F, Q
 from django.utils import timezone
 
 from socialshop.audiences.builder import build_audience
@@ -14,9 +13,9 @@ from socialshop.exceptions import JobLocked
 def due_audiences() -> list[str]:
     """Slugs of enabled audiences never built or built longer ago than their interval (one query)."""
     now = timezone.now()
-    audiences = Audience.objects.filter(enabled=True).filter(
-        Q(last_built_at__isnull=True) | Q(last_built_at__lte=now - F("rebuild_every_minutes") * timedelta(minutes=1)))
-    return list(audiences.order_by("slug").values_list("slug", flat=True))
+    # Compared in Python: SQLite cannot multiply an interval in SQL, and a store has tens of audiences, not millions.
+    rows = Audience.objects.filter(enabled=True).order_by("slug").values_list("slug", "last_built_at", "rebuild_every_minutes")
+    return [slug for slug, built, every in rows if built is None or built <= now - timedelta(minutes=every)]
 
 
 def build_by_slug(slug: str) -> dict[str, object]:

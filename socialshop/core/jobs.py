@@ -55,6 +55,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("socialshop-create-deliveries", "socialshop.create_deliveries", 30.0),
     PeriodicJob("socialshop-forward-events", "socialshop.forward_events", 60.0),
     PeriodicJob("socialshop-build-feeds", "socialshop.build_due_feeds", 300.0),
+    PeriodicJob("socialshop-build-audiences", "socialshop.build_due_audiences", 300.0),
+    PeriodicJob("socialshop-sync-audiences", "socialshop.sync_audiences", 900.0),
 )
 
 # Periodic runs for Celery beat. A project merges it into its app's schedule:
