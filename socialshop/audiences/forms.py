@@ -15,7 +15,7 @@ from socialshop.audiences.models import Audience, RuleKind
 from socialshop.audiences.rules import ENGAGEMENT_ACTIONS
 from socialshop.catalog import get_catalog
 from socialshop.conf import app_settings
-from socialshop.platforms.hashing import normalize_country
+from socialshop.privacy.hashing import normalize_country
 from socialshop.posts.models import Post
 
 MAX_MINUTES = 60 * 24 * 365  # the rules' own bound for delays (audiences/rules.py)

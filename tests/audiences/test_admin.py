@@ -19,7 +19,7 @@ from socialshop.audiences.models import (
     Audience, AudienceBuild, AudienceMember, BuildStatus, CustomerListEntry, Destination, DestinationMember, RuleKind,
 )
 from socialshop.catalog import get_catalog
-from socialshop.platforms.hashing import hash_user_data
+from socialshop.privacy.hashing import hash_user_data
 from socialshop.tracking.models import Event
 from tests.factories import ProductFactory, UserFactory
 
