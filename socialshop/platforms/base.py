@@ -63,17 +63,16 @@ class Capability(abc.ABC):
         return (*cls.required_settings, *cls.optional_settings, *((own,) if own else ()))
 
     @classmethod
-    def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-        """(key, what a right value looks like, check id) for each of this capability's keys with a wrong value.
-
-        platforms/checks.py reports them for an active capability; the default has no rules beyond presence.
-        """
-        return []
-
-    @classmethod
     def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
         """System-check messages for this capability's values in ``entry`` (``key`` is its full settings key); none by default."""
         return []
+
+    @classmethod
+    def value_error(cls, key: str, entry: Mapping[str, Any], name: str, expected: str, check_id: str) -> Any:
+        """The check message for a wrong value of ``name``: names the full key and the value, says what fits."""
+        from django.core.checks import Error
+
+        return Error(f"{key}[{name!r}] = {entry.get(name)!r} is not valid for {cls.label}", hint=f"Use {expected}.", id=check_id)
 
     @property
     def api_base(self) -> str:

@@ -1,6 +1,6 @@
 """System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044, and each active capability's own
-value rules: ``Capability.setting_problems`` (E175-E179, Google and TikTok audiences) and
-``Capability.check_values`` (E170-E173, Meta and Pinterest audiences)), run from socialshop/checks.py.
+value rules, ``Capability.check_values``: E170-E173 Meta and Pinterest, E175-E179 Google and TikTok
+audiences), run from socialshop/checks.py.
 
 Each message names the full key, e.g. SOCIALSHOP['PLATFORMS']['meta']['access_token'], and the
 capability that needs it; an opt-in capability's keys are checked once one of them is set.
@@ -45,9 +45,6 @@ def check_platforms() -> list[CheckMessage]:
                         hint=f"Set {key}[{name!r}] from your {cls.name} account; see docs/platforms/{slug}.md.",
                         id="socialshop.E041",
                     ))
-            for name, expected, check_id in capability.setting_problems(entry):
-                errors.append(Error(f"{key}[{name!r}] = {entry.get(name)!r} is not valid for {cls.name} {capability.label}",
-                                    hint=f"Use {expected}; see docs/platforms/{slug}.md.", id=check_id))
         url_keys = ["api_base", "script_url", *(k for c in cls.capabilities.values() if (k := c.own_api_base_key()))]
         for name in url_keys:
             value = entry.get(name)

@@ -58,17 +58,17 @@ class GoogleAudiences(AudienceUploads):
         self._tokens: TokenSource | None = None
 
     @classmethod
-    def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
         problems = []
-        for key in ("operating_account_id", "login_account_id"):
-            value = entry.get(key)
+        for name in ("operating_account_id", "login_account_id"):
+            value = entry.get(name)
             if value not in (None, "") and not (isinstance(value, (str, int)) and CUSTOMER_ID_RE.fullmatch(str(value))):
-                problems.append((key, "the 10-digit Google Ads customer id, e.g. '123-456-7890'", "socialshop.E175"))
+                problems.append(cls.value_error(key, entry, name, "the 10-digit Google Ads customer id, e.g. '123-456-7890'", "socialshop.E175"))
         if entry.get("membership_days") is not None and not _days(entry["membership_days"], MAX_MEMBERSHIP_DAYS):
-            problems.append(("membership_days", f"whole days from 1 to {MAX_MEMBERSHIP_DAYS}", "socialshop.E176"))
+            problems.append(cls.value_error(key, entry, "membership_days", f"whole days from 1 to {MAX_MEMBERSHIP_DAYS}", "socialshop.E176"))
         url = entry.get("oauth_token_url")
         if url is not None and not (isinstance(url, str) and URL_RE.fullmatch(url)):
-            problems.append(("oauth_token_url", f"an absolute http(s) URL, or leave it out for {DEFAULT_TOKEN_URL}",
+            problems.append(cls.value_error(key, entry, "oauth_token_url", f"an absolute http(s) URL, or leave it out for {DEFAULT_TOKEN_URL}",
                              "socialshop.E177"))
         return problems
 

@@ -47,14 +47,14 @@ class TikTokAudiences(BusinessApi, AudienceUploads):
     identifier_keys: ClassVar[tuple[str, ...]] = tuple(CALCULATE_TYPES.values())
 
     @classmethod
-    def setting_problems(cls, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
         problems = []
         id_type = entry.get("audience_id_type")
         if id_type not in (None, "") and not (isinstance(id_type, str) and id_type in CALCULATE_TYPES):
-            problems.append(("audience_id_type", f"one of {', '.join(map(repr, CALCULATE_TYPES))}", "socialshop.E178"))
+            problems.append(cls.value_error(key, entry, "audience_id_type", f"one of {', '.join(map(repr, CALCULATE_TYPES))}", "socialshop.E178"))
         days = entry.get("audience_retention_days")
         if days is not None and not (isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= 365):
-            problems.append(("audience_retention_days", "whole days from 1 to 365, or leave it out (365 days from the "
+            problems.append(cls.value_error(key, entry, "audience_retention_days", "whole days from 1 to 365, or leave it out (365 days from the "
                                                         "last change)", "socialshop.E179"))
         return problems
 
