@@ -92,7 +92,7 @@ def test_demo_command_serves_the_store_runs_a_task_and_stops_every_process_on_ct
         assert status == 200 and content_type == "image/jpeg" and data[:2] == b"\xff\xd8"
 
         wait_for(lambda: re.search(r"\[worker\] .*Task socialshop\.record_heartbeat\[[^\]]+\] succeeded", text()),
-                 timeout=90, what="the heartbeat task to succeed in the worker")
+                 timeout=240, what="the heartbeat task to succeed in the worker")
         assert "succeeded" in (tmp_path / "var" / "worker.log").read_text()
         assert "beat: Starting..." in text()
 
