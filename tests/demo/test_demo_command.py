@@ -104,6 +104,9 @@ def test_demo_command_serves_the_store_runs_a_task_and_stops_every_process_on_ct
         assert "Demo stopped cleanly: 3 processes ended" in text()
         assert not (tmp_path / "var" / "demo-run.json").exists()  # nothing left pointing at a stopped stand-in
         wait_for(lambda: not [pid for pid in family if _alive(pid)], timeout=10, what="every child process to exit")
+    except BaseException:
+        print("--- what the demo printed (last 8000 characters):\n" + text()[-8000:])  # shown by pytest on failure
+        raise
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
