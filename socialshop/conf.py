@@ -89,6 +89,8 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to the store's DiscountAdapter (socialshop.campaigns.incentives) that issues and
     # checks discount codes in its checkout. "": campaigns run without incentives.
     "DISCOUNT_ADAPTER": "",
+    # Ads: the most campaigns whose ad audiences one person is in at once, per platform (0: no limit).
+    "ADS_CAMPAIGNS_PER_PERSON": 3,
 }
 
 

@@ -17,6 +17,7 @@ from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandida
 from socialshop.audiences.rules import fill_candidates, refresh_visitor_links
 from socialshop.catalog import get_catalog
 from socialshop.core.jobs import single_flight
+from socialshop.exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
 KEEP_BUILDS = 200
@@ -63,9 +64,16 @@ def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime) -> tu
     return added, removed
 
 
-def build_audience(audience: Audience, *, progress: Progress | None = None) -> AudienceBuild:
+# Writes a build's candidate rows (build id, now): how a package above, such as campaigns/ads.py, fills
+# an audience of kind ``campaign`` while this module keeps the diff, the history and the build record.
+Fill = Callable[[int, datetime], None]
+
+
+def build_audience(audience: Audience, *, progress: Progress | None = None, fill: Fill | None = None) -> AudienceBuild:
     """Rebuild ``audience``'s membership now; returns the ``AudienceBuild`` (failed builds record the error).
 
+    ``fill`` replaces the rule for audiences whose members another package decides (kind ``campaign``);
+    such an audience built without one fails, leaving its membership as it was.
     Single-flight per audience: raises ``JobLocked`` while another build of it runs.
     """
     say = progress or (lambda line: None)
@@ -77,7 +85,12 @@ def build_audience(audience: Audience, *, progress: Progress | None = None) -> A
             with transaction.atomic():
                 linked = refresh_visitor_links()
                 say(f"{audience.slug}: {linked} new visitor links")
-                fill_candidates(audience, build.pk, now=now, product_ids=product_ids)
+                if fill is not None:
+                    fill(build.pk, now)
+                elif audience.kind == RuleKind.CAMPAIGN:
+                    raise ConfigurationError(f"audience {audience.slug!r} is kept by its campaign: refresh the campaign instead")
+                else:
+                    fill_candidates(audience, build.pk, now=now, product_ids=product_ids)
                 say(f"{audience.slug}: rule evaluated")
                 added, removed = apply_diff(audience, build, now=now)
                 size = AudienceMember.objects.filter(audience=audience, left_at__isnull=True).count()

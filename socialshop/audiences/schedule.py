@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from socialshop.audiences.builder import build_audience
-from socialshop.audiences.models import Audience
+from socialshop.audiences.models import Audience, RuleKind
 from socialshop.exceptions import JobLocked
 
 
@@ -14,7 +14,8 @@ def due_audiences() -> list[str]:
     """Slugs of enabled audiences never built or built longer ago than their interval (one query)."""
     now = timezone.now()
     # Compared in Python: SQLite cannot multiply an interval in SQL, and a store has tens of audiences, not millions.
-    rows = Audience.objects.filter(enabled=True).order_by("slug").values_list("slug", "last_built_at", "rebuild_every_minutes")
+    # A campaign's ad audiences are rebuilt by the campaign's refresh, not on a schedule.
+    rows = Audience.objects.filter(enabled=True).exclude(kind=RuleKind.CAMPAIGN).order_by("slug").values_list("slug", "last_built_at", "rebuild_every_minutes")
     return [slug for slug, built, every in rows if built is None or built <= now - timedelta(minutes=every)]
 
 

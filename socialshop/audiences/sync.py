@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from socialshop.audiences.models import (
-    Audience, AudienceChange, AudienceMember, ChangeOp, CustomerListEntry, Destination, DestinationMember,
+    Audience, AudienceChange, AudienceMember, ChangeOp, CustomerListEntry, Destination, DestinationMember, RuleKind,
 )
 from socialshop.conf import app_settings
 from socialshop.platforms import configured_platforms, get_platform
@@ -317,7 +317,9 @@ def sync_audiences(*, platform: str | None = None, audiences: Sequence[Audience]
     chosen = {platform: get_platform(platform)} if platform else configured_platforms("audiences")
     results = []
     for audience in audiences if audiences is not None else Audience.objects.filter(enabled=True):
+        only = (audience.params or {}).get("platform") if audience.kind == RuleKind.CAMPAIGN else None
         for p in chosen.values():
-            results.append(sync_audience(audience, p))
+            if only is None or p.slug == only:  # a campaign's ad audience goes to its own platform only
+                results.append(sync_audience(audience, p))
     return results
 

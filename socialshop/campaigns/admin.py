@@ -10,7 +10,9 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from socialshop.campaigns.ads import channel_summary
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Variant
 from socialshop.campaigns.targeting import refresh_campaign
@@ -35,7 +37,7 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at")
+    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel")
     inlines = [VariantInline]
     actions = ["refresh_now"]
     fieldsets = (
@@ -43,6 +45,10 @@ class CampaignAdmin(admin.ModelAdmin):
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
         ("Timing and caps", {"fields": ("min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
                                         "max_landings_without_purchase")}),
+        ("Ads channel", {"fields": ("ads_channel", "ad_impressions_cap", "ad_cap_days"),
+                         "description": "One platform audience per variant and platform channel, kept in step by each "
+                                        "refresh and sync. The platform decides each impression: set the cap shown on "
+                                        "the ad set that targets the audience."}),
         ("Incentive", {"fields": ("incentives", "incentive_kind", "incentive_amount", "incentive_currency",
                                   "incentive_min_order", "incentive_valid_days")}),
     )
@@ -78,6 +84,21 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="incentive status")
     def incentives(self, obj: Campaign) -> str:
         return incentive_message(obj) or "Codes are issued through the store's discount adapter."
+
+    @admin.display(description="platform audiences")
+    def ads_channel(self, obj: Campaign) -> str:
+        rows = channel_summary(obj) if obj.pk else []
+        if not rows:
+            return "No platform channel: add a platform slug (meta, pinterest, tiktok, google) to the channels."
+        header = format_html("<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+                             "platform", "variant", "audience to target (id)", "members", "last sync", "minimum",
+                             "frequency cap to set")
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}<br><code>{}</code></td><td>{}</td><td>{}<br>{}</td>"
+                                    "<td>{}</td><td>{}</td></tr>", (
+            (r.platform, r.variant, r.audience, r.remote_id or "not on the platform yet", r.size, r.state,
+             f"{r.last_sync_at:%Y-%m-%d %H:%M}" if r.last_sync_at else "", f"{r.min_size:,}", r.frequency_cap)
+            for r in rows))
+        return format_html('<table class="ss-ads-channel">{}{}</table>', header, body)
 
     def save_model(self, request: HttpRequest, obj: Campaign, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)

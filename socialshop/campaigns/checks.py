@@ -1,18 +1,27 @@
-"""System checks for the campaign settings (socialshop.E180-E189): the discount adapter's dotted path."""
+"""System checks for the campaign settings (socialshop.E180-E189): the discount adapter's dotted path (E180)
+and the ads channel's per-person campaign limit (E181)."""
 from __future__ import annotations
 
 from django.core.checks import CheckMessage, Error
 
+from socialshop.conf import app_settings
 from socialshop.exceptions import ConfigurationError
 
 
 def check_campaigns() -> list[CheckMessage]:
-    """An error naming ``DISCOUNT_ADAPTER`` when it cannot be imported or is not a ``DiscountAdapter``."""
+    """An error naming ``ADS_CAMPAIGNS_PER_PERSON`` when it is not a count, or ``DISCOUNT_ADAPTER`` when it
+    cannot be imported or is not a ``DiscountAdapter``."""
     from socialshop.campaigns.incentives import load_adapter
 
+    errors: list[CheckMessage] = []
+    limit = app_settings.ADS_CAMPAIGNS_PER_PERSON
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        errors.append(Error(f"SOCIALSHOP['ADS_CAMPAIGNS_PER_PERSON'] = {limit!r} is not a whole number of 0 or more",
+                            hint="Set it to how many campaigns' ad audiences one person may be in at once (0: no limit).",
+                            id="socialshop.E181"))
     try:
         load_adapter()
     except ConfigurationError as exc:
-        return [Error(str(exc), hint="Point DISCOUNT_ADAPTER at a subclass of socialshop.campaigns.incentives.DiscountAdapter, "
-                                      "or set it to '' to run campaigns without codes.", id="socialshop.E180")]
-    return []
+        errors.append(Error(str(exc), hint="Point DISCOUNT_ADAPTER at a subclass of socialshop.campaigns.incentives.DiscountAdapter, "
+                                            "or set it to '' to run campaigns without codes.", id="socialshop.E180"))
+    return errors

@@ -72,6 +72,11 @@ class Campaign(models.Model):
     email_per_campaign = models.PositiveSmallIntegerField(default=3, help_text="Emails a person may get from this campaign.")
     max_landings_without_purchase = models.PositiveSmallIntegerField(
         default=5, help_text="Landings from the campaign's links without a purchase after which the person is capped (0: no cap).")
+    ad_impressions_cap = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(90)],
+        help_text="Ads: impressions per person per ad_cap_days to set on each platform's ad set (the platform enforces it; 0: none).")
+    ad_cap_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(90)], help_text="Ads: the cap's interval in days.")
     holdout_percent = models.PositiveSmallIntegerField(
         default=10, validators=[MaxValueValidator(90)], help_text="Share of members held out (never reached) to measure lift.")
     salt = models.CharField(max_length=32, default=new_salt, editable=False, help_text="Random per campaign; keys the assignment hash.")
@@ -248,3 +253,24 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} on {self.channel}"
+
+
+class AdAudience(models.Model):
+    """The platform audience of one variant of a campaign on one platform channel (campaigns/ads.py).
+
+    An ``Audience`` of kind ``campaign`` whose membership the campaign writes; the audiences package
+    uploads it like any other audience, to this platform only (its ``params["platform"]``).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="ad_audiences")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="ad_audiences")
+    platform = models.CharField(max_length=20, help_text="Platform slug from the registry.")
+    audience = models.OneToOneField("socialshop.Audience", on_delete=models.CASCADE, related_name="campaign_link")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "variant", "platform"], name="ss_adaudience_once")]
+        indexes = [models.Index(fields=["platform", "campaign"], name="ss_adaudience_platform")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.variant_id} on {self.platform}"

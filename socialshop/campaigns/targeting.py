@@ -14,12 +14,13 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from socialshop.audiences.models import AudienceMember, VisitorLink
 from socialshop.audiences.rules import person_sql
+from socialshop.campaigns.ads import update_ad_audiences
 from socialshop.campaigns.assignment import Split, assign
 from socialshop.campaigns.models import (
     EMAIL, Assignment, Campaign, CampaignMember, CampaignStatus, MemberState, Suppression, Touch,
@@ -199,6 +200,8 @@ def refresh_campaign(campaign: Campaign, *, now: datetime | None = None) -> Camp
                         cursor.execute(f"ANALYZE {_t(model)}")
             refresh_states(campaign, now=now)
             Campaign.objects.filter(pk=campaign.pk).update(last_refreshed_at=now)
+        # The ads channel's platform audiences follow the new states, picked by this module's targeted_sql.
+        update_ad_audiences(campaign, now=now, select=targeted_sql)
         message = "" if campaign.variants.filter(weight__gt=0).exists() else "no variant with a weight above 0: nobody is assigned"
         stats = CampaignStats(campaign=campaign.slug, status=status, assigned=assigned, states=state_counts(campaign), message=message)
         logger.info("campaign %s refreshed: %s new, %s", campaign.slug, assigned, stats.states)
@@ -214,24 +217,15 @@ def _refused_persons() -> tuple[str, list[Any]]:
             f"UNION SELECT l.person FROM {links} l JOIN {consent} r ON r.visitor_id = l.visitor_id WHERE {refused}"), []
 
 
-def targeted_persons(campaign: Campaign, *, channel: str, now: datetime | None = None) -> list[Target]:
-    """The persons ``channel`` should reach for ``campaign`` at ``now``, from the last refresh's states.
-
-    Never the hold-out. Only while the campaign runs; only persons whose action lies in the window
-    ``qualified_at + min_delay <= now <= qualified_at + max_age``; not converted, not capped (landings,
-    this campaign's email cap, the email-per-day cap counted over every campaign), not opted out
-    and not suppressed on the channel. Raises ``ValueError`` for a channel the campaign does not use.
-    """
-    now = now or timezone.now()
-    campaign.refresh_from_db(fields=["status", "starts_at", "ends_at", "channels"])
-    if channel not in (campaign.channels or []):
-        raise ValueError(f"campaign {campaign.slug!r} does not run on channel {channel!r} (channels: {campaign.channels})")
-    if campaign.effective_status(now) != CampaignStatus.RUNNING:
-        return []
+def targeted_sql(campaign: Campaign, *, channel: str, now: datetime) -> tuple[str, list[Any]]:
+    """SELECT (person, variant_id, qualified_at, sent) of the persons ``channel`` should reach at ``now``,
+    from the last refresh's states: the rules of ``targeted_persons`` as SQL, so the ads channel
+    (campaigns/ads.py) can INSERT ... SELECT from it. The caller checks the channel and the status."""
     members, assignments, touches, suppressions = _t(CampaignMember), _t(Assignment), _t(Touch), _t(Suppression)
     refused, refused_params = _refused_persons()
     sql = (
-        f"SELECT m.person, a.variant_id, m.qualified_at, COALESCE(mine.n, 0) FROM {members} m "
+        f"SELECT m.person AS person, a.variant_id AS variant_id, m.qualified_at AS qualified_at, "
+        f"COALESCE(mine.n, 0) AS sent FROM {members} m "
         f"JOIN {assignments} a ON a.campaign_id = m.campaign_id AND a.person = m.person "
         f"LEFT JOIN (SELECT t.person AS person, COUNT(*) AS n FROM {touches} t WHERE t.campaign_id = %s AND t.channel = %s "
         f"GROUP BY t.person) mine ON mine.person = m.person "
@@ -249,6 +243,24 @@ def targeted_persons(campaign: Campaign, *, channel: str, now: datetime | None =
         sql += (f" AND COALESCE(mine.n, 0) < %s AND (SELECT COUNT(*) FROM {touches} d WHERE d.person = m.person "
                 f"AND d.channel = %s AND d.at > %s AND d.at <= %s) < %s")
         params += [campaign.email_per_campaign, EMAIL, _db(now - timedelta(days=1)), _db(now), campaign.email_per_day]
+    return sql, params
+
+
+def targeted_persons(campaign: Campaign, *, channel: str, now: datetime | None = None) -> list[Target]:
+    """The persons ``channel`` should reach for ``campaign`` at ``now``, from the last refresh's states.
+
+    Never the hold-out. Only while the campaign runs; only persons whose action lies in the window
+    ``qualified_at + min_delay <= now <= qualified_at + max_age``; not converted, not capped (landings,
+    this campaign's email cap, the email-per-day cap counted over every campaign), not opted out
+    and not suppressed on the channel. Raises ``ValueError`` for a channel the campaign does not use.
+    """
+    now = now or timezone.now()
+    campaign.refresh_from_db(fields=["status", "starts_at", "ends_at", "channels"])
+    if channel not in (campaign.channels or []):
+        raise ValueError(f"campaign {campaign.slug!r} does not run on channel {channel!r} (channels: {campaign.channels})")
+    if campaign.effective_status(now) != CampaignStatus.RUNNING:
+        return []
+    sql, params = targeted_sql(campaign, channel=channel, now=now)
     with connection.cursor() as cursor:
         cursor.execute(sql + " ORDER BY m.person", params)
         return [Target(person=p, variant_id=v, qualified_at=_aware(q), messages_sent=n) for p, v, q, n in cursor.fetchall()]
@@ -262,7 +274,9 @@ def record_touch(person: str, campaign: Campaign, channel: str, *, at: datetime 
 def refresh_live_campaigns(slug: str | None = None, *, now: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Refresh every campaign that is running or scheduled (or only ``slug``); a campaign whose refresh is
     already running elsewhere is skipped. Returns {slug: {"status", "assigned", "states"} or {"skipped": why}}."""
-    campaigns = Campaign.objects.filter(status__in=[CampaignStatus.RUNNING, CampaignStatus.SCHEDULED])
+    # Paused or ended campaigns whose ad audiences still hold people are refreshed once more: that empties them.
+    campaigns = Campaign.objects.filter(Q(status__in=[CampaignStatus.RUNNING, CampaignStatus.SCHEDULED])
+                                        | Q(ad_audiences__audience__size__gt=0)).distinct()
     if slug:
         campaigns = Campaign.objects.filter(slug=slug)
     results: dict[str, dict[str, Any]] = {}
