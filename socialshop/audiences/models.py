@@ -21,7 +21,7 @@ class RuleKind(models.TextChoices):
     PURCHASERS = "purchasers", "Past purchasers (recency, frequency, value)"
     CUSTOMER_LIST = "customer_list", "Customer list (CSV)"
     LOOKALIKE_SEED = "lookalike_seed", "Lookalike seed (best customers by value)"
-    CAMPAIGN = "campaign", "A campaign's ad audience (kept by the campaign)"
+    CAMPAIGN = "campaign", "Campaign ad audience (kept by its campaign)"
 
 
 class BuildStatus(models.TextChoices):

@@ -49,6 +49,8 @@ CAP_FIELDS: dict[str, str] = {
 def cap_instruction(campaign: Campaign, platform: str) -> str:
     """The frequency cap to set on ``platform``'s ad set for ``campaign``, in that platform's field names."""
     n, days = campaign.ad_impressions_cap, campaign.ad_cap_days
+    if not isinstance(n, int) or not isinstance(days, int) or days < 1:
+        return "no cap to show until the cap's values are valid"  # the admin form shows an invalid instance back
     if n <= 0:
         return "no cap chosen: the platform decides how often each person sees the ads"
     template = CAP_FIELDS.get(platform)
@@ -78,13 +80,14 @@ def ad_audience(campaign: Campaign, variant: Variant, platform: str) -> AdAudien
     return AdAudience.objects.create(campaign=campaign, variant=variant, platform=platform, audience=audience)
 
 
-def _fill(campaign: Campaign, link: AdAudience, *, live: bool, select: TargetedSQL) -> Any:
-    """The build's candidate writer: the variant's targeted persons on the platform, one INSERT ... SELECT."""
+def _fill(campaign: Campaign, link: AdAudience, *, live: bool, select: TargetedSQL, at: datetime) -> Any:
+    """The build's candidate writer: the variant's persons targeted on the platform ``at`` the refresh's time
+    (not the build's clock, so a refresh for a given time is exact), one INSERT ... SELECT."""
 
     def fill(build_id: int, now: datetime) -> None:
         if not live:
             return  # no candidates: the build closes every membership, the next sync removes them
-        targeted, params = select(campaign, channel=link.platform, now=now)
+        targeted, params = select(campaign, channel=link.platform, now=at)
         members, links = _t(AudienceMember), _t(AdAudience)
         sources = list(campaign.audiences.values_list("pk", flat=True))
         in_sources = f"m.audience_id IN ({', '.join(['%s'] * len(sources))})" if sources else "1 = 0"
@@ -147,7 +150,7 @@ def update_ad_audiences(campaign: Campaign, *, now: datetime, select: TargetedSQ
         if not active and link.audience.size == 0 and link.audience.last_built_at is not None:
             continue  # already empty
         try:
-            build = build_audience(link.audience, fill=_fill(campaign, link, live=active, select=select))
+            build = build_audience(link.audience, fill=_fill(campaign, link, live=active, select=select, at=now))
         except JobLocked:
             results.append(AdAudienceUpdate(platform, link.variant.name, link.audience.slug, link.audience.size, 0, 0,
                                             "skipped: a build of it is running"))

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='audience',
             name='kind',
-            field=models.CharField(choices=[('visitors', 'All visitors'), ('viewers', 'Viewers of products or categories'), ('cart_abandoners', 'Cart abandoners'), ('checkout_abandoners', 'Checkout abandoners'), ('post_engagers', 'Shoppable post engagers'), ('purchasers', 'Past purchasers (recency, frequency, value)'), ('customer_list', 'Customer list (CSV)'), ('lookalike_seed', 'Lookalike seed (best customers by value)'), ('campaign', "A campaign's ad audience (kept by the campaign)")], max_length=24),
+            field=models.CharField(choices=[('visitors', 'All visitors'), ('viewers', 'Viewers of products or categories'), ('cart_abandoners', 'Cart abandoners'), ('checkout_abandoners', 'Checkout abandoners'), ('post_engagers', 'Shoppable post engagers'), ('purchasers', 'Past purchasers (recency, frequency, value)'), ('customer_list', 'Customer list (CSV)'), ('lookalike_seed', 'Lookalike seed (best customers by value)'), ('campaign', "Campaign ad audience (kept by its campaign)")], max_length=24),
         ),
         migrations.CreateModel(
             name='AdAudience',
