@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from socialshop.audiences.models import AudienceMember, Destination
+from socialshop.audiences.models import Audience, AudienceMember, Destination
 from socialshop.campaigns.ads import cap_instruction, channel_summary
 from socialshop.campaigns.models import AdAudience, Campaign
 from socialshop.campaigns.targeting import refresh_campaign
@@ -116,3 +116,16 @@ def test_a_cap_out_of_the_platforms_range_is_refused_by_the_form_and_nothing_cha
     assert answer.status_code == 200 and field in answer.context["adminform"].form.errors
     campaign.refresh_from_db()
     assert (campaign.ad_cap_days, campaign.ad_impressions_cap) == (7, 3)
+
+
+def test_the_api_refuses_to_create_a_campaign_kind_audience_and_stores_nothing() -> None:
+    from tests.api.conftest import basic_client, make_user
+
+    make_user("audience-maker", perms=("add_audience", "view_audience"))
+    client = basic_client("audience-maker")
+    before = Audience.objects.count()
+    for params in ({}, {"platform": "meta"}):
+        answer = client.post("/socialshop/api/audiences/", {"name": "Mine", "slug": "mine", "kind": "campaign",
+                                                            "params": params}, format="json")
+        assert answer.status_code == 400 and "campaign" in answer.content.decode()
+    assert Audience.objects.count() == before
