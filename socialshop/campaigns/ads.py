@@ -162,6 +162,19 @@ def update_ad_audiences(campaign: Campaign, *, now: datetime, select: TargetedSQ
     return results
 
 
+def empty_orphaned_audiences() -> list[str]:
+    """Empty the ad audiences whose campaign or variant was deleted (the ``Audience`` outlives its link), so the
+    next sync removes their people from the platform; returns their slugs. One query when there are none."""
+    emptied = []
+    for audience in Audience.objects.filter(kind=RuleKind.CAMPAIGN, campaign_link__isnull=True, size__gt=0).order_by("pk"):
+        try:
+            build_audience(audience, fill=lambda build_id, now: None)
+        except JobLocked:
+            continue
+        emptied.append(audience.slug)
+    return emptied
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelRow:
     """One platform audience of a campaign as admin shows it."""

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from socialshop.audiences.models import AudienceMember, VisitorLink
 from socialshop.audiences.rules import person_sql
-from socialshop.campaigns.ads import update_ad_audiences
+from socialshop.campaigns.ads import empty_orphaned_audiences, update_ad_audiences
 from socialshop.campaigns.assignment import Split, assign
 from socialshop.campaigns.models import (
     EMAIL, Assignment, Campaign, CampaignMember, CampaignStatus, MemberState, Suppression, Touch,
@@ -287,4 +287,7 @@ def refresh_live_campaigns(slug: str | None = None, *, now: datetime | None = No
             results[campaign.slug] = {"skipped": "a refresh is already running"}
             continue
         results[campaign.slug] = {"status": stats.status, "assigned": stats.assigned, "states": stats.states}
+    if not slug:
+        for orphan in empty_orphaned_audiences():  # ad audiences of deleted campaigns: emptied, then removed at the next sync
+            results[orphan] = {"status": "emptied: its campaign was deleted"}
     return results

@@ -264,3 +264,39 @@ def test_a_campaign_audience_is_never_rebuilt_by_the_audience_schedule(meta: Fak
     build = build_audience(link.audience)  # "build now" from the audiences admin: refused, members kept
     assert build.status == BuildStatus.FAILED and "kept by its campaign" in build.error
     assert AudienceMember.objects.filter(audience=link.audience, left_at__isnull=True).count() == 3
+
+
+def test_the_periodic_tasks_fill_the_audience_and_a_purchase_removes_the_buyer(meta: FakeMetaAudiences) -> None:
+    from socialshop.tasks import refresh_campaigns, sync_audiences as sync_task
+
+    now = timezone.now().replace(microsecond=0)
+    audience = source_audience()
+    crowd(audience, range(110), qualified_at=now - 2 * H)
+    campaign = make_campaign(audience, channels=["meta"], holdout_percent=0)
+    assert campaign.slug in refresh_campaigns.apply().get()
+    assert sync_task.apply().get()["status"] == "synced"
+    dest = remote(campaign)
+    assert meta.members(dest.remote_id) == {email_hash(n) for n in range(110)}
+    event("Purchase", "v-7", at=timezone.now(), order_id="o-7")
+    refresh_campaigns.apply().get()
+    sync_task.apply().get()
+    assert email_hash(7) not in meta.members(dest.remote_id) and removed_on(meta) == {email_hash(7)}
+
+
+def test_a_deleted_campaigns_audience_is_emptied_and_its_people_removed(meta: FakeMetaAudiences) -> None:
+    now = timezone.now().replace(microsecond=0)
+    audience = source_audience()
+    crowd(audience, range(105), qualified_at=now - 2 * H)
+    campaign = make_campaign(audience, channels=["meta"], holdout_percent=0)
+    refresh_live_campaigns(now=now)
+    sync_audiences()
+    dest = remote(campaign)
+    assert len(meta.members(dest.remote_id)) == 105
+    # Today a campaign with assigned people cannot be deleted (Assignment.variant protects the variants):
+    # its assignments go first, as a purge by hand or a future cascade would do.
+    Assignment.objects.filter(campaign=campaign).delete()
+    campaign.delete()
+    assert refresh_live_campaigns(now=now) == {dest.audience.slug: {"status": "emptied: its campaign was deleted"}}
+    sync_audiences()
+    assert meta.members(dest.remote_id) == set()
+    assert refresh_live_campaigns(now=now) == {}  # emptied once
