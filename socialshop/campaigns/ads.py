@@ -137,6 +137,8 @@ def update_ad_audiences(campaign: Campaign, *, now: datetime, select: TargetedSQ
     live = campaign.effective_status(now) == CampaignStatus.RUNNING
     channels = platform_channels(campaign)
     links = {(a.variant_id, a.platform): a for a in AdAudience.objects.filter(campaign=campaign).select_related("audience", "variant")}
+    if not channels and not links:
+        return []  # an email-only campaign: nothing to keep
     if live:
         for variant in campaign.variants.all():
             if variant.weight <= 0 and not variant.assignments.exists():
