@@ -23,6 +23,8 @@ from tests.audiences.members import email_hash, shoppers
 from tests.campaigns.conftest import event, make_audience, make_campaign
 from tests.fakes.audience_meta import FakeMetaAudiences
 from tests.fakes.audience_meta import settings as meta_settings
+from tests.fakes.audience_pinterest import FakePinterestAudiences
+from tests.fakes.audience_pinterest import settings as pinterest_settings
 
 pytestmark = pytest.mark.django_db
 USERS = r"/v\d+\.\d+/\d+/users"
@@ -300,3 +302,33 @@ def test_a_deleted_campaigns_audience_is_emptied_and_its_people_removed(meta: Fa
     sync_audiences()
     assert meta.members(dest.remote_id) == set()
     assert refresh_live_campaigns(now=now) == {}  # emptied once
+
+
+@pytest.fixture(scope="module")
+def pinterest_server() -> Iterator[FakePinterestAudiences]:
+    server = FakePinterestAudiences().start()
+    yield server
+    server.stop()
+
+
+def test_each_platform_channel_gets_its_own_audience_on_its_own_platform(
+        meta: FakeMetaAudiences, pinterest_server: FakePinterestAudiences, settings: Any) -> None:
+    pinterest_server.reset()
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {
+        "meta": meta_settings(meta.url), "pinterest": pinterest_settings(pinterest_server.url)}}
+    now = timezone.now().replace(microsecond=0)
+    audience = source_audience()
+    crowd(audience, range(120), qualified_at=now - 2 * H)
+    campaign = make_campaign(audience, channels=["meta", "pinterest", "email"], holdout_percent=0)
+    refresh_live_campaigns(now=now)
+    results = sync_audiences()
+    assert sorted((r.platform, r.state.split(",")[0]) for r in results) == [("meta", "120 sent"), ("pinterest", "120 sent")]
+    list_id = remote(campaign, "pinterest").remote_id.split(":")[0]
+    everyone = {email_hash(n) for n in range(120)}
+    assert meta.members(remote(campaign).remote_id) == everyone
+    assert everyone <= pinterest_server.lists[list_id]
+    event("Purchase", "v-5", at=now + MIN, order_id="o-5")
+    refresh_live_campaigns(now=now + 2 * MIN)
+    sync_audiences()
+    assert email_hash(5) not in meta.members(remote(campaign).remote_id)
+    assert email_hash(5) not in pinterest_server.lists[list_id] and everyone - {email_hash(5)} <= pinterest_server.lists[list_id]
