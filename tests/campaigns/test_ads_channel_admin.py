@@ -129,3 +129,15 @@ def test_the_api_refuses_to_create_a_campaign_kind_audience_and_stores_nothing()
                                                             "params": params}, format="json")
         assert answer.status_code == 400 and "campaign" in answer.content.decode()
     assert Audience.objects.count() == before
+
+
+def test_the_audiences_admin_shows_a_campaign_audience_with_its_history(admin_client: Any) -> None:
+    audience = make_audience()
+    members(audience, 4)
+    campaign = make_campaign(audience, channels=["meta"], holdout_percent=0)
+    refresh_campaign(campaign)
+    link = AdAudience.objects.select_related("audience").get(campaign=campaign)
+    listing = admin_client.get("/admin/socialshop/audience/")
+    assert listing.status_code == 200 and link.audience.name in listing.content.decode()
+    page = admin_client.get(f"/admin/socialshop/audience/{link.audience_id}/change/")
+    assert page.status_code == 200 and "kept by its campaign" in page.content.decode()
