@@ -8,12 +8,13 @@ States are computed by campaigns/targeting.py; the results dashboard (lift, reve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncDay
+from django.db.models import CharField, Count, DateField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce, Substr, TruncDay
 from django.utils import timezone
 
 from socialshop.campaigns.models import (
@@ -79,17 +80,39 @@ def _member_counts(campaign: Campaign) -> dict[int | None, dict[str, tuple[int, 
 
 def _email_counts(campaign: Campaign) -> dict[int | None, tuple[int, int]]:
     """variant id -> (emails sent, people emailed) from the campaign's email touches; one query."""
-    sql = (f"SELECT a.variant_id, COUNT(*), COUNT(DISTINCT t.person) FROM {_t(Touch)} t "
-           f"JOIN {_t(Assignment)} a ON a.campaign_id = t.campaign_id AND a.person = t.person "
-           f"WHERE t.campaign_id = %s AND t.channel = %s GROUP BY a.variant_id")
+    # Per person first, then per arm: a hash aggregate twice instead of COUNT(DISTINCT)'s sort.
+    sql = (f"SELECT x.variant_id, SUM(x.n), COUNT(*) FROM (SELECT a.variant_id AS variant_id, t.person AS person, "
+           f"COUNT(*) AS n FROM {_t(Touch)} t JOIN {_t(Assignment)} a ON a.campaign_id = t.campaign_id AND a.person = t.person "
+           f"WHERE t.campaign_id = %s AND t.channel = %s GROUP BY a.variant_id, t.person) x GROUP BY x.variant_id")
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign.pk, EMAIL])
         return {variant: (int(n), int(people)) for variant, n, people in cursor.fetchall()}
 
 
+def _day(column: str) -> Func:
+    """The UTC day of a datetime column computed by the database itself.
+
+    Django's TruncDay runs a Python function per row on SQLite (0.5 s for 20,000 rows, measured in
+    bench/campaign_activity.py); SQLite stores UTC text, so its first 10 characters are the day, and
+    PostgreSQL's session time zone is UTC under USE_TZ, so a cast to date is the UTC day.
+    """
+    if connection.vendor == "sqlite":
+        return Substr(F(column), 1, 10, output_field=CharField())
+    if connection.vendor == "postgresql":
+        return Cast(F(column), DateField())
+    return TruncDay(column)
+
+
+def _as_day(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt_timezone.utc)
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return datetime(day.year, day.month, day.day, tzinfo=dt_timezone.utc)
+
+
 def _per_day(rows: QuerySet[Any], column: str) -> list[tuple[datetime, float]]:
-    grouped = rows.annotate(day=TruncDay(column)).values("day").annotate(n=Count("pk")).order_by("day")
-    return [(row["day"], float(row["n"])) for row in grouped if row["day"] is not None]
+    grouped = rows.annotate(day=_day(column)).values("day").annotate(n=Count("pk")).order_by("day")
+    return [(_as_day(row["day"]), float(row["n"])) for row in grouped if row["day"] is not None]
 
 
 def landings(campaign: Campaign) -> QuerySet[Event]:
