@@ -122,6 +122,17 @@ def test_a_visitor_sees_their_audience_and_the_action_that_put_them_there(catalo
     assert "Opt out of all retargeting" in words and "every 15 minutes" in words
 
 
+def test_a_visitor_who_did_not_allow_sharing_is_told_they_are_not_uploaded(catalog_products: list[Any]) -> None:
+    visitor = shopper("AddToCart", catalog_products[0].id)
+    cart_audience("Carts")
+    ConsentRecord.objects.filter(visitor_id=visitor).update(ads=ConsentChoice.DENIED)
+    client = browser_of(visitor)
+    client.cookies["ss_consent"] = "ag.dd.o0"  # measuring allowed, sharing not
+    words = text(why_block(client.get(PAGE).content.decode()))
+    assert "Carts" in words and "so you are not on the lists we upload to them." in words
+    assert "not on the lists" not in text(why_block(browser_of(visitor).get(PAGE).content.decode()))
+
+
 def test_campaigns_that_reach_the_visitor_are_named_with_their_channels_but_not_the_hold_out(catalog_products: list[Any]) -> None:
     visitor = shopper("AddToCart", catalog_products[0].id)
     audience = cart_audience()
