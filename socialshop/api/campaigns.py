@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from socialshop.api.base import SocialshopAPIMixin
 from socialshop.api.schema import ErrorSerializer, document
+from socialshop.campaigns.activity import campaign_activity
 from socialshop.campaigns.assignment import SRM_ALPHA, srm_p_value
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import Assignment, Campaign, CampaignStatus, IssuedCode, MemberState, Variant
@@ -81,6 +82,11 @@ class ArmSerializer(serializers.Serializer):
     expected_share = serializers.FloatField(help_text="The share the configured split gives this arm.")
     codes_issued = serializers.IntegerField()
     codes_redeemed = serializers.IntegerField()
+    states = serializers.DictField(child=serializers.IntegerField(), help_text=f"This arm's members per state: {', '.join(MemberState.values)}.")
+    emails_sent = serializers.IntegerField(help_text="Emails sent to this arm's members (touches on the email channel).")
+    people_emailed = serializers.IntegerField()
+    landings = serializers.IntegerField(help_text="Page views from the campaign's links (utm_campaign) since each member's action.")
+    people_landed = serializers.IntegerField(help_text="Members with at least one landing.")
 
 
 STATS = inline_serializer("CampaignStats", {
@@ -91,6 +97,8 @@ STATS = inline_serializer("CampaignStats", {
     "sample_ratio_p": serializers.FloatField(help_text="Chi-square p-value of the arms' counts against the split."),
     "sample_ratio_mismatch": serializers.BooleanField(help_text=f"True when sample_ratio_p < {SRM_ALPHA}: the split is broken."),
     "states": serializers.DictField(child=serializers.IntegerField(), help_text=f"Members per state: {', '.join(MemberState.values)}."),
+    "emails_sent": serializers.IntegerField(),
+    "landings": serializers.IntegerField(),
     "last_refreshed_at": serializers.DateTimeField(allow_null=True),
 })
 REFRESH_RESULT = inline_serializer("CampaignRefresh", {
@@ -103,7 +111,8 @@ REFRESH_RESULT = inline_serializer("CampaignRefresh", {
 
 
 def campaign_stats(campaign: Campaign) -> dict[str, Any]:
-    """Assignment counts per arm (hold-out first) with their expected shares, the sample-ratio check and states."""
+    """Assignment counts per arm (hold-out first) with their expected shares, the sample-ratio check, and each
+    arm's members per state, emails and landings (campaigns/activity.py); a constant number of queries."""
     assigned = dict(Assignment.objects.filter(campaign=campaign).values("variant").annotate(n=Count("pk")).values_list("variant", "n"))
     codes = IssuedCode.objects.filter(campaign=campaign).values("variant")
     issued = dict(codes.annotate(n=Count("pk")).values_list("variant", "n"))
@@ -113,13 +122,18 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
     total_weight = sum(v.weight for v in variants) or 1
     arms = [{"variant": None, "name": "hold-out", "expected_share": holdout}] + [
         {"variant": v.pk, "name": v.name, "expected_share": (1 - holdout) * v.weight / total_weight} for v in variants]
+    activity = {a.variant_id: a for a in campaign_activity(campaign, series=False).arms}
     for arm in arms:
+        done = activity.get(arm["variant"])
         arm.update(assigned=assigned.get(arm["variant"], 0), codes_issued=issued.get(arm["variant"], 0),
-                   codes_redeemed=redeemed.get(arm["variant"], 0))
+                   codes_redeemed=redeemed.get(arm["variant"], 0), states=dict(done.states) if done else {},
+                   emails_sent=done.emails_sent if done else 0, people_emailed=done.people_emailed if done else 0,
+                   landings=done.landings if done else 0, people_landed=done.people_landed if done else 0)
     p_value = srm_p_value([a["assigned"] for a in arms], [a["expected_share"] for a in arms])
     return {"campaign": campaign.slug, "effective_status": campaign.effective_status(), "assigned": sum(assigned.values()),
             "arms": arms, "sample_ratio_p": p_value, "sample_ratio_mismatch": p_value < SRM_ALPHA,
-            "states": state_counts(campaign), "last_refreshed_at": campaign.last_refreshed_at}
+            "states": state_counts(campaign), "emails_sent": sum(a["emails_sent"] for a in arms),
+            "landings": sum(a["landings"] for a in arms), "last_refreshed_at": campaign.last_refreshed_at}
 
 
 class CampaignViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):

@@ -1,20 +1,30 @@
-"""Campaign admin (basic): campaigns with their variants inline, effective status, audiences, members,
-hold-out share and codes issued/redeemed; "refresh targeting now". Richer screens come later.
+"""Campaign admin: campaigns with their variants inline, effective status, audiences, members, hold-out
+share, codes issued/redeemed and emails sent; "refresh targeting now"; and the activity page
+(``<id>/activity/``: members per state per variant and hold-out, codes, emails, landings, a chart).
 
-Targeting is campaigns/targeting.py; the incentive message comes from campaigns/incentives.py.
+Targeting is campaigns/targeting.py; the activity reads are campaigns/activity.py; the incentive
+message comes from campaigns/incentives.py.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from socialshop.campaigns.activity import CHART_DAYS, campaign_activity, with_activity_counts
 from socialshop.campaigns.ads import channel_summary
 from socialshop.campaigns.incentives import incentive_message
-from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Variant
+from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, MemberState, Variant
+from socialshop.core.charts import bar_chart, line_chart
 from socialshop.campaigns.targeting import refresh_campaign
 from socialshop.exceptions import JobLocked
 
@@ -32,16 +42,17 @@ class VariantInline(admin.StackedInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "effective", "audience_names", "member_count", "holdout_share", "codes")
+    list_display = ("name", "effective", "audience_names", "member_count", "targeted", "holdout_share", "codes", "emails",
+                    "activity")
     list_filter = ("status",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel")
+    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link")
     inlines = [VariantInline]
     actions = ["refresh_now"]
     fieldsets = (
-        (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at")}),
+        (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at", "activity_link")}),
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
         ("Timing and caps", {"fields": ("min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
                                         "max_landings_without_purchase")}),
@@ -54,10 +65,9 @@ class CampaignAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
-        return super().get_queryset(request).prefetch_related("audiences").annotate(
+        return with_activity_counts(super().get_queryset(request).prefetch_related("audiences").annotate(
             n_members=_count(CampaignMember), n_assigned=_count(Assignment),
-            n_holdout=_count(Assignment, variant__isnull=True), n_codes=_count(IssuedCode),
-            n_redeemed=_count(IssuedCode, redeemed_at__isnull=False))
+            n_holdout=_count(Assignment, variant__isnull=True)))
 
     @admin.display(description="status")
     def effective(self, obj: Campaign) -> str:
@@ -77,9 +87,51 @@ class CampaignAdmin(admin.ModelAdmin):
             return f"— (target {obj.holdout_percent}%)"
         return f"{obj.n_holdout / obj.n_assigned:.1%} of {obj.n_assigned} (target {obj.holdout_percent}%)"
 
+    @admin.display(description="targeted now", ordering="n_targeted")
+    def targeted(self, obj: Campaign) -> int:
+        return obj.n_targeted
+
     @admin.display(description="codes issued / redeemed")
     def codes(self, obj: Campaign) -> str:
         return f"{obj.n_codes} / {obj.n_redeemed}"
+
+    @admin.display(description="emails sent", ordering="n_emails")
+    def emails(self, obj: Campaign) -> int:
+        return obj.n_emails
+
+    @admin.display(description="activity")
+    def activity(self, obj: Campaign) -> str:
+        return format_html('<a href="{}">Activity</a>', reverse("admin:socialshop_campaign_activity", args=[obj.pk]))
+
+    @admin.display(description="activity")
+    def activity_link(self, obj: Campaign | None) -> str:
+        if obj is None or obj.pk is None:
+            return "Shown once the campaign is saved."
+        return format_html('<a href="{}">Members by state, codes, emails and landings</a>',
+                           reverse("admin:socialshop_campaign_activity", args=[obj.pk]))
+
+    def get_urls(self) -> list[Any]:
+        return [path("<int:pk>/activity/", self.admin_site.admin_view(self.activity_view), name="socialshop_campaign_activity"),
+                *super().get_urls()]
+
+    def activity_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Members per state for each variant and the hold-out, codes, emails, landings and a chart (view permission)."""
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        activity = campaign_activity(campaign)
+        states = list(MemberState)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "campaign": campaign, "activity": activity,
+            "title": f"Activity: {campaign.name}", "status": campaign.effective_status(timezone.now()),
+            "states": states, "days": CHART_DAYS,
+            "rows": [(arm, [arm.states[s.value] for s in states]) for arm in (*activity.arms, activity.total)],
+            "state_chart": bar_chart({arm.name: {s.value: arm.states[s.value] for s in states} for arm in activity.arms},
+                                     title="Members per state, by variant and hold-out", y_label="members", x_label="arm"),
+            "day_chart": line_chart(activity.per_day, title=f"Per day, last {CHART_DAYS} days", y_label="count",
+                                    x_label="day (UTC)"),
+        }
+        return TemplateResponse(request, "socialshop/admin/campaign_activity.html", context)
 
     @admin.display(description="incentive status")
     def incentives(self, obj: Campaign) -> str:

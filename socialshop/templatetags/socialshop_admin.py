@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from socialshop.campaigns.activity import overview as campaign_overview
 from socialshop.conf import app_settings
 from socialshop.core.charts import bar_chart, line_chart
 from socialshop.core.models import Heartbeat
@@ -155,8 +156,25 @@ def internals_section(now: Any) -> Section:
     )
 
 
+def campaigns_section(now: Any) -> Section:
+    """Live campaigns (running, scheduled, paused) with members targeted, codes and emails; one query."""
+    live = campaign_overview(now=now)
+    rows = [[Link(c.name, _url("socialshop_campaign_change", c.pk)), c.effective_status(now), f"{c.n_targeted:,}",
+             f"{c.n_codes:,} / {c.n_redeemed:,}", f"{c.n_emails:,}", Link("Activity", _url("socialshop_campaign_activity", c.pk))]
+            for c in live.campaigns]
+    return Section(
+        title="Campaigns",
+        figures=[("running", f"{live.running:,}"), ("members targeted now", f"{live.targeted:,}"),
+                 ("codes redeemed", f"{live.redeemed:,}")],
+        headers=["campaign", "status", "targeted now", "codes issued / redeemed", "emails sent", ""], rows=rows,
+        empty="No live campaign: add one to win back cart abandoners.",
+        links=[("All campaigns", _url("socialshop_campaign_changelist"))],
+    )
+
+
 # Page order. Audiences and campaigns: write ``audiences_section(now) -> Section`` and add it here.
 SECTIONS: list[Callable[[Any], Section]] = [events_section, deliveries_section, feeds_section, posts_section]
+SECTIONS.append(campaigns_section)
 INTERNALS: list[Callable[[Any], Section]] = [internals_section]
 
 
