@@ -94,7 +94,7 @@ def conversion_lift(treated: Sample, control: Sample) -> Lift:
         low, high = confint_proportions_2indep(treated.conversions, treated.members, control.conversions, control.members,
                                                method="log", compare="ratio", alpha=ALPHA)
         low, high = float(low) - 1, float(high) - 1
-    return _lift(ratio - 1, low, high, p_value, treated, control, "converts")
+    return _lift(ratio - 1, low, high, p_value, treated, control, "convert")
 
 
 def revenue_lift(treated: Sample, control: Sample) -> Lift:
@@ -106,7 +106,7 @@ def revenue_lift(treated: Sample, control: Sample) -> Lift:
     # Delta method for a ratio of independent means (GrowthBook, reference/campaigns.md A).
     variance = var_c * mu_t ** 2 / (mu_c ** 4 * control.members) + var_t / (mu_c ** 2 * treated.members)
     half = float(scipy_stats.norm.ppf(1 - ALPHA / 2)) * math.sqrt(variance)
-    return _lift(lift, lift - half, lift + half, welch_p(treated, control), treated, control, "earns")
+    return _lift(lift, lift - half, lift + half, welch_p(treated, control), treated, control, "earn")
 
 
 def _lift(lift: float, low: float | None, high: float | None, p_value: float | None, treated: Sample,
