@@ -89,6 +89,8 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to the store's DiscountAdapter (socialshop.campaigns.incentives) that issues and
     # checks discount codes in its checkout. "": campaigns run without incentives.
     "DISCOUNT_ADAPTER": "",
+    # Days of platform reports pulled again each hour (platforms restate recent days): 1-90.
+    "REPORT_LOOKBACK_DAYS": 7,
 }
 
 
