@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
+from socialshop.campaigns.admin_results import CampaignResultsAdmin
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Variant
 from socialshop.campaigns.targeting import refresh_campaign
@@ -29,17 +30,19 @@ class VariantInline(admin.StackedInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "effective", "audience_names", "member_count", "holdout_share", "codes")
+class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
+    list_display = ("name", "effective", "audience_names", "member_count", "holdout_share", "codes",
+                    "roas_at_a_glance", "lift_at_a_glance")
     list_filter = ("status",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at")
+    readonly_fields = ("incentives", "last_refreshed_at", "results_link")
     inlines = [VariantInline]
     actions = ["refresh_now"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at")}),
+        ("Results", {"fields": ("results_link", "attribution_days", "platform_campaigns")}),
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
         ("Timing and caps", {"fields": ("min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
                                         "max_landings_without_purchase")}),

@@ -95,7 +95,8 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at", "name"]
-        permissions = [("refresh_campaign", "Can refresh campaign targeting")]
+        permissions = [("refresh_campaign", "Can refresh campaign targeting"),
+                       ("export_campaign_results", "Can export campaign results (CSV)")]
 
     def __str__(self) -> str:
         return self.name
