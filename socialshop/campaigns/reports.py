@@ -63,7 +63,8 @@ def fetch_days(capability: Reporting, ref: CampaignRef, *, since: date, until: d
     start = since
     while start <= until:
         end = min(until, start + timedelta(days=capability.max_days - 1))
-        days.extend(capability.daily_report(ref, since=start, until=end))
+        # Only the days asked for: a row outside them is the platform's mistake, not ours to store.
+        days.extend(d for d in capability.daily_report(ref, since=start, until=end) if start <= d.day <= end)
         start = end + timedelta(days=1)
     return days
 
@@ -89,6 +90,11 @@ def _pull_one(campaign: Campaign, slug: str, capability: Reporting, pull: Report
         rows = store_days(campaign, slug, fetch_days(capability, _ref(campaign, slug), since=window[0], until=window[1]))
     except ConfigurationError as exc:
         pull.status, pull.last_error, pull.retry_at = ReportPullStatus.FAILED, str(exc), None
+    except (ValueError, TypeError, AttributeError, LookupError) as exc:
+        # An answer of the wrong shape (a proxy's page, a changed API): nothing stored, tried again later.
+        exc = PlatformAPIError(capability.name, f"unreadable report answer: {exc}"[:300], retryable=True)
+        record_error(capability, f"report of {campaign.slug}: {exc}")
+        pull.status, pull.last_error, pull.retry_at = ReportPullStatus.RETRYING, str(exc), now + DEFAULT_RETRY
     except PlatformAPIError as exc:
         record_error(capability, f"report of {campaign.slug}: {exc}", halt=exc.auth)
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else DEFAULT_RETRY

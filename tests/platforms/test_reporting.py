@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from shop_demo.fakeplatforms.reporting import GOOGLE_REPORTS, figures
 from socialshop.campaigns.models import PlatformReport, ReportPull, ReportPullStatus
@@ -169,3 +172,28 @@ def test_the_task_pulls_and_a_draft_campaign_is_left_alone(reports: FakePlatform
     assert live.slug in result and draft.slug not in result
     assert PlatformReport.objects.filter(campaign=live).count() == 8
     assert sum((r.spend for r in PlatformReport.objects.filter(campaign=live)), Decimal("0")) > 0
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                    max_leaves=12)
+ROWS = st.lists(st.fixed_dictionaries({}, optional={
+    "date_start": st.text(max_size=12) | st.just("2026-11-01"), "impressions": JSON, "clicks": JSON, "spend": JSON,
+    "account_currency": JSON}), max_size=3)
+
+
+@settings_(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=JSON | st.fixed_dictionaries({"data": ROWS}))
+def test_any_answer_a_platform_gives_keeps_the_stored_days_and_never_breaks_the_pull(reports: FakePlatforms, body: Any) -> None:
+    campaign = _campaign(channels=["meta"], platform_campaigns={})
+    pull_campaign_reports()
+    before = list(PlatformReport.objects.filter(campaign=campaign).values_list("day", "impressions", "spend"))
+    reports.fail("meta", 200, body=body)
+    said = pull_campaign_reports()[campaign.slug]["meta"]
+    pull = ReportPull.objects.get(campaign=campaign, platform="meta")
+    if pull.status == ReportPullStatus.OK:
+        assert said.endswith(" days")
+    else:
+        assert pull.status == ReportPullStatus.RETRYING and pull.retry_at is not None and pull.last_error
+        assert list(PlatformReport.objects.filter(campaign=campaign).values_list("day", "impressions", "spend")) == before
+    campaign.delete()
