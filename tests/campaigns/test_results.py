@@ -153,3 +153,22 @@ def test_results_take_the_same_number_of_queries_for_10_and_200_members() -> Non
     assert both[large.pk].arms[0].conversions == len([i for i in buyers if i % 10 == 0])
     assert both[large.pk].arms[1].conversions == len([i for i in buyers if i % 10])
     assert both[large.pk].arms[1].landings == len([i for i in buyers if i % 10])
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("platform_campaigns", ["120210000000001"], "is not a dict of platform slug to campaign id"),
+    ("platform_campaigns", {"meta": ""}, "is not a dict of platform slug to campaign id"),
+    ("platform_campaigns", {"meta": True}, "is not a dict of platform slug to campaign id"),
+    ("platform_campaigns", {"myspace": "1"}, "unknown platforms ['myspace']"),
+    ("attribution_days", 0, "greater than or equal to 1"),
+    ("attribution_days", 91, "less than or equal to 90"),
+])
+def test_bad_results_settings_are_refused_with_a_clear_message(field: str, value: object, message: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    campaign = make_campaign()
+    setattr(campaign, field, value)
+    with pytest.raises(ValidationError) as info:
+        campaign.full_clean()
+    assert message in " ".join(info.value.message_dict[field])
+
