@@ -197,3 +197,23 @@ def test_any_answer_a_platform_gives_keeps_the_stored_days_and_never_breaks_the_
         assert pull.status == ReportPullStatus.RETRYING and pull.retry_at is not None and pull.last_error
         assert list(PlatformReport.objects.filter(campaign=campaign).values_list("day", "impressions", "spend")) == before
     campaign.delete()
+
+
+@pytest.mark.parametrize("value", [0, 91, "7", True, 2.5])
+def test_a_bad_report_lookback_fails_the_system_check_naming_the_key(settings: Any, value: Any) -> None:
+    from socialshop.campaigns.checks import check_campaigns
+
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "REPORT_LOOKBACK_DAYS": value}
+    errors = [e for e in check_campaigns() if e.id == "socialshop.E181"]
+    assert len(errors) == 1 and f"SOCIALSHOP['REPORT_LOOKBACK_DAYS'] = {value!r}" in errors[0].msg
+
+
+def test_google_reporting_without_its_oauth_client_fails_the_system_check(settings: Any) -> None:
+    from socialshop.platforms.checks import check_platforms
+
+    platforms = settings.SOCIALSHOP["PLATFORMS"]
+    google = {**platforms["google"], "reports_customer_id": "12-34", "reports_developer_token": "t"}
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {**platforms, "google": google}}
+    messages = [e.msg for e in check_platforms() if e.id == "socialshop.E178"]
+    assert any("['reports_customer_id'] = '12-34'" in m for m in messages)
+    assert any("['oauth_refresh_token'] = None" in m for m in messages)
