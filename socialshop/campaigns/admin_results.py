@@ -43,6 +43,13 @@ def _ci(lift: Lift | None) -> str:
     return f"{lift.low:+.1%} to {lift.high:+.1%}"
 
 
+def _lift_text(lift: Lift) -> str:
+    if lift.lift is None:
+        return "—"
+    interval = _ci(lift)
+    return _pct(lift.lift, signed=True) + ("" if interval == "—" else f" (95% CI {interval})")
+
+
 def _money(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -165,6 +172,8 @@ class CampaignResultsAdmin:
             "rows": table(results), "charts": charts(timeline(campaign), daily_reports(campaign), results.currency),
             "pulls": pulls, "can_export": request.user.has_perm(EXPORT_PERMISSION),
             "conversion_lift": results.conversion_lift, "revenue_lift": results.revenue_lift,
+            "ctr": _pct(results.ctr), "conversion_lift_text": _lift_text(results.conversion_lift),
+            "revenue_lift_text": _lift_text(results.revenue_lift),
         }
         return TemplateResponse(request, "socialshop/admin/campaign_results.html", context)
 

@@ -40,6 +40,7 @@ def test_the_dashboard_shows_the_arms_charts_and_verdicts(admin_client: Client, 
     assert page.count("<svg") >= 6  # four time charts and two of platform figures
     assert "hold-out" in page and "not yet conclusive" in page and "Fixed-horizon" in page
     assert "ROAS / CPA" in page and "2.70" in page  # 135.00 attributed over 50.00 spend
+    assert "CTR 4.0%" in page and "+200.0% (95% CI " in page
     assert "Download this table as CSV" in page
     change = admin_client.get(url(history, "change/")).content.decode()
     assert url(history) in change and "Results dashboard" in change
