@@ -182,13 +182,16 @@ SOCIALSHOP = {
     # SOCIALSHOP_API_BASE points the APIs elsewhere; test_event_code/test_mode keep server events in test mode.
     "PLATFORMS": {
         "meta": _platform("meta", {"pixel_id": "1234567890123456", "access_token": "demo-meta-access-token",
-                           "test_event_code": "TEST12345"}),
+                           "test_event_code": "TEST12345",
+                           "reports_ad_account_id": "act_1122334455", "reports_access_token": "demo-meta-reports-token"}),
         "google": _platform("google", {"measurement_id": "G-DEMO123456", "api_secret": "demo-ga4-api-secret",
                              "ads_id": "AW-123456789", "ads_conversions": {"Purchase": "AW-123456789/DemoPurchase"},
                              "test_mode": True}),
         "pinterest": _platform("pinterest", {"ad_account_id": "549755885175", "access_token": "demo-pinterest-conversion-token",
-                                "tag_id": "2612345678901", "test_mode": True}),
+                                "tag_id": "2612345678901", "test_mode": True,
+                                "reports_access_token": "demo-pinterest-reports-token"}),
         "tiktok": _platform("tiktok", {"pixel_code": "CDEMO0000000000000AB", "access_token": "demo-tiktok-access-token",
-                             "test_event_code": "TEST54321"}),
+                             "test_event_code": "TEST54321",
+                             "reports_advertiser_id": "7000000000000000001", "reports_access_token": "demo-tiktok-reports-token"}),
     },
 }

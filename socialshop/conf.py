@@ -91,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
     "DISCOUNT_ADAPTER": "",
     # Ads: the most campaigns whose ad audiences one person is in at once, per platform (0: no limit).
     "ADS_CAMPAIGNS_PER_PERSON": 3,
+    # Days of platform reports pulled again each hour (platforms restate recent days): 1-90.
+    "REPORT_LOOKBACK_DAYS": 7,
 }
 
 

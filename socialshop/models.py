@@ -1,6 +1,7 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, VisitorLink
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Suppression, Touch, Variant
+from socialshop.campaigns.models import PlatformReport, ReportPull  # noqa: F401
 from socialshop.core.models import Heartbeat, JobLock, JobRun
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus

@@ -151,3 +151,15 @@ def refresh_campaigns(slug: str | None = None) -> dict:
     from socialshop.campaigns.targeting import refresh_live_campaigns
 
     return refresh_live_campaigns(slug)
+
+
+@shared_task(name="socialshop.pull_campaign_reports", **TASK_DEFAULTS)
+def pull_campaign_reports(slug: str | None = None) -> dict:
+    """Pull the platforms' daily impressions, clicks and spend of live campaigns (campaigns/reports.py)."""
+    from socialshop.campaigns.reports import pull_campaign_reports as _pull
+    from socialshop.exceptions import JobLocked
+
+    try:
+        return _pull(slug=slug)
+    except JobLocked:
+        return {"status": "already running"}

@@ -24,6 +24,7 @@ from shop_demo.fakeplatforms.common import CREDENTIALS, TEST_CODES, Fault, Inval
 from shop_demo.fakeplatforms.google import check_google
 from shop_demo.fakeplatforms.meta import check_meta
 from shop_demo.fakeplatforms.pinterest import check_pinterest
+from shop_demo.fakeplatforms import reporting
 from shop_demo.fakeplatforms.tiktok import check_tiktok
 
 __all__ = ["CREDENTIALS", "TEST_CODES", "FakePlatforms", "Fault", "Invalid"]
@@ -217,12 +218,43 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.record("browser", beacon["platform"], parts.path, events=1, status=204, detail=str(beacon.get("ev", "")))
             self._send(204, None)
             return
+        if self._report("GET", parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}, b""):
+            return
         self._send(404, {"error": "not found"})
+
+    def _report(self, method: str, path: str, query: dict[str, str], raw: bytes) -> bool:
+        """Answer a reporting request (shop_demo/fakeplatforms/reporting.py); False when ``path`` is not one."""
+        found = reporting.route(method, path, query, self.headers)
+        if found is None:
+            return False
+        slug, authorised = found
+        with self.fake.lock:
+            fault = self.fake.faults[slug].popleft() if self.fake.faults[slug] else None
+        headers: dict[str, str] = {}
+        if fault and fault.hang:
+            time.sleep(fault.hang)
+            self.close_connection = True
+            return True
+        if fault:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            status, answer = fault.status, fault.body if fault.body is not None else error_body(slug, fault.status, "report failed")
+        elif not authorised:
+            status, answer = reporting.refused(slug)
+        else:
+            try:
+                status, answer = reporting.answer(slug, path, query, raw)
+            except Invalid as exc:
+                status, answer = 400, error_body(slug, 400, str(exc))
+        self.fake.record("report", slug, path, status=status, detail=json.dumps(answer)[:300])
+        self._send(status, answer, headers=headers)
+        return True
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self._report("POST", parts.path, query, raw):
+            return
         slug, auth = self.fake.route(parts.path, query, self.headers)
         if not slug:
             self._send(404, {"error": f"no such endpoint {parts.path}"})

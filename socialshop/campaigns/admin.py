@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from socialshop.campaigns.activity import CHART_DAYS, campaign_activity, with_activity_counts
+from socialshop.campaigns.admin_results import CampaignResultsAdmin
 from socialshop.campaigns.ads import channel_summary
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, MemberState, Variant
@@ -41,18 +42,19 @@ class VariantInline(admin.StackedInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
     list_display = ("name", "effective", "audience_names", "member_count", "targeted", "holdout_share", "codes", "emails",
-                    "activity")
+                    "roas_at_a_glance", "lift_at_a_glance", "activity")
     list_filter = ("status",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link")
+    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link", "results_link")
     inlines = [VariantInline]
     actions = ["refresh_now"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at", "activity_link")}),
+        ("Results", {"fields": ("results_link", "attribution_days", "platform_campaigns")}),
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
         ("Timing and caps", {"fields": ("min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
                                         "max_landings_without_purchase")}),

@@ -1,5 +1,5 @@
-"""System checks for the campaign settings (socialshop.E180-E189): the discount adapter's dotted path (E180)
-and the ads channel's per-person campaign limit (E181)."""
+"""System checks for the campaign settings (socialshop.E180-E189): the discount adapter's dotted path (E180),
+the ads channel's per-person campaign limit (E181) and the report lookback (E182)."""
 from __future__ import annotations
 
 from django.core.checks import CheckMessage, Error
@@ -9,9 +9,11 @@ from socialshop.exceptions import ConfigurationError
 
 
 def check_campaigns() -> list[CheckMessage]:
-    """An error naming ``ADS_CAMPAIGNS_PER_PERSON`` when it is not a count, or ``DISCOUNT_ADAPTER`` when it
-    cannot be imported or is not a ``DiscountAdapter``."""
+    """An error naming ``ADS_CAMPAIGNS_PER_PERSON`` when it is not a count, ``DISCOUNT_ADAPTER`` when it
+    cannot be imported or is not a ``DiscountAdapter``, or ``REPORT_LOOKBACK_DAYS`` when it is not a whole
+    number of days from 1 to 90."""
     from socialshop.campaigns.incentives import load_adapter
+    from socialshop.campaigns.reports import lookback_days
 
     errors: list[CheckMessage] = []
     limit = app_settings.ADS_CAMPAIGNS_PER_PERSON
@@ -23,5 +25,9 @@ def check_campaigns() -> list[CheckMessage]:
         load_adapter()
     except ConfigurationError as exc:
         errors.append(Error(str(exc), hint="Point DISCOUNT_ADAPTER at a subclass of socialshop.campaigns.incentives.DiscountAdapter, "
-                                            "or set it to '' to run campaigns without codes.", id="socialshop.E180"))
+                                           "or set it to '' to run campaigns without codes.", id="socialshop.E180"))
+    try:
+        lookback_days()
+    except ConfigurationError as exc:
+        errors.append(Error(str(exc), hint="Use a whole number of days from 1 to 90, e.g. 7.", id="socialshop.E182"))
     return errors

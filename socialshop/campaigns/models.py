@@ -88,12 +88,20 @@ class Campaign(models.Model):
         max_digits=10, decimal_places=2, null=True, blank=True, help_text="Smallest order total the code applies to (empty: any).")
     incentive_currency = models.CharField(max_length=3, blank=True, default="", help_text="ISO 4217; empty: SOCIALSHOP['CURRENCY'].")
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    attribution_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Days after a member's exposure (hold-out: assignment) in which their purchases count as conversions.")
+    platform_campaigns = models.JSONField(
+        default=dict, blank=True,
+        help_text='The ad campaign on each platform, for its reports: {"meta": "<campaign id>", ...}. '
+                  "Meta and Google fall back to the ad campaign named like this campaign's slug.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "name"]
-        permissions = [("refresh_campaign", "Can refresh campaign targeting")]
+        permissions = [("refresh_campaign", "Can refresh campaign targeting"),
+                       ("export_campaign_results", "Can export campaign results (CSV)")]
 
     def __str__(self) -> str:
         return self.name
@@ -136,6 +144,12 @@ class Campaign(models.Model):
             errors["incentive_currency"] = f"{self.incentive_currency!r} is not a 3-letter ISO 4217 code such as 'EUR'"
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = "the end must come after the start"
+        refs = self.platform_campaigns
+        if not isinstance(refs, dict) or not all(isinstance(k, str) and isinstance(v, (str, int)) and not isinstance(v, bool)
+                                                 and str(v).strip() for k, v in refs.items()):
+            errors["platform_campaigns"] = f'{refs!r} is not a dict of platform slug to campaign id such as {{"meta": "120210000000"}}'
+        elif set(refs) - set(REGISTRY):
+            errors["platform_campaigns"] = f"unknown platforms {sorted(set(refs) - set(REGISTRY))}; use {', '.join(REGISTRY)}"
         if errors:
             raise ValidationError(errors)
 
@@ -274,3 +288,47 @@ class AdAudience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.variant_id} on {self.platform}"
+class PlatformReport(models.Model):
+    """One day of a campaign's delivery as a platform reports it (campaigns/reports.py pulls these)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="platform_reports")
+    platform = models.CharField(max_length=20, help_text="Platform slug from the registry.")
+    day = models.DateField(help_text="The platform's reporting day.")
+    impressions = models.BigIntegerField(default=0)
+    clicks = models.BigIntegerField(default=0)
+    spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, help_text="ISO 4217 of ``spend``.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "platform", "day"], name="ss_platformreport_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.platform} {self.day}"
+
+
+class ReportPullStatus(models.TextChoices):
+    OK = "ok", "Pulled"
+    RETRYING = "retrying", "Will retry"
+    FAILED = "failed", "Failed"
+
+
+class ReportPull(models.Model):
+    """The last report pull of one campaign from one platform: its outcome and when to try again."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="report_pulls")
+    platform = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=ReportPullStatus.choices)
+    rows = models.PositiveIntegerField(default=0, help_text="Days stored by the last successful pull.")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", help_text="The platform's words for the last failure.")
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="Not asked again before this time (Retry-After).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "platform"], name="ss_reportpull_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.platform}: {self.status}"

@@ -58,6 +58,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("socialshop-build-audiences", "socialshop.build_due_audiences", 300.0),
     PeriodicJob("socialshop-sync-audiences", "socialshop.sync_audiences", 900.0),
     PeriodicJob("socialshop-refresh-campaigns", "socialshop.refresh_campaigns", 300.0),
+    PeriodicJob("socialshop-pull-campaign-reports", "socialshop.pull_campaign_reports", 3600.0),
 )
 
 # Periodic runs for Celery beat. A project merges it into its app's schedule:

@@ -9,6 +9,7 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.google.audiences import GoogleAudiences
 from socialshop.platforms.google.events import GoogleEvents
 from socialshop.platforms.google.tag import GoogleTag
+from socialshop.platforms.google.reporting import GoogleReporting
 
 
 class GooglePlatform(Platform):
@@ -17,4 +18,5 @@ class GooglePlatform(Platform):
     default_api_base: ClassVar[str] = "https://www.google-analytics.com"
     capabilities: ClassVar[dict[str, type[Capability]]] = {
         "events": GoogleEvents, "browser_tag": GoogleTag, "audiences": GoogleAudiences,
+        "reporting": GoogleReporting,
     }

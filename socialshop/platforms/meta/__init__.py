@@ -8,6 +8,7 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.meta.audiences import MetaAudiences, MetaLookalikes, MetaWebsiteAudiences
 from socialshop.platforms.meta.events import MetaEvents
 from socialshop.platforms.meta.pixel import MetaPixel
+from socialshop.platforms.meta.reporting import MetaReporting
 
 
 class MetaPlatform(Platform):
@@ -17,4 +18,5 @@ class MetaPlatform(Platform):
     capabilities: ClassVar[dict[str, type[Capability]]] = {
         "events": MetaEvents, "browser_tag": MetaPixel, "audiences": MetaAudiences,
         "website_audiences": MetaWebsiteAudiences, "lookalikes": MetaLookalikes,
+        "reporting": MetaReporting,
     }

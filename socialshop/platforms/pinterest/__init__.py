@@ -8,6 +8,7 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.pinterest.audiences import PinterestActalikes, PinterestAudiences, PinterestVisitorAudiences
 from socialshop.platforms.pinterest.events import PinterestEvents
 from socialshop.platforms.pinterest.tag import PinterestTag
+from socialshop.platforms.pinterest.reporting import PinterestReporting
 
 __all__ = ["PinterestActalikes", "PinterestAudiences", "PinterestEvents", "PinterestPlatform", "PinterestTag",
            "PinterestVisitorAudiences"]
@@ -20,4 +21,5 @@ class PinterestPlatform(Platform):
     capabilities: ClassVar[dict[str, type[Capability]]] = {
         "events": PinterestEvents, "browser_tag": PinterestTag, "audiences": PinterestAudiences,
         "website_audiences": PinterestVisitorAudiences, "lookalikes": PinterestActalikes,
+        "reporting": PinterestReporting,
     }

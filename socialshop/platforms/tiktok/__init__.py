@@ -8,6 +8,7 @@ from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.tiktok.audiences import TikTokAudiences
 from socialshop.platforms.tiktok.events import TikTokEvents
 from socialshop.platforms.tiktok.pixel import TikTokPixel
+from socialshop.platforms.tiktok.reporting import TikTokReporting
 
 
 class TikTokPlatform(Platform):
@@ -16,4 +17,5 @@ class TikTokPlatform(Platform):
     default_api_base: ClassVar[str] = "https://business-api.tiktok.com"
     capabilities: ClassVar[dict[str, type[Capability]]] = {
         "events": TikTokEvents, "browser_tag": TikTokPixel, "audiences": TikTokAudiences,
+        "reporting": TikTokReporting,
     }
