@@ -207,7 +207,9 @@ def test_the_page_reads_a_constant_number_of_queries_whatever_the_history(catalo
         make_campaign(extra, holdout_percent=0)
     for campaign in Campaign.objects.all():
         refresh_campaign(campaign)
-    assert AudienceMember.objects.filter(person=f"v:{many}", left_at__isnull=True).count() == 3
+    # The three rule audiences (the campaigns' own ad audiences hold them too and are left out here).
+    assert AudienceMember.objects.filter(person=f"v:{many}", left_at__isnull=True).exclude(
+        audience__kind=RuleKind.CAMPAIGN).count() == 3
     assert queries(few) == queries(many)
 
 
