@@ -1,6 +1,7 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, VisitorLink
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Suppression, Touch, Variant
+from socialshop.campaigns.models import Creative, CreativeRun
 from socialshop.core.models import Heartbeat, JobLock, JobRun
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus
@@ -15,5 +16,6 @@ __all__ = [
     "Assignment", "Campaign", "CampaignMember", "IssuedCode", "Suppression", "Touch", "Variant",
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventCursor", "EventName", "EventSource",
     "Interest", "PurgeRun",
+    "Creative", "CreativeRun",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

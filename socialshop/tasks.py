@@ -151,3 +151,15 @@ def refresh_campaigns(slug: str | None = None) -> dict:
     from socialshop.campaigns.targeting import refresh_live_campaigns
 
     return refresh_live_campaigns(slug)
+
+
+@shared_task(name="socialshop.render_ads", **TASK_DEFAULTS)
+def render_ads(slug: str) -> dict:
+    """Render one campaign's ad creatives into storage (campaigns/creatives/builder.py); single-flight per campaign."""
+    from socialshop.campaigns.creatives.builder import render_by_slug
+    from socialshop.exceptions import JobLocked
+
+    try:
+        return render_by_slug(str(slug))
+    except JobLocked:
+        return {"slug": str(slug), "status": "already running"}

@@ -1,0 +1,84 @@
+"""Legible text on any background (WCAG 2.x AA): the contrast ratio of a text colour against the actual
+pixels behind the text, the colour that passes, and, when neither light nor dark text passes over a busy
+photo, the darkest-needed scrim under the text.
+
+Used by creatives/render.py; the rule and its thresholds are documented in docs/campaigns.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+# WCAG 2.x 1.4.3: 4.5:1 for normal text, 3:1 for large text (18 pt, about 24 px at 96 dpi).
+NORMAL, LARGE = 4.5, 3.0
+# Ads are shown at about half their pixel size in a phone feed, so "large" means twice 24 px here.
+LARGE_TEXT_PX = 48
+# Our measurement rounds linear light to 1/255 steps; aim this much above the threshold.
+MARGIN = 0.15
+LIGHT, DARK = (255, 255, 255), (17, 17, 17)
+_SCRIM_STEPS = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
+
+
+def _linear(channel: int) -> float:
+    c = channel / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+_LUT = [round(_linear(v) * 255) for v in range(256)]
+
+
+def luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG relative luminance of an sRGB colour (0 black to 1 white)."""
+    r, g, b = (_linear(v) for v in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def ratio(a: float, b: float) -> float:
+    """WCAG contrast ratio of two relative luminances (1 to 21)."""
+    light, dark = max(a, b), min(a, b)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def threshold(size_px: int) -> float:
+    """The AA ratio text of ``size_px`` needs."""
+    return LARGE if size_px >= LARGE_TEXT_PX else NORMAL
+
+
+def luminance_range(region: Image.Image) -> tuple[float, float]:
+    """Darkest and lightest relative luminance among the pixels of ``region`` (RGB)."""
+    linear = region.convert("RGB").point(_LUT * 3)
+    low, high = linear.convert("L", (0.2126, 0.7152, 0.0722, 0)).getextrema()
+    return low / 255, high / 255
+
+
+@dataclass(frozen=True, slots=True)
+class Legibility:
+    """The text colour for a background, the scrim opacity it needs (0: none) and the ratio it reaches."""
+
+    colour: tuple[int, int, int]
+    scrim: float
+    contrast: float
+
+
+def choose(region: Image.Image, *, size_px: int, prefer: tuple[int, int, int] | None = None) -> Legibility:
+    """The text colour that meets AA against every pixel of ``region``, with a dark scrim when needed.
+
+    ``prefer`` is tried first (a brand colour); then light and dark text; then light text on a black
+    scrim of increasing opacity until the lightest pixel under it is dark enough.
+    """
+    need = threshold(size_px) + MARGIN
+    low, high = luminance_range(region)
+    for colour in ((prefer,) if prefer else ()) + (LIGHT, DARK):
+        text = luminance(colour)
+        # The pixel nearest the text's own luminance is the worst one.
+        worst = 1.0 if low <= text <= high else ratio(text, high if text > high else low)
+        if worst >= need:
+            return Legibility(colour, 0.0, worst)
+    black = Image.new("RGB", region.size, (0, 0, 0))
+    for alpha in _SCRIM_STEPS:
+        _low, high = luminance_range(Image.blend(region.convert("RGB"), black, alpha))
+        contrast = ratio(luminance(LIGHT), high)
+        if contrast >= need:
+            return Legibility(LIGHT, alpha, contrast)
+    return Legibility(LIGHT, 1.0, 21.0)  # unreachable: a fully black scrim gives 21:1
