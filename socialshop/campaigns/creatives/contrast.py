@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageFilter, ImageStat
 
 # WCAG 2.x 1.4.3: 4.5:1 for normal text, 3:1 for large text (18 pt, about 24 px at 96 dpi).
 NORMAL, LARGE = 4.5, 3.0
@@ -18,6 +18,8 @@ LARGE_TEXT_PX = 48
 MARGIN = 0.15
 LIGHT, DARK = (255, 255, 255), (17, 17, 17)
 _SCRIM_STEPS = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
+# "Behind the text": every pixel within one 8-pixel cell of a drawn pixel (at least 8 px around each glyph).
+CELL = 8
 
 
 def _linear(channel: int) -> float:
@@ -45,10 +47,27 @@ def threshold(size_px: int) -> float:
     return LARGE if size_px >= LARGE_TEXT_PX else NORMAL
 
 
-def luminance_range(region: Image.Image) -> tuple[float, float]:
-    """Darkest and lightest relative luminance among the pixels of ``region`` (RGB)."""
-    linear = region.convert("RGB").point(_LUT * 3)
-    low, high = linear.convert("L", (0.2126, 0.7152, 0.0722, 0)).getextrema()
+def behind(ink: Image.Image) -> Image.Image:
+    """An ``L`` mask of the pixels around the text mask ``ink``: the background the text is read against.
+
+    Cells of ``CELL`` pixels that hold ink, grown by one cell: cheaper than a per-pixel dilation and
+    never smaller than an 8-pixel ring around every glyph.
+    """
+    cells = ink.resize((max(1, -(-ink.width // CELL)), max(1, -(-ink.height // CELL))), Image.Resampling.BOX,
+                       reducing_gap=None) if ink.width >= CELL and ink.height >= CELL else ink
+    grown = cells.point(lambda v: 255 if v else 0).filter(ImageFilter.MaxFilter(3))
+    return grown.resize((grown.width * CELL, grown.height * CELL), Image.Resampling.NEAREST).crop((0, 0, ink.width, ink.height))
+
+
+def luminance_range(region: Image.Image, mask: Image.Image | None = None) -> tuple[float, float]:
+    """Darkest and lightest relative luminance among the pixels of ``region`` (RGB) under ``mask``."""
+    linear = region.convert("RGB").point(_LUT * 3).convert("L", (0.2126, 0.7152, 0.0722, 0))
+    if mask is None:
+        low, high = linear.getextrema()
+    elif mask.getbbox() is None:
+        return 0.0, 0.0  # no text: nothing to be legible against
+    else:
+        low, high = ImageStat.Stat(linear, mask).extrema[0]
     return low / 255, high / 255
 
 
@@ -61,14 +80,16 @@ class Legibility:
     contrast: float
 
 
-def choose(region: Image.Image, *, size_px: int, prefer: tuple[int, int, int] | None = None) -> Legibility:
-    """The text colour that meets AA against every pixel of ``region``, with a dark scrim when needed.
+def choose(region: Image.Image, *, size_px: int, mask: Image.Image | None = None,
+           prefer: tuple[int, int, int] | None = None) -> Legibility:
+    """The text colour that meets AA against every pixel of ``region`` under ``mask`` (all when None),
+    with a dark scrim over the region when needed.
 
     ``prefer`` is tried first (a brand colour); then light and dark text; then light text on a black
     scrim of increasing opacity until the lightest pixel under it is dark enough.
     """
     need = threshold(size_px) + MARGIN
-    low, high = luminance_range(region)
+    low, high = luminance_range(region, mask)
     for colour in ((prefer,) if prefer else ()) + (LIGHT, DARK):
         text = luminance(colour)
         # The pixel nearest the text's own luminance is the worst one.
@@ -77,7 +98,7 @@ def choose(region: Image.Image, *, size_px: int, prefer: tuple[int, int, int] | 
             return Legibility(colour, 0.0, worst)
     black = Image.new("RGB", region.size, (0, 0, 0))
     for alpha in _SCRIM_STEPS:
-        _low, high = luminance_range(Image.blend(region.convert("RGB"), black, alpha))
+        _low, high = luminance_range(Image.blend(region.convert("RGB"), black, alpha), mask)
         contrast = ratio(luminance(LIGHT), high)
         if contrast >= need:
             return Legibility(LIGHT, alpha, contrast)

@@ -126,13 +126,48 @@ def _style(name: str, scale: float, lines: int = 1) -> text.Style:
     return text.Style(size=round(size * scale), min_size=round(smallest * scale), max_lines=lines, bold=bold)
 
 
-def _paste_text(canvas: Image.Image, name: str, fitted: text.Fitted, *, x: int, y: int, width: int,
-                colour: tuple[int, int, int], align: str = "start") -> PlacedText:
+@dataclass(slots=True)
+class _Block:
+    """A fitted text laid out on the canvas, not yet painted: its mask, where it goes and its size."""
+
+    name: str
+    fitted: text.Fitted
+    mask: Image.Image
+    box: Box
+
+
+def _lay_out(name: str, fitted: text.Fitted, *, x: int, y: int, width: int, align: str = "start",
+             strike: bool = False) -> _Block:
     pad = max(4, fitted.size // 4)
     mask = text.draw(fitted, box_width=width, align=align, pad=pad)
-    box = (x - pad, y - pad, x - pad + mask.width, y - pad + mask.height)
-    canvas.paste(colour, box, mask)
-    return PlacedText(name, box, colour, fitted.size, mask, fitted.truncated, fitted.rtl)
+    if strike:  # the line through a struck price is part of the text: same colour, same contrast rule
+        ink = mask.getbbox()
+        if ink is not None:
+            mid = pad + fitted.ascent - fitted.size * 0.32
+            ImageDraw.Draw(mask).line((ink[0], mid, ink[2], mid), fill=255, width=max(2, fitted.size // 14))
+    return _Block(name, fitted, mask, (x - pad, y - pad, x - pad + mask.width, y - pad + mask.height))
+
+
+def _paint(canvas: Image.Image, blocks: list[_Block], *, scrim_box: Box | None = None) -> list[PlacedText]:
+    """Paint ``blocks`` in one colour that meets AA against the pixels behind all of them (a scrim first if needed)."""
+    blocks = [b for b in blocks if b.mask.getbbox() is not None]
+    if not blocks:
+        return []
+    area = scrim_box or (min(b.box[0] for b in blocks), min(b.box[1] for b in blocks),
+                         max(b.box[2] for b in blocks), max(b.box[3] for b in blocks))
+    behind = Image.new("L", (area[2] - area[0], area[3] - area[1]), 0)
+    for block in blocks:
+        behind.paste(255, (block.box[0] - area[0], block.box[1] - area[1]), contrast.behind(block.mask))
+    region = canvas.crop(area)
+    choice = contrast.choose(region, size_px=min(b.fitted.size for b in blocks), mask=behind)
+    if choice.scrim:
+        canvas.paste(Image.blend(region, Image.new("RGB", region.size), choice.scrim), area[:2])
+    placed = []
+    for block in blocks:
+        canvas.paste(choice.colour, block.box, block.mask)
+        placed.append(PlacedText(block.name, block.box, choice.colour, block.fitted.size, block.mask,
+                                 block.fitted.truncated, block.fitted.rtl))
+    return placed
 
 
 def _draw_logo(canvas: Image.Image, logo: Image.Image, box: Box) -> None:
@@ -146,14 +181,14 @@ def _draw_logo(canvas: Image.Image, logo: Image.Image, box: Box) -> None:
     canvas.paste(fitted, (box[0] + pad, box[1] + pad), fitted)
 
 
-def _draw_badge(canvas: Image.Image, label: str, spec: AdSize, colours: Colours) -> PlacedText:
+def _draw_badge(canvas: Image.Image, label: str, spec: AdSize, colours: Colours) -> list[PlacedText]:
     cx, cy, r = spec.badge
     ImageDraw.Draw(canvas).ellipse((cx - r, cy - r, cx + r, cy + r), fill=colours.badge)
-    inner = int(r * 1.3)  # the square inside the circle, a little smaller than inscribed
-    fitted = text.fit(label, width=inner, height=inner, style=_style("badge", spec.scale, 2))
-    x, y = cx - inner // 2, cy - fitted.height // 2
-    choice = contrast.choose(canvas.crop((x, y, x + inner, y + fitted.height)), size_px=fitted.size)
-    return _paste_text(canvas, "badge", fitted, x=x, y=y, width=inner, colour=choice.colour, align="center")
+    style = _style("badge", spec.scale, 2)
+    inner = int(r * 1.41) - 2 * max(4, style.size // 4)  # the text box and its pad stay inside the circle
+    fitted = text.fit(label, width=inner, height=inner, style=style)
+    block = _lay_out("badge", fitted, x=cx - inner // 2, y=cy - fitted.height // 2, width=inner, align="center")
+    return _paint(canvas, [block])
 
 
 def render_ad(content: AdText, spec: AdSize, *, photo: Image.Image | None, logo: Image.Image | None,
@@ -163,7 +198,6 @@ def render_ad(content: AdText, spec: AdSize, *, photo: Image.Image | None, logo:
     area = spec.photo
     area_size = (area[2] - area[0], area[3] - area[1])
     canvas.paste(cover(photo, area_size) if photo is not None else placeholder(area_size), area[:2])
-    placed: list[PlacedText] = []
     left, top, right, bottom = spec.column
     width = right - left
     gap = round(18 * spec.scale)
@@ -179,48 +213,38 @@ def render_ad(content: AdText, spec: AdSize, *, photo: Image.Image | None, logo:
     fixed = sum(b.height + gap for b in (head, price) if b is not None) + button_h + gap
     title = text.fit(content.title, width=width, height=max(40, (bottom - top) - fixed),
                      style=_style("title", spec.scale, spec.title_lines))
-    blocks = [("headline", head), ("title", title), ("price", price)]
-    stack = sum(b.height + gap for _, b in blocks if b is not None)
+    named = [("headline", head), ("title", title), ("price", price)]
+    stack = sum(b.height + gap for _, b in named if b is not None)
     y = bottom - button_h - gap - stack if spec.bottom else top
     rtl = title.rtl
-    # One colour (and scrim) for the text stack, checked against every pixel behind it.
-    smallest = min([b.size for _, b in blocks if b is not None] + ([was.size] if was else []))
-    pad = round(24 * spec.scale)
-    region = (left - pad, y - pad, right + pad, y + stack + pad)
-    choice = contrast.choose(canvas.crop(region), size_px=smallest)
-    if choice.scrim:
-        canvas.paste(Image.blend(canvas.crop(region), Image.new("RGB", (region[2] - region[0], region[3] - region[1])),
-                                 choice.scrim), region[:2])
-    for name, block in blocks:
-        if block is None:
+    blocks: list[_Block] = []
+    for name, fitted in named:
+        if fitted is None:
             continue
         if name == "price" and was is not None:
-            px = right - price.width if rtl else left
-            placed.append(_paste_text(canvas, "price", block, x=int(px), y=y, width=int(price.width) + 1,
-                                      colour=choice.colour))
-            wx = int(px - gap - was.width) if rtl else int(left + price.width + gap)
-            wy = y + block.ascent - was.ascent
-            struck = _paste_text(canvas, "was", was, x=wx, y=wy, width=int(was.width) + 1, colour=choice.colour)
-            mid = wy + was.ascent - was.size * 0.32
-            ImageDraw.Draw(canvas).line((wx, mid, wx + was.width, mid), fill=choice.colour, width=max(2, was.size // 14))
-            placed.append(struck)
+            px = int(right - fitted.width) if rtl else left
+            blocks.append(_lay_out("price", fitted, x=px, y=y, width=int(fitted.width) + 1))
+            wx = int(px - gap - was.width) if rtl else int(left + fitted.width + gap)
+            blocks.append(_lay_out("was", was, x=wx, y=y + fitted.ascent - was.ascent, width=int(was.width) + 1,
+                                   strike=True))
         else:
-            placed.append(_paste_text(canvas, name, block, x=left, y=y, width=width, colour=choice.colour,
-                                      align="end" if rtl != block.rtl else "start"))
-        y += block.height + gap
+            blocks.append(_lay_out(name, fitted, x=left, y=y, width=width, align="end" if rtl != fitted.rtl else "start"))
+        y += fitted.height + gap
+    # One colour (and, over a busy photo, one scrim) for the whole text stack.
+    pad = round(24 * spec.scale)
+    scrim_box = (left - pad, min(b.box[1] for b in blocks) - pad // 2, right + pad, max(b.box[3] for b in blocks) + pad // 2)
+    placed = _paint(canvas, blocks, scrim_box=scrim_box)
     # The button, aligned with the text.
     button_w = int(cta.width) + round(cta.size * 1.6)
     bx = right - button_w if rtl else left
     by = y if not spec.bottom else bottom - button_h
     ImageDraw.Draw(canvas).rounded_rectangle((bx, by, bx + button_w, by + button_h), radius=button_h // 2,
                                              fill=colours.accent)
-    inner_x, inner_y = bx + (button_w - int(cta.width)) // 2, by + (button_h - cta.height) // 2
-    label = contrast.choose(canvas.crop((inner_x, inner_y, inner_x + int(cta.width) + 1, inner_y + cta.height)),
-                            size_px=cta.size)
-    placed.append(_paste_text(canvas, "cta", cta, x=inner_x, y=inner_y, width=int(cta.width) + 1,
-                              colour=label.colour, align="center"))
+    label = _lay_out("cta", cta, x=bx + (button_w - int(cta.width)) // 2, y=by + (button_h - cta.height) // 2,
+                     width=int(cta.width) + 1, align="center")
+    placed += _paint(canvas, [label])
     if logo is not None:
         _draw_logo(canvas, logo, spec.logo)
     if content.badge:
-        placed.append(_draw_badge(canvas, content.badge, spec, colours))
+        placed += _draw_badge(canvas, content.badge, spec, colours)
     return RenderedAd(canvas, spec, placed, photo is None)
