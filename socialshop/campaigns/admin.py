@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
+from socialshop.campaigns.creatives.preview import preview_html
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Variant
 from socialshop.campaigns.targeting import refresh_campaign
@@ -35,9 +36,9 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at")
+    readonly_fields = ("incentives", "last_refreshed_at", "creatives_preview")
     inlines = [VariantInline]
-    actions = ["refresh_now"]
+    actions = ["refresh_now", "render_ads_now"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at")}),
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
@@ -45,6 +46,7 @@ class CampaignAdmin(admin.ModelAdmin):
                                         "max_landings_without_purchase")}),
         ("Incentive", {"fields": ("incentives", "incentive_kind", "incentive_amount", "incentive_currency",
                                   "incentive_min_order", "incentive_valid_days")}),
+        ("Creatives", {"fields": ("creatives_preview",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
@@ -99,3 +101,21 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def has_refresh_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("socialshop.refresh_campaign")
+
+    @admin.display(description="ad creatives")
+    def creatives_preview(self, obj: Campaign) -> str:
+        return preview_html(obj)
+
+    @admin.action(description="Render ad creatives now", permissions=["change"])
+    def render_ads_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        from socialshop.core.jobs import ran_in_process, run_task
+        from socialshop.tasks import render_ads
+
+        for campaign in queryset:
+            result = run_task(render_ads, campaign.slug)
+            if not ran_in_process(result):
+                self.message_user(request, f"{campaign.slug}: rendering queued; the campaign page shows the result.")
+                continue
+            summary = result.get()
+            level = messages.SUCCESS if summary.get("status") == "ok" else messages.WARNING
+            self.message_user(request, f"{campaign.slug}: {summary.get('message') or summary.get('status')}", level)
