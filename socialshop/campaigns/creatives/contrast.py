@@ -6,6 +6,7 @@ Used by creatives/render.py; the rule and its thresholds are documented in docs/
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from PIL import Image, ImageFilter, ImageStat
@@ -17,7 +18,6 @@ LARGE_TEXT_PX = 48
 # Our measurement rounds linear light to 1/255 steps; aim this much above the threshold.
 MARGIN = 0.15
 LIGHT, DARK = (255, 255, 255), (17, 17, 17)
-_SCRIM_STEPS = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
 # "Behind the text": every pixel within one 8-pixel cell of a drawn pixel (at least 8 px around each glyph).
 CELL = 8
 
@@ -28,6 +28,7 @@ def _linear(channel: int) -> float:
 
 
 _LUT = [round(_linear(v) * 255) for v in range(256)]
+_ANY = [0] + [255] * 255  # any ink at all -> full
 
 
 def luminance(rgb: tuple[int, int, int]) -> float:
@@ -55,7 +56,7 @@ def behind(ink: Image.Image) -> Image.Image:
     """
     cells = ink.resize((max(1, -(-ink.width // CELL)), max(1, -(-ink.height // CELL))), Image.Resampling.BOX,
                        reducing_gap=None) if ink.width >= CELL and ink.height >= CELL else ink
-    grown = cells.point(lambda v: 255 if v else 0).filter(ImageFilter.MaxFilter(3))
+    grown = cells.point(_ANY).filter(ImageFilter.MaxFilter(3))
     return grown.resize((grown.width * CELL, grown.height * CELL), Image.Resampling.NEAREST).crop((0, 0, ink.width, ink.height))
 
 
@@ -78,6 +79,7 @@ class Legibility:
     colour: tuple[int, int, int]
     scrim: float
     contrast: float
+    scrimmed: Image.Image | None = None  # the region with the scrim applied, to paste back
 
 
 def choose(region: Image.Image, *, size_px: int, mask: Image.Image | None = None,
@@ -96,10 +98,14 @@ def choose(region: Image.Image, *, size_px: int, mask: Image.Image | None = None
         worst = 1.0 if low <= text <= high else ratio(text, high if text > high else low)
         if worst >= need:
             return Legibility(colour, 0.0, worst)
-    black = Image.new("RGB", region.size, (0, 0, 0))
-    for alpha in _SCRIM_STEPS:
-        _low, high = luminance_range(Image.blend(region.convert("RGB"), black, alpha), mask)
-        contrast = ratio(luminance(LIGHT), high)
+    # A black scrim of opacity a scales every channel by f = 1 - a. sRGB-to-linear is convex and 0 at 0,
+    # so each pixel's luminance drops to at most f times what it was: f = target / lightest suffices.
+    target = (luminance(LIGHT) + 0.05) / need - 0.05
+    alpha = min(1.0, math.ceil((1 - target / max(high, 1e-6)) * 20 + 0.5) / 20) if high > target else 0.0
+    while alpha < 1.0:  # confirm on the real pixels (blend rounds to whole values)
+        scrimmed = Image.blend(region.convert("RGB"), Image.new("RGB", region.size), alpha)
+        contrast = ratio(luminance(LIGHT), luminance_range(scrimmed, mask)[1])
         if contrast >= need:
-            return Legibility(LIGHT, alpha, contrast)
-    return Legibility(LIGHT, 1.0, 21.0)  # unreachable: a fully black scrim gives 21:1
+            return Legibility(LIGHT, alpha, contrast, scrimmed)
+        alpha = min(1.0, alpha + 0.1)
+    return Legibility(LIGHT, 1.0, 21.0, Image.new("RGB", region.size))  # a solid black panel: 21:1

@@ -160,8 +160,8 @@ def _paint(canvas: Image.Image, blocks: list[_Block], *, scrim_box: Box | None =
         behind.paste(255, (block.box[0] - area[0], block.box[1] - area[1]), contrast.behind(block.mask))
     region = canvas.crop(area)
     choice = contrast.choose(region, size_px=min(b.fitted.size for b in blocks), mask=behind)
-    if choice.scrim:
-        canvas.paste(Image.blend(region, Image.new("RGB", region.size), choice.scrim), area[:2])
+    if choice.scrimmed is not None:
+        canvas.paste(choice.scrimmed, area[:2])
     placed = []
     for block in blocks:
         canvas.paste(choice.colour, block.box, block.mask)
