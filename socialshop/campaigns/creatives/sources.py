@@ -51,9 +51,12 @@ def _fetch(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - scheme checked above
-            return read_limited(response, limit=MAX_BYTES)
+            data = response.read(MAX_BYTES + 1)  # not read_limited: a response cannot seek
     except (URLError, OSError, ValueError) as exc:
         raise ImageRejected(f"The image at {url} could not be fetched ({exc}).") from None
+    if len(data) > MAX_BYTES:
+        raise ImageRejected(f"The image at {url} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    return data
 
 
 def read_image_bytes(url: str) -> bytes:
