@@ -27,7 +27,7 @@ django.setup()
 
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from socialshop.campaigns.creatives.builder import _encode  # noqa: E402
+from socialshop.campaigns.creatives.builder import encode_creative  # noqa: E402
 from socialshop.campaigns.creatives.content import ad_text  # noqa: E402
 from socialshop.campaigns.creatives.render import Colours, render_ad, size_named  # noqa: E402
 from socialshop.campaigns.creatives.sources import decode  # noqa: E402
@@ -71,7 +71,7 @@ def ours(images: list[bytes], products: list[ProductRecord]) -> int:
     for data, record in zip(images, products):
         words = ad_text(campaign, variant, record, locale="en-us")
         ad = render_ad(words, square, photo=decode(data), logo=None, colours=COLOURS)
-        _encode(ad.image)
+        encode_creative(ad.image)
     return len(images)
 
 

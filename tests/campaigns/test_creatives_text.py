@@ -177,3 +177,10 @@ def test_any_title_fits_its_width_and_line_limit(title: str, width: int, lines: 
     box = mask.getbbox()
     if box is not None:  # no ink reaches the pad's outer edge: nothing was clipped
         assert box[0] >= 1 and box[1] >= 1 and box[2] <= mask.width - 1 and box[3] <= mask.height - 1
+
+
+def test_a_script_outside_the_table_is_found_by_coverage_with_its_marks_kept_on_their_base() -> None:
+    parts = text.pieces("தமிழ் நாடு", bold=False)  # Tamil: no entry in the script table
+    tamil = [p for p in parts if p.text.strip()]
+    assert [p.text for p in tamil] == ["தமிழ்", "நாடு"]  # vowel signs and virama stay with their letters
+    assert all("Tamil" in p.face.path and "Regular" in p.face.path for p in tamil)

@@ -73,7 +73,8 @@ def _safe(product_id: str) -> str:
     return f"{slug}-{hashlib.sha256(product_id.encode()).hexdigest()[:6]}"
 
 
-def _encode(img: Image.Image) -> tuple[bytes, str]:
+def encode_creative(img: Image.Image) -> tuple[bytes, str]:
+    """The file bytes and extension of a drawn ad in ``CREATIVE_FORMAT`` (JPEG quality 88, or PNG)."""
     fmt = str(app_settings.CREATIVE_FORMAT).upper()
     out = io.BytesIO()
     if fmt == "PNG":
@@ -112,7 +113,7 @@ class _Renderer:
                 if photo is None:
                     photo = product_photo(record.image_urls)
                 ad = draw_ad(words, spec, photo=photo[0], logo=self.logo, colours=self.colours)
-                data, ext = _encode(ad.image)
+                data, ext = encode_creative(ad.image)
                 name = f"socialshop/creatives/{self.campaign.slug}/{variant.pk}/{_safe(record.id)}-{spec.name}-{fingerprint[:10]}.{ext}"
                 if default_storage.exists(name):
                     default_storage.delete(name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from socialshop.campaigns.models import Campaign, IncentiveKind, Variant
 from socialshop.catalog import ProductRecord
 from socialshop.conf import app_settings
-from socialshop.core.money import _locale, format_money
+from socialshop.core.money import format_money
 
 ZERO = Decimal("0")
 
@@ -43,6 +44,13 @@ def _now_price(record: ProductRecord, at: datetime) -> tuple[Decimal | None, Dec
     return now, price
 
 
+def _babel_locale(language: str) -> Locale:
+    try:
+        return Locale.parse(translation.to_locale(language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en_US")
+
+
 def badge_text(campaign: Campaign, variant: Variant, *, price: Decimal | None, currency: str, locale: str) -> str:
     """The badge for the campaign's incentive; "" when the variant offers none or the product costs nothing."""
     if not campaign.has_incentive or not variant.offers_incentive or price == ZERO:
@@ -53,7 +61,7 @@ def badge_text(campaign: Campaign, variant: Variant, *, price: Decimal | None, c
     if amount <= ZERO:
         return ""
     if campaign.incentive_kind == IncentiveKind.PERCENT:
-        shown = format_decimal(min(amount, Decimal("100")).normalize(), locale=_locale(locale))
+        shown = format_decimal(min(amount, Decimal("100")).normalize(), locale=_babel_locale(locale))
         return _("%(amount)s\u00a0%% off") % {"amount": shown}
     code_currency = campaign.incentive_currency or str(app_settings.CURRENCY)
     if price is not None and code_currency == currency:

@@ -177,7 +177,8 @@ def _candidates(script: str, bold: bool) -> Iterator[Face]:
     if bold:  # a script with no bold face is drawn in its regular face
         yield from _candidates(script, False)
         return
-    for name in sorted(files):  # last resort: any installed font that draws the script
+    # Last resort: any installed font that draws the script, regular faces first.
+    for name in sorted(files, key=lambda n: ("Regular" not in n, n)):
         yield Face(files[name], 0)
 
 

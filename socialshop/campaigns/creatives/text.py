@@ -108,6 +108,10 @@ def pieces(text: str, *, bold: bool) -> list[Piece]:
         face = face_for(script, bold=bold)
         rtl, language = script in RTL_SCRIPTS, LANGUAGES.get(script, "")
         for ch in run:
+            if out and is_mark(ch):  # a combining mark is shaped with its base character, in its font
+                last = out[-1]
+                out[-1] = Piece(last.text + ch, last.face, last.rtl, last.language)
+                continue
             use = face if script_of(ch) != COMMON else face_for_char(ch, face, bold=bold)
             if out and out[-1].face == use and out[-1].rtl == rtl:
                 last = out[-1]
