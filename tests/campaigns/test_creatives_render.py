@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 from PIL import Image, ImageDraw, ImageFilter
 
 from socialshop.campaigns.creatives.content import AdText, ad_text
@@ -176,3 +177,20 @@ def test_money_follows_the_locale() -> None:
     words = ad_text(_campaign(IncentiveKind.PERCENT, "12.5"), VARIANT, _record("1234.50")._replace(currency="EUR"),
                     locale="de-de")
     assert words.price == "1.234,50\u00a0€" and words.badge.startswith("12,5")
+
+
+_RGB = st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255))
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(pixels=st.lists(_RGB, min_size=1, max_size=36), size_px=st.sampled_from([20, 36, 48, 80]))
+def test_the_chosen_colour_and_scrim_meet_aa_for_any_background(pixels: list[tuple[int, int, int]], size_px: int) -> None:
+    from socialshop.campaigns.creatives.contrast import choose
+
+    region = Image.new("RGB", (len(pixels), 1))
+    region.putdata(pixels)
+    choice = choose(region, size_px=size_px)
+    shown = choice.scrimmed if choice.scrimmed is not None else region
+    text = _lum(choice.colour)
+    worst = min((max(text, _lum(px)) + 0.05) / (min(text, _lum(px)) + 0.05) for px in shown.get_flattened_data())
+    assert worst >= (3.0 if size_px >= 48 else 4.5), (choice, worst)
