@@ -237,3 +237,13 @@ def test_the_task_renders_by_slug_and_reports_an_unknown_one() -> None:
     result = task.apply(args=[campaign.slug]).get()
     assert result["status"] == "ok" and result["rendered"] == 3
     assert task.apply(args=["missing-slug"]).get() == {"slug": "missing-slug", "status": "missing"}
+
+
+def test_only_the_latest_runs_are_kept() -> None:
+    from socialshop.campaigns.creatives.builder import RUNS_KEPT
+
+    campaign = make_campaign(make_audience())
+    for _ in range(RUNS_KEPT + 3):
+        render_ads(campaign)
+    runs = CreativeRun.objects.filter(campaign=campaign)
+    assert runs.count() == RUNS_KEPT and all("no members yet" in r.message for r in runs)

@@ -35,6 +35,7 @@ from socialshop.tracking.models import Interest
 logger = logging.getLogger(__name__)
 
 LAYOUT_VERSION = "1"  # bump when the drawing changes, so every stored ad is drawn again
+RUNS_KEPT = 20  # run records kept per campaign
 Progress = Callable[[int, int], None]  # (images done, images in all) after each product
 
 
@@ -155,6 +156,8 @@ def render_ads(campaign: Campaign, *, product_ids: Sequence[str] | None = None, 
             run.ok, run.message = False, f"{type(exc).__name__}: {exc}"[:500]
         run.finished_at = timezone.now()
         run.save()
+        keep = CreativeRun.objects.filter(campaign=campaign).order_by("-started_at").values("pk")[:RUNS_KEPT]
+        CreativeRun.objects.filter(campaign=campaign).exclude(pk__in=keep).delete()
         return run
 
 
