@@ -62,6 +62,11 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "POST_UPLOADS_PER_HOUR": (_positive_int, "a positive number of uploads"),
     "COMMENTS_PER_HOUR": (_positive_int, "a positive number of comments"),
     "DISCOUNT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a DiscountAdapter subclass"),
+    "CREATIVE_FONT_DIRS": (lambda v: isinstance(v, (list, tuple)) and bool(v) and all(isinstance(d, str) and d for d in v), "a list of font folders such as ['/usr/share/fonts']"),
+    "BRAND_LOGO": (lambda v: isinstance(v, str), "'' or a logo file: a name in default storage or an absolute path"),
+    "CREATIVE_COLORS": (lambda v: isinstance(v, dict) and set(v) <= {"background", "accent", "badge"} and all(isinstance(c, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in v.values()), "a dict of 'background', 'accent', 'badge' -> '#rrggbb'"),
+    "CREATIVE_FORMAT": (lambda v: v in ("JPEG", "PNG"), "'JPEG' or 'PNG'"),
+    "CREATIVE_PRODUCTS": (_positive_int, "a positive number of products"),
 }
 
 # Extra check functions from the domains, each returning a list of messages. Order is fixed here.
@@ -69,6 +74,7 @@ DOMAIN_CHECKS: list[str] = [
     "socialshop.catalog.checks.check_catalog",
     "socialshop.platforms.checks.check_platforms",
     "socialshop.campaigns.checks.check_campaigns",
+    "socialshop.campaigns.creatives.checks.check_creatives",
 ]
 
 

@@ -93,6 +93,17 @@ DEFAULTS: dict[str, Any] = {
     "ADS_CAMPAIGNS_PER_PERSON": 3,
     # Days of platform reports pulled again each hour (platforms restate recent days): 1-90.
     "REPORT_LOOKBACK_DAYS": 7,
+    # --- creatives (campaigns/creatives/) -----------------------------------------------
+    # Folders searched (recursively) for the fonts ads are drawn in; Noto and DejaVu are preferred.
+    "CREATIVE_FONT_DIRS": ["/usr/share/fonts"],
+    # The store's logo on every ad: a name in default storage or an absolute file path ("": no logo).
+    "BRAND_LOGO": "",
+    # Ad colours as "#rrggbb": panel background, call-to-action button, discount badge.
+    "CREATIVE_COLORS": {"background": "#ffffff", "accent": "#111827", "badge": "#d7263d"},
+    # "JPEG" or "PNG": the file format creatives are stored in.
+    "CREATIVE_FORMAT": "JPEG",
+    # Products a campaign's creatives are rendered for (its members' most viewed, most first).
+    "CREATIVE_PRODUCTS": 12,
 }
 
 

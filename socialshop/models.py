@@ -1,7 +1,9 @@
 """All socialshop models, imported from their domains so Django finds them in one app."""
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, VisitorLink
-from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Suppression, Touch, Variant
-from socialshop.campaigns.models import PlatformReport, ReportPull  # noqa: F401
+from socialshop.campaigns.models import (
+    AdAudience, Assignment, Campaign, CampaignMember, Creative, CreativeRun, IssuedCode, PlatformReport, ReportPull,
+    Suppression, Touch, Variant,
+)
 from socialshop.core.models import Heartbeat, JobLock, JobRun
 from socialshop.feeds.models import Feed, FeedBuild
 from socialshop.platforms.models import PlatformStatus
@@ -16,5 +18,6 @@ __all__ = [
     "Assignment", "Campaign", "CampaignMember", "IssuedCode", "Suppression", "Touch", "Variant",
     "ConsentChoice", "ConsentRecord", "Delivery", "DeliveryStatus", "Event", "EventCursor", "EventName", "EventSource",
     "Interest", "PurgeRun",
+    "AdAudience", "Creative", "CreativeRun", "PlatformReport", "ReportPull",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]

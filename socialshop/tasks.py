@@ -163,3 +163,13 @@ def pull_campaign_reports(slug: str | None = None) -> dict:
         return _pull(slug=slug)
     except JobLocked:
         return {"status": "already running"}
+@shared_task(name="socialshop.render_ads", **TASK_DEFAULTS)
+def render_ads(slug: str) -> dict:
+    """Render one campaign's ad creatives into storage (campaigns/creatives/builder.py); single-flight per campaign."""
+    from socialshop.campaigns.creatives.builder import render_by_slug
+    from socialshop.exceptions import JobLocked
+
+    try:
+        return render_by_slug(str(slug))
+    except JobLocked:
+        return {"slug": str(slug), "status": "already running"}

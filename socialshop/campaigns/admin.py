@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from socialshop.campaigns.activity import CHART_DAYS, campaign_activity, with_activity_counts
 from socialshop.campaigns.admin_results import CampaignResultsAdmin
 from socialshop.campaigns.ads import channel_summary
+from socialshop.campaigns.creatives.preview import preview_html
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, MemberState, Variant
 from socialshop.core.charts import bar_chart, line_chart
@@ -49,9 +50,9 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link", "results_link")
+    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link", "results_link", "creatives_preview")
     inlines = [VariantInline]
-    actions = ["refresh_now"]
+    actions = ["refresh_now", "render_ads_now"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at", "activity_link")}),
         ("Results", {"fields": ("results_link", "attribution_days", "platform_campaigns")}),
@@ -64,6 +65,7 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
                                         "the ad set that targets the audience."}),
         ("Incentive", {"fields": ("incentives", "incentive_kind", "incentive_amount", "incentive_currency",
                                   "incentive_min_order", "incentive_valid_days")}),
+        ("Creatives", {"fields": ("creatives_preview",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
@@ -174,3 +176,21 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
 
     def has_refresh_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("socialshop.refresh_campaign")
+
+    @admin.display(description="ad creatives")
+    def creatives_preview(self, obj: Campaign) -> str:
+        return preview_html(obj)
+
+    @admin.action(description="Render ad creatives now", permissions=["change"])
+    def render_ads_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        from socialshop.core.jobs import ran_in_process, run_task
+        from socialshop.tasks import render_ads
+
+        for campaign in queryset:
+            result = run_task(render_ads, campaign.slug)
+            if not ran_in_process(result):
+                self.message_user(request, f"{campaign.slug}: rendering queued; the campaign page shows the result.")
+                continue
+            summary = result.get()
+            level = messages.SUCCESS if summary.get("status") == "ok" else messages.WARNING
+            self.message_user(request, f"{campaign.slug}: {summary.get('message') or summary.get('status')}", level)
