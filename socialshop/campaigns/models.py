@@ -288,6 +288,8 @@ class AdAudience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.variant_id} on {self.platform}"
+
+
 class PlatformReport(models.Model):
     """One day of a campaign's delivery as a platform reports it (campaigns/reports.py pulls these)."""
 
@@ -298,27 +300,6 @@ class PlatformReport(models.Model):
     clicks = models.BigIntegerField(default=0)
     spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, help_text="ISO 4217 of ``spend``.")
-class CreativeSize(models.TextChoices):
-    SQUARE = "square", "1080x1080 (feed)"
-    STORY = "story", "1080x1920 (stories)"
-    LANDSCAPE = "landscape", "1200x628 (link ads)"
-
-
-class Creative(models.Model):
-    """One rendered ad image of a product for a variant at one size (campaigns/creatives/builder.py)."""
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="creatives")
-    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="creatives")
-    product_id = models.CharField(max_length=100, help_text="Catalog id, as in the feeds.")
-    size = models.CharField(max_length=10, choices=CreativeSize.choices)
-    file = models.FileField(max_length=300, help_text="Under socialshop/creatives/<campaign>/<variant>/ in default storage.")
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    fingerprint = models.CharField(max_length=64, help_text="Hash of everything drawn; an unchanged ad is not drawn again.")
-    placeholder = models.BooleanField(default=False, help_text="The product had no usable image; a placeholder was drawn.")
-    truncated = models.BooleanField(default=False, help_text="Some text was cut with an ellipsis to fit.")
-    note = models.CharField(max_length=300, blank=True, default="", help_text="Why the product image was not used, if it was not.")
-    rendered_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -353,6 +334,33 @@ class ReportPull(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.platform}: {self.status}"
+
+
+class CreativeSize(models.TextChoices):
+    SQUARE = "square", "1080x1080 (feed)"
+    STORY = "story", "1080x1920 (stories)"
+    LANDSCAPE = "landscape", "1200x628 (link ads)"
+
+
+class Creative(models.Model):
+    """One rendered ad image of a product for a variant at one size (campaigns/creatives/builder.py)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="creatives")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="creatives")
+    product_id = models.CharField(max_length=100, help_text="Catalog id, as in the feeds.")
+    size = models.CharField(max_length=10, choices=CreativeSize.choices)
+    file = models.FileField(max_length=300, help_text="Under socialshop/creatives/<campaign>/<variant>/ in default storage.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    fingerprint = models.CharField(max_length=64, help_text="Hash of everything drawn; an unchanged ad is not drawn again.")
+    placeholder = models.BooleanField(default=False, help_text="The product had no usable image; a placeholder was drawn.")
+    truncated = models.BooleanField(default=False, help_text="Some text was cut with an ellipsis to fit.")
+    note = models.CharField(max_length=300, blank=True, default="", help_text="Why the product image was not used, if it was not.")
+    rendered_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
         ordering = ["campaign", "variant", "product_id", "size"]
         constraints = [models.UniqueConstraint(fields=["campaign", "variant", "product_id", "size"], name="ss_creative_once")]
 
