@@ -62,6 +62,8 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "POST_UPLOADS_PER_HOUR": (_positive_int, "a positive number of uploads"),
     "COMMENTS_PER_HOUR": (_positive_int, "a positive number of comments"),
     "DISCOUNT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a DiscountAdapter subclass"),
+    "CONTACT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a ContactAdapter subclass"),
+    "EMAIL_FROM": (lambda v: isinstance(v, str) and "\n" not in v and "\r" not in v, "'' or one From address such as 'Shop <shop@example.com>'"),
 }
 
 # Extra check functions from the domains, each returning a list of messages. Order is fixed here.
@@ -69,6 +71,7 @@ DOMAIN_CHECKS: list[str] = [
     "socialshop.catalog.checks.check_catalog",
     "socialshop.platforms.checks.check_platforms",
     "socialshop.campaigns.checks.check_campaigns",
+    "socialshop.campaigns.checks.check_contact_adapter",
 ]
 
 

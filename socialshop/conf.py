@@ -89,6 +89,11 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to the store's DiscountAdapter (socialshop.campaigns.incentives) that issues and
     # checks discount codes in its checkout. "": campaigns run without incentives.
     "DISCOUNT_ADAPTER": "",
+    # Dotted path to the store's ContactAdapter (socialshop.campaigns.contacts): a person's address, consent
+    # and cart, read at send time and never stored. "": campaigns send no email (docs/campaigns.md, "Email").
+    "CONTACT_ADAPTER": "",
+    # From address of the abandoned-cart emails; "": Django's DEFAULT_FROM_EMAIL.
+    "EMAIL_FROM": "",
 }
 
 

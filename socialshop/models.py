@@ -17,3 +17,7 @@ __all__ = [
     "Interest", "PurgeRun",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]
+
+from socialshop.campaigns.models import EmailSend  # noqa: E402 - abandoned-cart emails (campaigns/email.py)
+
+__all__ += ["EmailSend"]

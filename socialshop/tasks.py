@@ -151,3 +151,12 @@ def refresh_campaigns(slug: str | None = None) -> dict:
     from socialshop.campaigns.targeting import refresh_live_campaigns
 
     return refresh_live_campaigns(slug)
+
+
+@shared_task(name="socialshop.send_cart_reminders", **TASK_DEFAULTS)
+def send_cart_reminders() -> dict:
+    """Send the abandoned-cart emails due now (campaigns/email.py); two runs at once send each email once."""
+    from socialshop.campaigns.email import send_cart_reminders as _send_cart_reminders
+
+    run = _send_cart_reminders()
+    return {"sent": run.sent, "failed": run.failed, "skipped": run.skipped, "stopped": list(run.stopped), "message": run.message}
