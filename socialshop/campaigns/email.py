@@ -92,8 +92,18 @@ class _Tally:
     stopped: list[str] = field(default_factory=list)
 
     def frozen(self, message: str = "") -> ReminderRun:
-        return ReminderRun(sent=self.sent, failed=self.failed, skipped=dict(self.skipped), campaigns=tuple(self.campaigns),
+        return ReminderRun(sent=self.sent, failed=self.failed, skipped={k: v for k, v in self.skipped.items() if v}, campaigns=tuple(self.campaigns),
                            stopped=tuple(self.stopped), message=message)
+
+
+class ReminderMessage(EmailMultiAlternatives):
+    """An email whose header lines fold only past RFC 5322's 998 characters (Python folds at 78): RFC 8058
+    wants ``List-Unsubscribe`` on one line, and some receivers do not unfold it."""
+
+    def message(self) -> Any:
+        msg = super().message()
+        msg.policy = msg.policy.clone(max_line_length=998)
+        return msg
 
 
 def address_problem(contact: Contact) -> str:
@@ -284,7 +294,8 @@ def _claim_and_send(campaign: Campaign, ready: list[tuple[Any, ...]], *, variant
             continue
         variant = variants.get(target.variant_id)
         code = codes.get(target.person)
-        if code is None and variant is not None and variant.offers_incentive and number >= variant.incentive_from_message:
+        if (code is None and campaign.has_incentive and variant is not None and variant.offers_incentive
+                and number >= variant.incentive_from_message):  # the store's adapter issues it: one call per new code
             try:
                 code = issue_code(campaign, person=target.person, variant=variant, now=now)
             except (ConfigurationError, SocialshopError):
@@ -332,7 +343,7 @@ def _absolute(site: str, url: str) -> str:
 
 def build_message(campaign: Campaign, person: str, *, number: int, variant: Variant | None, contact: Contact,
                   lines: list[tuple[Any, ProductRecord]], cart: Cart, code: IssuedCode | None, site: str,
-                  connection: Any = None) -> EmailMultiAlternatives:
+                  connection: Any = None) -> ReminderMessage:
     """The email: subject from the variant, text and HTML parts from ``socialshop/email/cart_reminder.{txt,html}``
     (override them in the store's templates), and the RFC 8058 one-click unsubscribe headers."""
     items = []
@@ -352,7 +363,7 @@ def build_message(campaign: Campaign, person: str, *, number: int, variant: Vari
         "incentive": incentive_text(campaign) if code else "", "unsubscribe_url": unsubscribe,
     }
     subject = (variant.subject if variant and variant.subject else DEFAULT_SUBJECT)
-    message = EmailMultiAlternatives(
+    message = ReminderMessage(
         subject=subject, body=render_to_string("socialshop/email/cart_reminder.txt", context),
         from_email=app_settings.EMAIL_FROM or None, to=[formataddr((contact.name, contact.email))], connection=connection,
         # RFC 8058: an https URL the mail provider POSTs "List-Unsubscribe=One-Click" to; each header on one line.
