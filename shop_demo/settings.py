@@ -182,6 +182,7 @@ SOCIALSHOP = {
     # Cart emails reach signed-in customers through their accounts (shop_demo/store/contacts.py).
     "CONTACT_ADAPTER": "shop_demo.store.contacts.DemoContactAdapter",
     "EMAIL_FROM": "Harbor & Pine <hello@harborandpine.example>",
+    "EMAIL_OPEN_PIXEL": True,  # the campaign's opens show in its results
     # `manage.py demo --no-worker` sets this to "inline" for its web server (no worker to run tasks).
     "RUN_TASKS": os.environ.get("SOCIALSHOP_RUN_TASKS", "auto"),
     # Test ids and credentials: nothing reaches a real account. `manage.py demo` points the APIs and the

@@ -63,6 +63,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "COMMENTS_PER_HOUR": (_positive_int, "a positive number of comments"),
     "DISCOUNT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a DiscountAdapter subclass"),
     "CONTACT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a ContactAdapter subclass"),
+    "EMAIL_OPEN_PIXEL": (lambda v: isinstance(v, bool), "True or False"),
     "EMAIL_FROM": (lambda v: isinstance(v, str) and "\n" not in v and "\r" not in v, "'' or one From address such as 'Shop <shop@example.com>'"),
 }
 

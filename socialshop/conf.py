@@ -94,6 +94,9 @@ DEFAULTS: dict[str, Any] = {
     "CONTACT_ADAPTER": "",
     # From address of the abandoned-cart emails; "": Django's DEFAULT_FROM_EMAIL.
     "EMAIL_FROM": "",
+    # True: each cart email carries a 1x1 image that records its first open (EmailSend.opened_at). Off by
+    # default: it tells the store when someone reads, and image blocking and prefetching make it unreliable.
+    "EMAIL_OPEN_PIXEL": False,
 }
 
 

@@ -2,7 +2,7 @@
 
 Who is due comes from ``targeted_persons`` (campaigns/targeting.py); address, consent and cart from the
 host's contact adapter (campaigns/contacts.py); products from the catalog; the code from ``issue_code``;
-the unsubscribe token from campaigns/unsubscribe.py. Each email is claimed (an ``EmailSend`` row,
+the message itself from campaigns/messages.py. Each email is claimed (an ``EmailSend`` row,
 unique per campaign, person and message number) before it is sent, so it goes out at most once.
 """
 from __future__ import annotations
@@ -13,37 +13,27 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import formataddr
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
-from django.core.validators import validate_email
+from django.core.mail import BadHeaderError, get_connection
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from socialshop.campaigns.contacts import Cart, Contact, ContactAdapter, NO_ADAPTER, events_of, load_contact_adapter
+from socialshop.campaigns.contacts import Cart, ContactAdapter, NO_ADAPTER, events_of, load_contact_adapter
 from socialshop.campaigns.incentives import issue_code
-from socialshop.campaigns.landing import landing_url
+from socialshop.campaigns.messages import address_problem, build_message
 from socialshop.campaigns.models import (
-    EMAIL, Campaign, CampaignStatus, EmailSend, EmailSendStatus, IncentiveKind, IssuedCode, Touch, Variant,
+    EMAIL, Campaign, CampaignStatus, EmailSend, EmailSendStatus, IssuedCode, Touch, Variant,
 )
 from socialshop.campaigns.targeting import Target, targeted_persons
-from socialshop.campaigns.unsubscribe import unsubscribe_path
 from socialshop.catalog import Availability, ProductRecord, get_catalog
 from socialshop.conf import app_settings
-from socialshop.core.money import format_money
 from socialshop.exceptions import ConfigurationError, SocialshopError
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200  # persons per batch: a constant number of queries each, plus the adapter calls and the sends
 MAX_ATTEMPTS = 3  # sends of one email that failed (SMTP down, ...) before it is left failed for good
-DEFAULT_SUBJECT = "You left something in your cart"
-# Characters that could add a recipient or a header when an address reaches the To: line.
-INJECTION = ("\r", "\n", "\0")
-SEPARATORS = (",", ";", "<", ">", '"', "(", ")", "[", "]", "\\", " ")
 # Reasons a due person got no email, as the summary counts them.
 SKIP_REASONS = {
     "not_due": "the next reminder's delay has not passed",
@@ -94,30 +84,6 @@ class _Tally:
     def frozen(self, message: str = "") -> ReminderRun:
         return ReminderRun(sent=self.sent, failed=self.failed, skipped={k: v for k, v in self.skipped.items() if v}, campaigns=tuple(self.campaigns),
                            stopped=tuple(self.stopped), message=message)
-
-
-class ReminderMessage(EmailMultiAlternatives):
-    """An email whose header lines fold only past RFC 5322's 998 characters (Python folds at 78): RFC 8058
-    wants ``List-Unsubscribe`` on one line, and some receivers do not unfold it."""
-
-    def message(self) -> Any:
-        msg = super().message()
-        msg.policy = msg.policy.clone(max_line_length=998)
-        return msg
-
-
-def address_problem(contact: Contact) -> str:
-    """Why ``contact`` must not reach a To: header ("" when it may): line breaks or NUL (header injection),
-    separators that could add recipients, or not an email address at all."""
-    if any(c in contact.email for c in INJECTION) or any(c in contact.name for c in INJECTION):
-        return "a line break or NUL in the address or name (header injection)"
-    if any(c in contact.email for c in SEPARATORS):
-        return "a separator in the address that could add recipients"
-    try:
-        validate_email(contact.email)
-    except ValidationError:
-        return "not a valid email address"
-    return ""
 
 
 def send_cart_reminders(*, now: datetime | None = None, campaign: Campaign | None = None,
@@ -304,7 +270,7 @@ def _claim_and_send(campaign: Campaign, ready: list[tuple[Any, ...]], *, variant
                                  or number < variant.incentive_from_message):
             code = None
         message = build_message(campaign, target.person, number=number, variant=variant, contact=contact, lines=lines,
-                                cart=cart, code=code, site=site, connection=connection)
+                                cart=cart, code=code, site=site, connection=connection, send_id=row.pk)
         try:
             message.send()
         except BadHeaderError as exc:
@@ -322,52 +288,3 @@ def _claim_and_send(campaign: Campaign, ready: list[tuple[Any, ...]], *, variant
     Touch.objects.bulk_create(touches)  # the caps count these (record_touch, for a whole batch at once)
     tally.sent += len(touches)
     tally.failed += len(finished) - len(touches)
-
-
-def incentive_text(campaign: Campaign) -> str:
-    """The offer in words: "10% off your order", "$5.00 off your order", "free shipping"."""
-    if campaign.incentive_kind == IncentiveKind.PERCENT:
-        return f"{campaign.incentive_amount.normalize():f}% off your order"
-    if campaign.incentive_kind == IncentiveKind.FIXED:
-        return f"{format_money(campaign.incentive_amount, campaign.incentive_currency or None)} off your order"
-    if campaign.incentive_kind == IncentiveKind.FREE_SHIPPING:
-        return "free shipping"
-    return ""
-
-
-def _absolute(site: str, url: str) -> str:
-    if url.startswith(("http://", "https://")):
-        return url
-    return f"{site}/{url.lstrip('/')}"
-
-
-def build_message(campaign: Campaign, person: str, *, number: int, variant: Variant | None, contact: Contact,
-                  lines: list[tuple[Any, ProductRecord]], cart: Cart, code: IssuedCode | None, site: str,
-                  connection: Any = None) -> ReminderMessage:
-    """The email: subject from the variant, text and HTML parts from ``socialshop/email/cart_reminder.{txt,html}``
-    (override them in the store's templates), and the RFC 8058 one-click unsubscribe headers."""
-    items = []
-    for line, record in lines:
-        price = record.effective_price(timezone.now()) or line.price
-        currency = record.currency or None
-        items.append({
-            "title": record.title, "quantity": line.quantity, "url": _absolute(site, record.url) if record.url else "",
-            "image": _absolute(site, record.image_urls[0]) if record.image_urls else "",
-            "price": format_money(price, currency), "total": format_money(price * line.quantity, currency) if price is not None else "",
-        })
-    unsubscribe = _absolute(site, unsubscribe_path(person, campaign))
-    context = {
-        "campaign": campaign, "variant": variant, "number": number, "name": contact.name, "items": items, "site": site,
-        "cart_url": _absolute(site, landing_url(campaign, person=person, next_path=cart.restore_path, channel=EMAIL)),
-        "code": code.code if code else "", "code_expires_at": code.expires_at if code else None,
-        "incentive": incentive_text(campaign) if code else "", "unsubscribe_url": unsubscribe,
-    }
-    subject = (variant.subject if variant and variant.subject else DEFAULT_SUBJECT)
-    message = ReminderMessage(
-        subject=subject, body=render_to_string("socialshop/email/cart_reminder.txt", context),
-        from_email=app_settings.EMAIL_FROM or None, to=[formataddr((contact.name, contact.email))], connection=connection,
-        # RFC 8058: an https URL the mail provider POSTs "List-Unsubscribe=One-Click" to; each header on one line.
-        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-    )
-    message.attach_alternative(render_to_string("socialshop/email/cart_reminder.html", context), "text/html")
-    return message

@@ -285,6 +285,7 @@ class EmailSend(models.Model):
     error = models.CharField(max_length=300, blank=True, default="", help_text="Why the last attempt failed.")
     code = models.CharField(max_length=40, blank=True, default="", help_text="The discount code the email carried.")
     sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="First load of the open pixel (EMAIL_OPEN_PIXEL).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

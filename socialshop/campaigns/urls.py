@@ -6,4 +6,5 @@ from socialshop.campaigns import views
 urlpatterns = [
     path("c/<slug:slug>/", views.landing, name="campaign-landing"),
     path("unsubscribe/<str:token>/", views.unsubscribe_page, name="unsubscribe"),
+    path("e/o/<str:token>.gif", views.email_open, name="email-open"),
 ]

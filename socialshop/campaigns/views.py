@@ -83,3 +83,18 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
         context["state"] = "already" if is_unsubscribed(recipient.person) else "ask"
         context["address"] = _masked(recipient.person)
     return render(request, "socialshop/unsubscribe/page.html", context)
+
+
+@never_cache
+@require_GET
+def email_open(request: HttpRequest, token: str) -> HttpResponse:
+    """``GET /socialshop/e/o/<token>.gif``: always a 1x1 GIF; the first load of a genuine token records
+    the email's ``opened_at`` (later loads, and anything forged, change nothing)."""
+    from socialshop.campaigns.messages import read_open_token
+    from socialshop.campaigns.models import EmailSend
+    from socialshop.tracking.views import GIF
+
+    send_id = read_open_token(token)
+    if send_id is not None:
+        EmailSend.objects.filter(pk=send_id, opened_at__isnull=True).update(opened_at=timezone.now())
+    return HttpResponse(GIF, content_type="image/gif")

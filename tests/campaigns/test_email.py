@@ -348,3 +348,29 @@ def test_the_command_prints_progress_and_a_summary(capsys: Any) -> None:
     out = capsys.readouterr().out
     assert "1/2" in out or "2/2" in out
     assert "sent 1, failed 0, skipped 1 (no_consent 1)" in out and "no marketing consent" in out
+
+
+def test_the_open_pixel_records_the_first_open_only_when_switched_on(settings: Any, client: Any) -> None:
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "EMAIL_OPEN_PIXEL": False}  # the default (the demo turns it on)
+    campaign = email_campaign()
+    audience = campaign.audiences.get()
+    customer(audience)
+    run(campaign)
+    assert "/socialshop/e/o/" not in mail.outbox[0].alternatives[0][0]
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "EMAIL_OPEN_PIXEL": True}
+    customer(audience)
+    run(campaign, now=NOW + MIN)
+    pixel = re.search(r'<img src="http://testserver(/socialshop/e/o/[^"]+\.gif)" width="1"', mail.outbox[1].alternatives[0][0])
+    assert pixel is not None
+    row = EmailSend.objects.order_by("pk").last()
+    assert row.opened_at is None
+    for _ in range(2):
+        response = client.get(pixel.group(1))
+        assert response.status_code == 200 and response["Content-Type"] == "image/gif" and response.content.startswith(b"GIF")
+    row.refresh_from_db()
+    first = row.opened_at
+    assert first is not None and EmailSend.objects.filter(opened_at__isnull=False).count() == 1
+    for forged in ("/socialshop/e/o/MTIz:forged.gif", "/socialshop/e/o/x.gif", "/socialshop/e/o/%00%ff.gif"):
+        response = client.get(forged)
+        assert response.status_code == 200 and response.content.startswith(b"GIF")
+    assert EmailSend.objects.filter(opened_at__isnull=False).count() == 1
