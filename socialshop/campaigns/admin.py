@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from socialshop.campaigns.incentives import incentive_message
-from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Variant
+from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, EmailSend, IssuedCode, Variant
 from socialshop.campaigns.targeting import refresh_campaign
 from socialshop.exceptions import JobLocked
 
@@ -42,7 +42,7 @@ class CampaignAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at")}),
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
         ("Timing and caps", {"fields": ("min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
-                                        "max_landings_without_purchase")}),
+                                        "max_landings_without_purchase", "email_reminder_minutes")}),
         ("Incentive", {"fields": ("incentives", "incentive_kind", "incentive_amount", "incentive_currency",
                                   "incentive_min_order", "incentive_valid_days")}),
     )
@@ -99,3 +99,20 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def has_refresh_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("socialshop.refresh_campaign")
+
+
+@admin.register(EmailSend)
+class EmailSendAdmin(admin.ModelAdmin):
+    """Every abandoned-cart email claimed or sent (campaigns/email.py): its status, and why the last try failed."""
+
+    list_display = ("person", "campaign", "number", "status", "sent_at", "opened_at", "attempts", "error", "code")
+    list_filter = ("status", "campaign")
+    search_fields = ("person", "code")
+    date_hierarchy = "created_at"
+    list_select_related = ("campaign",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

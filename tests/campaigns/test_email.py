@@ -374,3 +374,22 @@ def test_the_open_pixel_records_the_first_open_only_when_switched_on(settings: A
         response = client.get(forged)
         assert response.status_code == 200 and response.content.startswith(b"GIF")
     assert EmailSend.objects.filter(opened_at__isnull=False).count() == 1
+
+
+def test_admin_lists_each_email_with_its_status_and_last_error(admin_client: Any, settings: Any) -> None:
+    campaign = email_campaign()
+    customer(campaign.audiences.get())
+    settings.EMAIL_BACKEND = "tests.campaigns.test_email.BrokenBackend"
+    run(campaign)
+    page = admin_client.get("/admin/socialshop/emailsend/?status=failed").content.decode()
+    assert "ConnectionRefusedError: SMTP is down" in page and campaign.name in page
+
+
+@pytest.mark.parametrize("value", [[1440, 60], ["60"], "60,1440", [60, -1], [True]])
+def test_reminder_delays_must_be_a_rising_list_of_minutes(value: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    campaign = Campaign(name="x", slug="x", email_reminder_minutes=value)
+    with pytest.raises(ValidationError) as error:
+        campaign.clean()
+    assert "email_reminder_minutes" in error.value.message_dict

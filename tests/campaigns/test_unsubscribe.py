@@ -106,6 +106,8 @@ def test_any_token_and_body_get_an_answer_never_a_500(token: str, body: bytes) -
     post = client.post(f"/socialshop/unsubscribe/{token}/", body, content_type="application/x-www-form-urlencoded")
     assert get.status_code in (200, 400, 404) and post.status_code in (200, 400, 404)
     assert not Suppression.objects.exists()
+    pixel = client.get(f"/socialshop/e/o/{token}.gif")  # the open pixel: always the image, whatever the token
+    assert pixel.status_code in (200, 404) and (pixel.status_code == 404 or pixel.content.startswith(b"GIF"))
 
 
 def test_a_valid_token_for_an_unknown_person_still_works_without_an_address() -> None:
