@@ -114,7 +114,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Emails are written as files, one per message, so a newcomer can read the cart reminders (var/mail/).
+# Emails are written as files (one per sending run, raw messages), so a newcomer can read the cart reminders (var/mail/).
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 
