@@ -47,7 +47,7 @@ SKIP_REASONS = {
     "empty_cart": "the cart is empty",
     "product_deleted": "every product in the cart was deleted",
     "out_of_stock": "every product left in the cart is out of stock",
-    "adapter_error": "the contact adapter failed (see the log)",
+    "adapter_error": "the contact adapter or the catalog failed (see the log)",
     "campaign_stopped": "the campaign ended or was paused while the run went on",
 }
 
@@ -109,6 +109,11 @@ def send_cart_reminders(*, now: datetime | None = None, campaign: Campaign | Non
     try:
         for item in chosen:
             if EMAIL in (item.channels or []) and item.effective_status(now) == CampaignStatus.RUNNING:
+                if reminder_minutes(item) is None:
+                    logger.error("campaign %s: email_reminder_minutes %r is not a rising list of minutes; no email sent",
+                                 item.slug, item.email_reminder_minutes)
+                    tally.stopped.append(item.slug)
+                    continue
                 tally.campaigns.append(item.slug)
                 _send_campaign(item, adapter=adapter, now=now, site=site, tally=tally, connection=connection,
                                progress=progress, batch_size=max(int(batch_size), 1))
@@ -138,9 +143,18 @@ def _send_campaign(campaign: Campaign, *, adapter: ContactAdapter, now: datetime
             progress(f"{campaign.slug}: {done}/{len(targets)} due persons looked at, {tally.sent} sent so far")
 
 
+def reminder_minutes(campaign: Campaign) -> list[int] | None:
+    """The campaign's reminder delays in minutes, or None when the stored value is not a rising list of them
+    (the model's ``clean`` refuses that; a value written around it stops the campaign's email, not the run)."""
+    value = campaign.email_reminder_minutes
+    if not isinstance(value, list) or not all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in value):
+        return None
+    return value if value == sorted(value) else None
+
+
 def _due(campaign: Campaign, batch: Sequence[Target], *, now: datetime, tally: _Tally) -> list[tuple[Target, int]]:
     """(target, message number) of the batch whose next reminder is due now: one query for their earlier emails."""
-    reminders = [int(m) for m in (campaign.email_reminder_minutes or [])]
+    reminders = reminder_minutes(campaign) or []
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     last_sent: dict[str, datetime] = {}
     for row in EmailSend.objects.filter(campaign=campaign, person__in=[t.person for t in batch]).values(
@@ -222,12 +236,12 @@ def _send_batch(campaign: Campaign, batch: Sequence[Target], *, variants: dict[i
             else:
                 reachable.append((target, number, contact))
         carts = adapter.carts({t.person: t.qualified_at for t, _, _ in reachable}) if reachable else {}
-    except Exception:  # the host's code: one bad batch must not stop the other campaigns
-        logger.exception("campaign %s: the contact adapter failed", campaign.slug)
+        ids = {line.catalog_id for cart in carts.values() for line in cart.lines}
+        records = get_catalog().get_records(sorted(ids)) if ids else {}
+    except Exception:  # the host's code (adapter, catalog): one bad batch must not stop the other campaigns
+        logger.exception("campaign %s: the contact adapter or the catalog failed", campaign.slug)
         tally.skipped["adapter_error"] += len(due)
         return
-    ids = {line.catalog_id for cart in carts.values() for line in cart.lines}
-    records = get_catalog().get_records(sorted(ids)) if ids else {}
     ready = []
     for target, number, contact in reachable:
         lines, why = _usable(carts.get(target.person) or Cart(lines=()), records)

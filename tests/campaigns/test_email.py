@@ -393,3 +393,24 @@ def test_reminder_delays_must_be_a_rising_list_of_minutes(value: Any) -> None:
     with pytest.raises(ValidationError) as error:
         campaign.clean()
     assert "email_reminder_minutes" in error.value.message_dict
+
+
+def test_a_broken_reminder_setting_or_adapter_stops_that_campaign_not_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    audience = make_audience()
+    broken = email_campaign(audience)
+    fine = email_campaign(audience, email_per_day=5)
+    Campaign.objects.filter(pk=broken.pk).update(email_reminder_minutes="60,1440")  # written around clean()
+    customer(audience)
+    refresh_campaign(broken, now=NOW)
+    result = run(fine)
+    assert result.sent == 1 and result.stopped == (broken.slug,) and result.campaigns == (fine.slug,)
+    from shop_demo.store.contacts import DemoContactAdapter
+
+    def failing(self: Any, persons: Any) -> Any:
+        raise RuntimeError("the store's database is down")
+
+    monkeypatch.setattr(DemoContactAdapter, "contacts", failing)
+    customer(audience)
+    result = run(fine, now=NOW + MIN)
+    assert result.sent == 0 and result.skipped == {"adapter_error": 1, "not_due": 1}  # nothing claimed, tried next run
+    assert EmailSend.objects.count() == 1
