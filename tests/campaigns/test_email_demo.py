@@ -59,3 +59,19 @@ def test_the_demo_campaign_emails_signed_in_cart_abandoners_as_files(settings: A
     first = message_from_bytes(files[0].read_bytes().split(b"\n" + b"-" * 79)[0])
     assert first["Subject"] in {v.subject for v in variants} and "Your code" not in text.decode()
     assert not EmailSend.objects.filter(person__startswith="v:").exists()  # only customers with an account
+
+
+def test_simulated_visitors_sign_in_as_the_given_accounts_only_with_consent() -> None:
+    from socialshop.tracking.models import Event
+    from tests.factories import UserFactory
+
+    seed_store(products=6, customers=0)
+    users = [UserFactory().pk for _ in range(2)]
+    simulate_traffic(visitors=60, days=3, seed=3, users=users)
+    signed_in = set(Event.objects.exclude(user_id=None).values_list("user_id", flat=True))
+    assert signed_in == set(users)
+    assert not Event.objects.filter(visitor_id="").exclude(user_id=None).exists()  # no consent: never signed in
+    before = Event.objects.count()
+    simulate_traffic(visitors=20, days=3, seed=3)  # without users: anonymous, as before
+    assert not Event.objects.filter(pk__gt=0).exclude(user_id=None).exclude(user_id__in=users).exists()
+    assert Event.objects.count() > before
