@@ -298,7 +298,21 @@ def _claim_and_send(campaign: Campaign, ready: list[tuple[Any, ...]], *, variant
             row.status, row.sent_at, row.error, row.code = EmailSendStatus.SENT, now, "", code.code if code else ""
             touches.append(Touch(person=target.person, campaign=campaign, channel=EMAIL, at=now))
         finished.append(row)
-    EmailSend.objects.bulk_update(finished, ["status", "sent_at", "error", "code", "attempts"])
+    _record(finished, now=now)
     Touch.objects.bulk_create(touches)  # the caps count these (record_touch, for a whole batch at once)
     tally.sent += len(touches)
     tally.failed += len(finished) - len(touches)
+
+
+def _record(rows: list[EmailSend], *, now: datetime) -> None:
+    """Write the batch's outcomes in at most three statements: one UPDATE for every sent email, one for the
+    codes they carried, one for the failures (``bulk_update`` over all fields took ~2 s per 200 rows)."""
+    sent = [row for row in rows if row.status == EmailSendStatus.SENT]
+    if sent:
+        EmailSend.objects.filter(pk__in=[row.pk for row in sent]).update(status=EmailSendStatus.SENT, sent_at=now, error="")
+    with_code = [row for row in sent if row.code]
+    if with_code:
+        EmailSend.objects.bulk_update(with_code, ["code"])
+    failed = [row for row in rows if row.status == EmailSendStatus.FAILED]
+    if failed:
+        EmailSend.objects.bulk_update(failed, ["status", "error", "attempts"])
