@@ -414,3 +414,16 @@ def test_a_broken_reminder_setting_or_adapter_stops_that_campaign_not_the_run(mo
     result = run(fine, now=NOW + MIN)
     assert result.sent == 0 and result.skipped == {"adapter_error": 1, "not_due": 1}  # nothing claimed, tried next run
     assert EmailSend.objects.count() == 1
+
+
+def test_the_api_sets_reminder_delays_and_refuses_a_bad_list() -> None:
+    from tests.api.conftest import basic_client, make_user
+
+    make_user("mailroot", superuser=True)
+    client = basic_client("mailroot")
+    campaign = email_campaign()
+    url = f"/socialshop/api/campaigns/{campaign.pk}/"
+    bad = client.patch(url, {"email_reminder_minutes": [1440, 60]}, format="json")
+    assert bad.status_code == 400 and "email_reminder_minutes" in bad.json()
+    good = client.patch(url, {"email_reminder_minutes": [30, 120, 2880]}, format="json")
+    assert good.status_code == 200 and good.json()["email_reminder_minutes"] == [30, 120, 2880]
