@@ -114,6 +114,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Emails are written as files (one per sending run, raw messages), so a newcomer can read the cart reminders (var/mail/).
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+
 # A running `manage.py demo` writes its URL and its platform stand-in here, so a second shell
 # (socialshop_build_feeds, socialshop_send_test_event) links to the demo's port and reaches the stand-in.
 DEMO_RUN_FILE = VAR_DIR / "demo-run.json"
@@ -175,6 +179,10 @@ SOCIALSHOP = {
     "CART_ADD_URL": "/cart/add/",
     # Campaign discount codes become this store's vouchers (shop_demo/store/discounts.py).
     "DISCOUNT_ADAPTER": "shop_demo.store.discounts.DemoDiscountAdapter",
+    # Cart emails reach signed-in customers through their accounts (shop_demo/store/contacts.py).
+    "CONTACT_ADAPTER": "shop_demo.store.contacts.DemoContactAdapter",
+    "EMAIL_FROM": "Harbor & Pine <hello@harborandpine.example>",
+    "EMAIL_OPEN_PIXEL": True,  # the campaign's opens show in its results
     # `manage.py demo --no-worker` sets this to "inline" for its web server (no worker to run tasks).
     "RUN_TASKS": os.environ.get("SOCIALSHOP_RUN_TASKS", "auto"),
     # Test ids and credentials: nothing reaches a real account. `manage.py demo` points the APIs and the

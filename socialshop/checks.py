@@ -67,6 +67,9 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "CREATIVE_COLORS": (lambda v: isinstance(v, dict) and set(v) <= {"background", "accent", "badge"} and all(isinstance(c, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in v.values()), "a dict of 'background', 'accent', 'badge' -> '#rrggbb'"),
     "CREATIVE_FORMAT": (lambda v: v in ("JPEG", "PNG"), "'JPEG' or 'PNG'"),
     "CREATIVE_PRODUCTS": (_positive_int, "a positive number of products"),
+    "CONTACT_ADAPTER": (lambda v: v == "" or (isinstance(v, str) and "." in v), "'' or a dotted path to a ContactAdapter subclass"),
+    "EMAIL_OPEN_PIXEL": (lambda v: isinstance(v, bool), "True or False"),
+    "EMAIL_FROM": (lambda v: isinstance(v, str) and "\n" not in v and "\r" not in v, "'' or one From address such as 'Shop <shop@example.com>'"),
 }
 
 # Extra check functions from the domains, each returning a list of messages. Order is fixed here.
@@ -75,6 +78,7 @@ DOMAIN_CHECKS: list[str] = [
     "socialshop.platforms.checks.check_platforms",
     "socialshop.campaigns.checks.check_campaigns",
     "socialshop.campaigns.creatives.checks.check_creatives",
+    "socialshop.campaigns.checks.check_contact_adapter",
 ]
 
 

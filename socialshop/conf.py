@@ -104,6 +104,14 @@ DEFAULTS: dict[str, Any] = {
     "CREATIVE_FORMAT": "JPEG",
     # Products a campaign's creatives are rendered for (its members' most viewed, most first).
     "CREATIVE_PRODUCTS": 12,
+    # Dotted path to the store's ContactAdapter (socialshop.campaigns.contacts): a person's address, consent
+    # and cart, read at send time and never stored. "": campaigns send no email (docs/campaigns.md, "Email").
+    "CONTACT_ADAPTER": "",
+    # From address of the abandoned-cart emails; "": Django's DEFAULT_FROM_EMAIL.
+    "EMAIL_FROM": "",
+    # True: each cart email carries a 1x1 image that records its first open (EmailSend.opened_at). Off by
+    # default: it tells the store when someone reads, and image blocking and prefetching make it unreliable.
+    "EMAIL_OPEN_PIXEL": False,
 }
 
 

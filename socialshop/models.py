@@ -21,3 +21,7 @@ __all__ = [
     "AdAudience", "Creative", "CreativeRun", "PlatformReport", "ReportPull",
     "Feed", "FeedBuild", "Heartbeat", "JobLock", "JobRun", "PlatformStatus", "Comment", "CustomerPhoto", "Post", "ProductTag",
 ]
+
+from socialshop.campaigns.models import EmailSend  # noqa: E402 - abandoned-cart emails (campaigns/email.py)
+
+__all__ += ["EmailSend"]

@@ -173,3 +173,10 @@ def render_ads(slug: str) -> dict:
         return render_by_slug(str(slug))
     except JobLocked:
         return {"slug": str(slug), "status": "already running"}
+@shared_task(name="socialshop.send_cart_reminders", **TASK_DEFAULTS)
+def send_cart_reminders() -> dict:
+    """Send the abandoned-cart emails due now (campaigns/email.py); two runs at once send each email once."""
+    from socialshop.campaigns.email import send_cart_reminders as _send_cart_reminders
+
+    run = _send_cart_reminders()
+    return {"sent": run.sent, "failed": run.failed, "skipped": run.skipped, "stopped": list(run.stopped), "message": run.message}

@@ -303,3 +303,5 @@ from shop_demo.store.seed_feeds import seed_feeds_step  # noqa: E402
 SEED_STEPS.append(seed_feeds_step)
 from shop_demo.store.seed_audiences import seed_audiences_step  # noqa: E402
 SEED_STEPS.append(seed_audiences_step)
+from shop_demo.store.seed_campaigns import seed_campaigns_step  # noqa: E402 - after the audiences: it targets one
+SEED_STEPS.append(seed_campaigns_step)

@@ -1,7 +1,7 @@
 """Storefront URLs: browsing, cart (/cart/add/ is SOCIALSHOP["CART_ADD_URL"]), checkout, accounts."""
 from django.urls import path
 
-from shop_demo.store import views
+from shop_demo.store import contacts, views
 
 app_name = "store"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_update, name="cart_update"),
     path("cart/code/", views.cart_code, name="cart_code"),
+    path("cart/restore/", contacts.restore_cart, name="cart_restore"),  # the cart emails' link (socialshop)
     path("checkout/", views.checkout_view, name="checkout"),
     path("order/<str:number>/", views.order, name="order"),
     path("order/<str:number>/pay/", views.order_pay, name="order_pay"),

@@ -29,7 +29,7 @@ def _model_clean(model: type, instance: Any, attrs: dict[str, Any]) -> None:
     from django.core.exceptions import ValidationError as DjangoValidationError
 
     current = {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields} if instance else {}
-    plain = {k: v for k, v in attrs.items() if not isinstance(v, list) or k == "channels"}
+    plain = {k: v for k, v in attrs.items() if not isinstance(v, list) or k in ("channels", "email_reminder_minutes")}
     candidate = model(**{**current, **plain})
     try:
         candidate.clean()
@@ -56,7 +56,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         model = Campaign
         fields = ("id", "name", "slug", "audiences", "exclusions", "channels", "starts_at", "ends_at", "status",
                   "effective_status", "min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
-                  "max_landings_without_purchase", "holdout_percent", "incentive_kind", "incentive_amount",
+                  "email_reminder_minutes", "max_landings_without_purchase", "holdout_percent", "incentive_kind", "incentive_amount",
                   "incentive_valid_days", "incentive_min_order", "incentive_currency", "incentive_message", "variants",
                   "last_refreshed_at", "created_at", "updated_at")
         read_only_fields = ("last_refreshed_at", "created_at", "updated_at")

@@ -25,7 +25,7 @@ from socialshop.campaigns.admin_results import CampaignResultsAdmin
 from socialshop.campaigns.ads import channel_summary
 from socialshop.campaigns.creatives.preview import preview_html
 from socialshop.campaigns.incentives import incentive_message
-from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, MemberState, Variant
+from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, EmailSend, IssuedCode, MemberState, Variant
 from socialshop.core.charts import bar_chart, line_chart
 from socialshop.campaigns.targeting import refresh_campaign
 from socialshop.exceptions import JobLocked
@@ -58,7 +58,7 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
         ("Results", {"fields": ("results_link", "attribution_days", "platform_campaigns")}),
         ("Who", {"fields": ("audiences", "exclusions", "holdout_percent")}),
         ("Timing and caps", {"fields": ("min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
-                                        "max_landings_without_purchase")}),
+                                        "max_landings_without_purchase", "email_reminder_minutes")}),
         ("Ads channel", {"fields": ("ads_channel", "ad_impressions_cap", "ad_cap_days"),
                          "description": "One platform audience per variant and platform channel, kept in step by each "
                                         "refresh and sync. The platform decides each impression: set the cap shown on "
@@ -194,3 +194,19 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
             summary = result.get()
             level = messages.SUCCESS if summary.get("status") == "ok" else messages.WARNING
             self.message_user(request, f"{campaign.slug}: {summary.get('message') or summary.get('status')}", level)
+
+@admin.register(EmailSend)
+class EmailSendAdmin(admin.ModelAdmin):
+    """Every abandoned-cart email claimed or sent (campaigns/email.py): its status, and why the last try failed."""
+
+    list_display = ("person", "campaign", "number", "status", "sent_at", "opened_at", "attempts", "error", "code")
+    list_filter = ("status", "campaign")
+    search_fields = ("person", "code")
+    date_hierarchy = "created_at"
+    list_select_related = ("campaign",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

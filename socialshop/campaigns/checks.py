@@ -1,5 +1,5 @@
 """System checks for the campaign settings (socialshop.E180-E189): the discount adapter's dotted path (E180),
-the ads channel's per-person campaign limit (E181) and the report lookback (E182)."""
+the ads channel's per-person campaign limit (E181), the report lookback (E182) and the contact adapter (E183)."""
 from __future__ import annotations
 
 from django.core.checks import CheckMessage, Error
@@ -31,3 +31,15 @@ def check_campaigns() -> list[CheckMessage]:
     except ConfigurationError as exc:
         errors.append(Error(str(exc), hint="Use a whole number of days from 1 to 90, e.g. 7.", id="socialshop.E182"))
     return errors
+
+
+def check_contact_adapter() -> list[CheckMessage]:
+    """An error naming ``CONTACT_ADAPTER`` when it cannot be imported or is not a ``ContactAdapter`` (E183)."""
+    from socialshop.campaigns.contacts import load_contact_adapter
+
+    try:
+        load_contact_adapter()
+    except ConfigurationError as exc:
+        return [Error(str(exc), hint="Point CONTACT_ADAPTER at a subclass of socialshop.campaigns.contacts.ContactAdapter, "
+                                      "or set it to '' to run campaigns without email.", id="socialshop.E183")]
+    return []

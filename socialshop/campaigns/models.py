@@ -19,6 +19,11 @@ from django.utils import timezone
 EMAIL = "email"
 
 
+def default_reminders() -> list[int]:
+    """Abandoned-cart reminders after the qualifying action, in minutes: 1 h and 24 h."""
+    return [60, 1440]
+
+
 def new_salt() -> str:
     """A random per-campaign salt: assignments hash ``salt + person``, so campaigns split independently."""
     return secrets.token_hex(16)
@@ -72,6 +77,10 @@ class Campaign(models.Model):
     email_per_campaign = models.PositiveSmallIntegerField(default=3, help_text="Emails a person may get from this campaign.")
     max_landings_without_purchase = models.PositiveSmallIntegerField(
         default=5, help_text="Landings from the campaign's links without a purchase after which the person is capped (0: no cap).")
+    email_reminder_minutes = models.JSONField(
+        default=default_reminders, blank=True,
+        help_text="Minutes after the action for each abandoned-cart email, e.g. [60, 1440]: one email per entry; a later "
+                  "one also waits its gap after the previous email (campaigns/email.py).")
     ad_impressions_cap = models.PositiveSmallIntegerField(
         default=3, validators=[MaxValueValidator(90)],
         help_text="Ads: impressions per person per ad_cap_days to set on each platform's ad set (the platform enforces it; 0: none).")
@@ -142,6 +151,10 @@ class Campaign(models.Model):
         if self.incentive_currency and not (len(self.incentive_currency) == 3 and self.incentive_currency.isalpha()
                                             and self.incentive_currency.isupper()):
             errors["incentive_currency"] = f"{self.incentive_currency!r} is not a 3-letter ISO 4217 code such as 'EUR'"
+        reminders = self.email_reminder_minutes
+        if not isinstance(reminders, list) or not all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in reminders) \
+                or reminders != sorted(reminders) or len(reminders) > 10:
+            errors["email_reminder_minutes"] = f"{reminders!r} is not a rising list of at most 10 minute counts such as [60, 1440]"
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = "the end must come after the start"
         refs = self.platform_campaigns
@@ -387,3 +400,38 @@ class CreativeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class EmailSendStatus(models.TextChoices):
+    SENDING = "sending", "Claimed, being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (tried again next run)"
+
+
+class EmailSend(models.Model):
+    """One abandoned-cart email: claimed (inserted) before it is sent, so it goes out at most once.
+
+    No address is kept: the host's contact adapter gives it at send time (campaigns/contacts.py).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="email_sends")
+    person = models.CharField(max_length=80)
+    number = models.PositiveSmallIntegerField(help_text="1 for the first reminder, 2 for the second, ...")
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="email_sends")
+    status = models.CharField(max_length=10, choices=EmailSendStatus.choices, default=EmailSendStatus.SENDING)
+    claim = models.CharField(max_length=32, help_text="The run that holds (or last held) this email.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True, default="", help_text="Why the last attempt failed.")
+    code = models.CharField(max_length=40, blank=True, default="", help_text="The discount code the email carried.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="First load of the open pixel (EMAIL_OPEN_PIXEL).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person", "number"], name="ss_emailsend_once")]
+        indexes = [models.Index(fields=["claim"], name="ss_emailsend_claim"),
+                   models.Index(fields=["campaign", "status"], name="ss_emailsend_status")]
+
+    def __str__(self) -> str:
+        return f"email {self.number} to {self.person} ({self.campaign_id}): {self.status}"

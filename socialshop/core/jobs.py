@@ -57,7 +57,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("socialshop-build-feeds", "socialshop.build_due_feeds", 300.0),
     PeriodicJob("socialshop-build-audiences", "socialshop.build_due_audiences", 300.0),
     PeriodicJob("socialshop-sync-audiences", "socialshop.sync_audiences", 900.0),
-    PeriodicJob("socialshop-refresh-campaigns", "socialshop.refresh_campaigns", 300.0),
+    PeriodicJob("socialshop-refresh-campaigns", "socialshop.refresh_campaigns", 300.0),  # before the reminders
+    PeriodicJob("socialshop-send-cart-reminders", "socialshop.send_cart_reminders", 300.0),
     PeriodicJob("socialshop-pull-campaign-reports", "socialshop.pull_campaign_reports", 3600.0),
 )
 

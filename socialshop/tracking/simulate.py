@@ -71,9 +71,10 @@ class SimulationResult:
 
 class _Run:
     def __init__(self, rng: random.Random, products: list[tuple[str, float, str]], site: str, prefix: str,
-                 posts: Sequence[SimulatedPost] = ()) -> None:
+                 posts: Sequence[SimulatedPost] = (), users: Sequence[int] = ()) -> None:
         self.rng, self.products, self.site, self.prefix = rng, products, site.rstrip("/"), prefix
         self.posts = list(posts)
+        self.users, self.next_user = list(users), 0
         self.by_id = {p[0]: p for p in products}
         self.rows: list[dict[str, Any]] = []
         self.consents: list[ConsentRecord] = []
@@ -122,13 +123,16 @@ class _Run:
         if visitor_id:
             self.consents.append(ConsentRecord(visitor_id=visitor_id, analytics=state.analytics, ads=state.ads, gpc=state.gpc))
         ip = f"{rng.randint(11, 220)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.0" if visitor_id else ""
+        user_id = None
+        if self.users and visitor_id:  # signed in as the next account in turn (only visitors who consented)
+            user_id, self.next_user = self.users[self.next_user % len(self.users)], self.next_user + 1
         now = datetime.now(dt_timezone.utc) - timedelta(minutes=30)
         first = start + (now - start) * rng.random()
         later = [first + (now - first) * rng.random() for _ in range(int(rng.expovariate(1.2)))]
         for when in [first, *sorted(later)]:
             context = None if bot else VisitContext(
                 consent=state, visitor_id=visitor_id, session_id=secrets.token_urlsafe(16) if visitor_id else "",
-                ip=ip, user_agent=agent if visitor_id else "",
+                ip=ip, user_agent=agent if visitor_id else "", user_id=user_id,
             )
             self.session(context, when)
         self.flush()
@@ -220,6 +224,7 @@ def simulate_traffic(
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     posts: Sequence[SimulatedPost] = (),
+    users: Sequence[int] = (),
 ) -> SimulationResult:
     """Store simulated traffic of ``visitors`` visitors spread over the last ``days`` days.
 
@@ -227,7 +232,8 @@ def simulate_traffic(
     realistic drop-off, some bots (filtered, not stored) and visitors who reject consent
     (anonymous events). With ``posts``, some sessions start on a post (PostView, PostCloseup,
     PostSave, PostLike, and PostClick on a tag that leads to its product, so purchases are
-    attributed). ``progress(done, total)`` is called every 500 visitors. Raises
+    attributed). With ``users`` (account ids), each visitor who consents is signed in as the next of
+    them in turn, so audiences and campaign emails have reachable customers. ``progress(done, total)`` is called every 500 visitors. Raises
     ``SocialshopError`` when the catalog has no priced products.
     """
     products = catalog_products()
@@ -235,7 +241,7 @@ def simulate_traffic(
         raise SocialshopError("the catalog has no products with a price to simulate traffic for")
     rng = random.Random(seed)
     run = _Run(rng, products, app_settings.SITE_URL or "http://127.0.0.1:8000", prefix=f"sim{secrets.token_hex(3)}-",
-               posts=posts)
+               posts=posts, users=users)
     start = datetime.now(dt_timezone.utc) - timedelta(days=days)
     for index in range(visitors):
         run.visitor(start)

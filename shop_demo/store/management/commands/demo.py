@@ -225,6 +225,7 @@ class Command(BaseCommand):
         from shop_demo.celery import app
 
         app.send_task("socialshop.record_heartbeat")
+        app.send_task("socialshop.send_cart_reminders")  # the seeded campaign's due emails now, not in 5 minutes
 
     def _send_test_events(self) -> None:
         """One test event per platform, so the platform statuses show an answer from the start."""
@@ -274,6 +275,8 @@ class Command(BaseCommand):
                 if self.stand_in is not None else
                 f"{os.environ.get('SOCIALSHOP_API_BASE') or 'the real hosts'} (test mode)"),
             f"  Logs:        {logs}",
+            f"  Emails:      cart reminders are written as files to {settings.EMAIL_FILE_PATH}/"
+            + (" (run manage.py socialshop_send_cart_reminders)" if no_worker else " (sent at start, then every 5 min)"),
         ]
         if not no_worker:
             lines.append("  A heartbeat task was queued: look for '[worker] ... socialshop.record_heartbeat[...] succeeded'")
