@@ -305,3 +305,7 @@ from shop_demo.store.seed_audiences import seed_audiences_step  # noqa: E402
 SEED_STEPS.append(seed_audiences_step)
 from shop_demo.store.seed_campaigns import seed_campaigns_step  # noqa: E402 - after the audiences: it targets one
 SEED_STEPS.append(seed_campaigns_step)
+from shop_demo.store.seed_creatives import seed_creatives_step  # noqa: E402 - after the campaign it draws for
+SEED_STEPS.append(seed_creatives_step)
+from shop_demo.store.seed_results import seed_results_step  # noqa: E402 - after the campaign: a week of its results
+SEED_STEPS.append(seed_results_step)
