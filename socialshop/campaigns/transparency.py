@@ -173,7 +173,9 @@ def why_report(visitor_id: str, user_id: int | None, *, now: datetime | None = N
     keys = person_keys(visitor_id, user_id)
     if not keys.keys:
         return WhyReport(keys, (), (), False, sync_every_minutes(), 0)
+    # A campaign's own ad audiences are told as the campaigns that reach the person, not as audiences.
     members = list(AudienceMember.objects.filter(person__in=keys.keys, left_at__isnull=True)
+                   .exclude(audience__kind=RuleKind.CAMPAIGN)
                    .select_related("audience").order_by("audience__name", "pk"))
     times = {m.qualified_at for m in members if m.qualified_at is not None}
     own = Q(visitor_id=visitor_id) if visitor_id else Q(pk__in=[])

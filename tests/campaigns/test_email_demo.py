@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_seed_step_runs_after_the_audiences_and_the_jobs_refresh_before_sending() -> None:
     names = [step.__name__ for step in SEED_STEPS]
-    assert names[-1] == "seed_campaigns_step" and names.index("seed_audiences_step") < names.index("seed_campaigns_step")
+    assert names.index("seed_audiences_step") < names.index("seed_campaigns_step")
     tasks = [job.task for job in PERIODIC_JOBS]
     assert tasks.index("socialshop.refresh_campaigns") < tasks.index("socialshop.send_cart_reminders")
     assert {job.every for job in PERIODIC_JOBS if job.task.endswith(("refresh_campaigns", "send_cart_reminders"))} == {300.0}
