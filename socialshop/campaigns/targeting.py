@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from socialshop.audiences.models import AudienceMember, VisitorLink
 from socialshop.audiences.rules import person_sql
 from socialshop.campaigns.assignment import Split, assign
+from socialshop.campaigns.picks import refresh_picks
 from socialshop.campaigns.models import (
     EMAIL, Assignment, Campaign, CampaignMember, CampaignStatus, MemberState, Suppression, Touch,
 )
@@ -198,6 +199,7 @@ def refresh_campaign(campaign: Campaign, *, now: datetime | None = None) -> Camp
                     for model in (Assignment, AudienceMember, CampaignMember):
                         cursor.execute(f"ANALYZE {_t(model)}")
             refresh_states(campaign, now=now)
+            refresh_picks(campaign, now=now)
             Campaign.objects.filter(pk=campaign.pk).update(last_refreshed_at=now)
         message = "" if campaign.variants.filter(weight__gt=0).exists() else "no variant with a weight above 0: nobody is assigned"
         stats = CampaignStats(campaign=campaign.slug, status=status, assigned=assigned, states=state_counts(campaign), message=message)
