@@ -182,6 +182,7 @@ SOCIALSHOP = {
     # SOCIALSHOP_API_BASE points the APIs elsewhere; test_event_code/test_mode keep server events in test mode.
     "PLATFORMS": {
         "meta": _platform("meta", {"pixel_id": "1234567890123456", "access_token": "demo-meta-access-token",
+                           "catalog_id": "987654321098765",
                            "test_event_code": "TEST12345"}),
         "google": _platform("google", {"measurement_id": "G-DEMO123456", "api_secret": "demo-ga4-api-secret",
                              "ads_id": "AW-123456789", "ads_conversions": {"Purchase": "AW-123456789/DemoPurchase"},

@@ -1,7 +1,8 @@
 """Who a campaign reaches, and when: stable assignment of new members (a variant or the hold-out),
 each member's state computed in SQL, and the persons to reach now on a channel, with the caps.
 
-Entry points: ``refresh_campaign(campaign, *, now) -> CampaignStats`` (single-flight per campaign),
+Entry points: ``refresh_campaign(campaign, *, now) -> CampaignStats`` (single-flight per campaign; also
+recomputes the picks, campaigns/picks.py),
 ``targeted_persons(campaign, *, channel, now)`` and ``record_touch(person, campaign, channel)``.
 The split itself (hash -> bucket -> variant) is ``campaigns/assignment.py``.
 """
@@ -21,10 +22,11 @@ from django.utils.dateparse import parse_datetime
 from socialshop.audiences.models import AudienceMember, VisitorLink
 from socialshop.audiences.rules import person_sql
 from socialshop.campaigns.assignment import Split, assign
-from socialshop.campaigns.picks import refresh_picks
 from socialshop.campaigns.models import (
     EMAIL, Assignment, Campaign, CampaignMember, CampaignStatus, MemberState, Suppression, Touch,
 )
+from socialshop.campaigns.picks import refresh_picks
+from socialshop.campaigns.product_sets import sync_product_sets
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import JobLocked
 from socialshop.privacy.models import ConsentRecord
@@ -274,5 +276,6 @@ def refresh_live_campaigns(slug: str | None = None, *, now: datetime | None = No
         except JobLocked:
             results[campaign.slug] = {"skipped": "a refresh is already running"}
             continue
+        sync_product_sets(campaign)
         results[campaign.slug] = {"status": stats.status, "assigned": stats.assigned, "states": stats.states}
     return results
