@@ -135,3 +135,14 @@ def test_a_campaign_that_does_not_run_makes_no_set_and_a_platform_without_a_cata
     result = sync_product_sets(make_campaign(channels=["meta"]))["meta"]
     assert result["status"] == SetStatus.OFF and "['catalog_id']" in result["message"]
     assert not catalog.meta_catalog.sets and CREDENTIALS["meta"]["catalog_id"]
+
+
+@pytest.mark.django_db
+def test_the_periodic_refresh_makes_the_set_of_each_running_campaign(catalog: FakePlatforms) -> None:
+    from socialshop.campaigns.targeting import refresh_live_campaigns
+
+    make_feed("meta", "xml", custom_labels=[None, None, None, {"rule": "product_set"}])
+    campaign = make_campaign(channels=["meta"])
+    refresh_live_campaigns(campaign.slug)
+    stored = Campaign.objects.get(pk=campaign.pk).product_sets["meta"]
+    assert catalog.meta_catalog.sets[stored["id"]]["filter"] == {"custom_label_3": {"eq": campaign.slug}}
