@@ -110,6 +110,7 @@ ACTIONS = [
     ActionCase("audience", "build_now", _audience, lambda a: a.builds.exists()),
     ActionCase("audience", "sync_now", _audience, lambda a: a.destinations.filter(last_sync_at__isnull=False).exists()),
     ActionCase("campaign", "refresh_now", lambda: make_campaign(), lambda c: _fresh(c).last_refreshed_at is not None),
+    ActionCase("campaign", "sync_sets_now", lambda: make_campaign(), lambda c: _fresh(c).product_sets != {}),
 ]
 
 
