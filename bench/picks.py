@@ -7,7 +7,8 @@ and folded into ``Interest`` (not timed: the periodic interest pass does it). Th
 are inserted in SQL (a tenth held out). Timed, median of ``--repeat`` runs each: ``refresh_picks`` (member
 interest, catalogue lookups in chunks for stock and category, related products, one INSERT of every pick,
 the product set) and the hand-written floor: one PostgreSQL statement writing the same picks, given the
-out-of-stock ids and the related products for free. Both must write the same rows. Last line: the ratio.
+out-of-stock ids and the related products for free, with the same ``work_mem``. Both must write the same
+rows. Last line: the ratio.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ss_picks_bench .venv/bin/python bench/picks.py
 """
@@ -153,11 +154,14 @@ SELECT %(c)s, person, rk, product_id, reason, now() FROM (
 def floor(campaign: Any, gone: list[str], rows: list[list[Any]]) -> int:
     from django.db import transaction
 
+    from socialshop.campaigns.picks import PG_WORK_MEM
+
     with transaction.atomic():
         sql("DELETE FROM socialshop_memberpick WHERE campaign_id = %s", [campaign.pk])
         from django.db import connection
 
         with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")  # the same memory as refresh_picks
             cursor.execute(FLOOR, {"c": campaign.pk, "gone": gone, "n": campaign.picks_per_person,
                                    "seed": [r[0] for r in rows], "prod": [r[1] for r in rows],
                                    "why": [r[2] for r in rows], "pos": [r[3] for r in rows]})
