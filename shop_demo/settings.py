@@ -190,6 +190,7 @@ SOCIALSHOP = {
     # SOCIALSHOP_API_BASE points the APIs elsewhere; test_event_code/test_mode keep server events in test mode.
     "PLATFORMS": {
         "meta": _platform("meta", {"pixel_id": "1234567890123456", "access_token": "demo-meta-access-token",
+                           "catalog_id": "987654321098765",
                            "test_event_code": "TEST12345",
                            "reports_ad_account_id": "act_1122334455", "reports_access_token": "demo-meta-reports-token"}),
         "google": _platform("google", {"measurement_id": "G-DEMO123456", "api_secret": "demo-ga4-api-secret",

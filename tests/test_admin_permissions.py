@@ -111,6 +111,7 @@ ACTIONS = [
     ActionCase("audience", "sync_now", _audience, lambda a: a.destinations.filter(last_sync_at__isnull=False).exists()),
     ActionCase("campaign", "refresh_now", lambda: make_campaign(), lambda c: _fresh(c).last_refreshed_at is not None),
     ActionCase("campaign", "render_ads_now", lambda: make_campaign(), lambda c: c.creative_runs.exists()),
+    ActionCase("campaign", "sync_sets_now", lambda: make_campaign(), lambda c: _fresh(c).product_sets != {}),
 ]
 
 

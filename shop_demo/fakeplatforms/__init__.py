@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from shop_demo.fakeplatforms.common import CREDENTIALS, TEST_CODES, Fault, Invalid
 from shop_demo.fakeplatforms.google import check_google
 from shop_demo.fakeplatforms.meta import check_meta
+from shop_demo.fakeplatforms.meta_catalog import FakeMetaCatalog
 from shop_demo.fakeplatforms.pinterest import check_pinterest
 from shop_demo.fakeplatforms import reporting
 from shop_demo.fakeplatforms.tiktok import check_tiktok
@@ -46,6 +47,7 @@ class FakePlatforms:
         self.beacons: list[dict] = []  # browser stand-in scripts report tag calls here
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.scripts: dict[str, str] = {}
+        self.meta_catalog = FakeMetaCatalog()  # product sets (shop_demo/fakeplatforms/meta_catalog.py)
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
@@ -115,6 +117,12 @@ class FakePlatforms:
     def route(self, path: str, query: dict[str, str], headers: Any) -> tuple[str, str]:
         """(slug, kind) for an API path; kind is the auth outcome 'ok' or 'bad-auth'."""
         c = CREDENTIALS
+        if m := re.match(r"^/v\d+\.\d+/(\w+)/product_sets$", path):
+            if query.get("access_token") != c["meta"]["access_token"]:
+                return "meta", "bad-auth"
+            return "meta", "ok" if m.group(1) == c["meta"].get("catalog_id") else "bad-object"
+        if re.match(r"^/v\d+\.\d+/\d+$", path):  # a product set by id
+            return "meta", "ok" if query.get("access_token") == c["meta"]["access_token"] else "bad-auth"
         if m := re.match(r"^/v\d+\.\d+/(\w+)/events$", path):
             ok = m.group(1) == c["meta"]["pixel_id"] and query.get("access_token") == c["meta"]["access_token"]
             return "meta", "ok" if ok else "bad-auth"
@@ -130,6 +138,10 @@ class FakePlatforms:
 
     def answer(self, slug: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         """Validate and record; returns (status, JSON body) the way the platform answers."""
+        if slug == "meta" and path.endswith("/product_sets"):
+            return self.meta_catalog.create(body)
+        if slug == "meta" and re.match(r"^/v\d+\.\d+/\d+$", path):
+            return self.meta_catalog.update(path.rsplit("/", 1)[1], body)
         if slug == "meta":
             events = check_meta(body)
             test = body.get("test_event_code")
@@ -281,7 +293,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.record("server", slug, parts.path, events=n, status=status, detail=json.dumps(answer)[:300])
             self._send(status, answer, headers=headers)
             return
-        if auth != "ok":
+        if auth == "bad-object":  # Meta: an id the token cannot see (100/33), e.g. another catalogue
+            status, answer = 400, {"error": {"message": "Unsupported post request. Object does not exist, cannot be loaded "
+                                             "due to missing permissions, or does not support this operation",
+                                             "type": "GraphMethodException", "code": 100, "error_subcode": 33,
+                                             "fbtrace_id": "AfakeTrace"}}
+        elif auth != "ok":
             status, answer = auth_error(slug)
         elif self.headers.get("Content-Type", "").split(";")[0] != "application/json":
             status, answer = 400, error_body(slug, 400, "Content-Type must be application/json")

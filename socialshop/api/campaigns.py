@@ -1,5 +1,6 @@
 """API resources ``campaigns`` and ``campaign-variants``: campaign settings, their A/B variants, the
-assignment counts per variant and hold-out with the sample-ratio check, members per state, refresh now.
+assignment counts per variant and hold-out with the sample-ratio check, members per state, refresh now,
+and each member's product picks (``/campaigns/{id}/picks/?person=``).
 
 Every action needs its Django permission (``api/base.py``). Targeting is campaigns/targeting.py.
 """
@@ -8,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, ProtectedError
-from drf_spectacular.utils import extend_schema_field, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
+from rest_framework import pagination, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +20,9 @@ from socialshop.api.schema import ErrorSerializer, document
 from socialshop.campaigns.activity import campaign_activity
 from socialshop.campaigns.assignment import SRM_ALPHA, srm_p_value
 from socialshop.campaigns.incentives import incentive_message
-from socialshop.campaigns.models import Assignment, Campaign, CampaignStatus, IssuedCode, MemberState, Variant
+from socialshop.campaigns.models import (
+    Assignment, Campaign, CampaignStatus, IssuedCode, MemberPick, MemberState, PickReason, Variant,
+)
 from socialshop.campaigns.targeting import refresh_campaign, state_counts
 from socialshop.exceptions import JobLocked
 
@@ -58,8 +61,8 @@ class CampaignSerializer(serializers.ModelSerializer):
                   "effective_status", "min_delay_minutes", "max_age_hours", "email_per_day", "email_per_campaign",
                   "email_reminder_minutes", "max_landings_without_purchase", "holdout_percent", "incentive_kind", "incentive_amount",
                   "incentive_valid_days", "incentive_min_order", "incentive_currency", "incentive_message", "variants",
-                  "last_refreshed_at", "created_at", "updated_at")
-        read_only_fields = ("last_refreshed_at", "created_at", "updated_at")
+                  "picks_per_person", "product_sets", "last_refreshed_at", "created_at", "updated_at")
+        read_only_fields = ("product_sets", "last_refreshed_at", "created_at", "updated_at")
 
     @extend_schema_field(serializers.ChoiceField(choices=CampaignStatus.values))
     def get_effective_status(self, campaign: Campaign) -> str:
@@ -110,6 +113,29 @@ REFRESH_RESULT = inline_serializer("CampaignRefresh", {
 })
 
 
+class MemberPickSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MemberPick
+        fields = ("person", "rank", "product_id", "reason", "created_at")
+
+
+class PickPagination(pagination.PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+PICKS_PAGE = inline_serializer("MemberPickPage", {
+    "count": serializers.IntegerField(),
+    "next": serializers.URLField(allow_null=True),
+    "previous": serializers.URLField(allow_null=True),
+    "results": MemberPickSerializer(many=True),
+})
+PERSON = OpenApiParameter("person", str, required=False, description=(
+    "Only this person's picks (u:<account>, h:<hash>, v:<visitor> or l:<list row>); without it, every member's, "
+    f"by person then rank. Reasons: {', '.join(PickReason.values)}."))
+
+
 def campaign_stats(campaign: Campaign) -> dict[str, Any]:
     """Assignment counts per arm (hold-out first) with their expected shares, the sample-ratio check, and each
     arm's members per state, emails and landings (campaigns/activity.py); a constant number of queries."""
@@ -138,14 +164,32 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
 
 class CampaignViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
     """Retargeting campaigns. ``GET /campaigns/{id}/stats/``: assignments per variant and hold-out, the
-    sample-ratio check, members per state; ``POST /campaigns/{id}/refresh/`` assigns and recomputes now."""
+    sample-ratio check, members per state; ``POST /campaigns/{id}/refresh/`` assigns and recomputes now;
+    ``GET /campaigns/{id}/picks/?person=``: the members' product picks."""
 
     queryset = Campaign.objects.prefetch_related("audiences", "exclusions", "variants").order_by("-created_at", "pk")
     serializer_class = CampaignSerializer
     action_permissions = {
         "stats": ("socialshop.view_campaign",),
         "refresh": ("socialshop.refresh_campaign",),
+        "picks": ("socialshop.view_campaign",),
     }
+
+    @document(parameters=[PERSON], responses={200: PICKS_PAGE, 400: ErrorSerializer})
+    @action(detail=True, methods=["get"])
+    def picks(self, request: Request, pk: str | None = None) -> Response:
+        """The members' product picks from the last refresh (campaigns/picks.py), best first per person."""
+        campaign = self.get_object()
+        rows = MemberPick.objects.filter(campaign=campaign).order_by("person", "rank")
+        person = request.query_params.get("person")
+        if person is not None:
+            if not 3 <= len(person) <= 80 or person[1:2] != ":" or person[0] not in "uhvl" or not person.isprintable():
+                return Response({"detail": f"person {person[:100]!r} is not a person key such as 'v:<visitor id>' "
+                                           "or 'u:<account id>' (at most 80 characters)"}, status=status.HTTP_400_BAD_REQUEST)
+            rows = rows.filter(person=person)
+        paginator = PickPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(MemberPickSerializer(page, many=True).data)
 
     @document(responses=STATS)
     @action(detail=True, methods=["get"])

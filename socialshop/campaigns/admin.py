@@ -19,13 +19,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from socialshop.campaigns.activity import CHART_DAYS, campaign_activity, with_activity_counts
 from socialshop.campaigns.admin_results import CampaignResultsAdmin
 from socialshop.campaigns.ads import channel_summary
 from socialshop.campaigns.creatives.preview import preview_html
 from socialshop.campaigns.incentives import incentive_message
-from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, EmailSend, IssuedCode, MemberState, Variant
+from socialshop.campaigns.models import (
+    Assignment, Campaign, CampaignMember, EmailSend, IssuedCode, MemberPick, MemberState, Variant,
+)
+from socialshop.campaigns.product_sets import SetStatus, sync_product_sets
 from socialshop.core.charts import bar_chart, line_chart
 from socialshop.campaigns.targeting import refresh_campaign
 from socialshop.exceptions import JobLocked
@@ -50,9 +54,10 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("audiences", "exclusions")
-    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link", "results_link", "creatives_preview")
+    readonly_fields = ("incentives", "last_refreshed_at", "ads_channel", "activity_link", "results_link", "creatives_preview",
+                       "picks_summary", "product_set_status")
     inlines = [VariantInline]
-    actions = ["refresh_now", "render_ads_now"]
+    actions = ["refresh_now", "render_ads_now", "sync_sets_now"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "status", "starts_at", "ends_at", "channels", "last_refreshed_at", "activity_link")}),
         ("Results", {"fields": ("results_link", "attribution_days", "platform_campaigns")}),
@@ -63,6 +68,7 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
                          "description": "One platform audience per variant and platform channel, kept in step by each "
                                         "refresh and sync. The platform decides each impression: set the cap shown on "
                                         "the ad set that targets the audience."}),
+        ("Picks and product sets", {"fields": ("picks_per_person", "picks_summary", "product_set_status")}),
         ("Incentive", {"fields": ("incentives", "incentive_kind", "incentive_amount", "incentive_currency",
                                   "incentive_min_order", "incentive_valid_days")}),
         ("Creatives", {"fields": ("creatives_preview",)}),
@@ -156,6 +162,29 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
             for r in rows))
         return format_html('<table class="ss-ads-channel">{}{}</table>', header, body)
 
+    @admin.display(description="picks")
+    def picks_summary(self, obj: Campaign) -> str:
+        if not obj.pk:
+            return "—"
+        rows = MemberPick.objects.filter(campaign=obj).values("reason").annotate(n=Count("pk")).order_by("reason")
+        by_reason = {r["reason"]: r["n"] for r in rows}
+        if not by_reason:
+            return "No picks yet: they are computed at each refresh from what members viewed and carted."
+        persons = MemberPick.objects.filter(campaign=obj, rank=1).count()
+        parts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in by_reason.items())
+        return f"{sum(by_reason.values())} picks for {persons} members ({parts})."
+
+    @admin.display(description="product sets")
+    def product_set_status(self, obj: Campaign) -> str:
+        sets = obj.product_sets or {}
+        if not sets:
+            return "None yet: made for each platform channel at the next refresh, or with the action."
+        colours = {SetStatus.OK: "#15803d", SetStatus.ERROR: "#b91c1c"}
+        return format_html_join(mark_safe("<br>"), '<b>{}</b>: <span style="color:{}">{}</span> {} {}', (
+            (slug, colours.get(s.get("status"), "#4b5563"), s.get("status", ""),
+             f"set {s['id']} ({s.get('label_field')} = {s.get('value')})" if s.get("id") else "", s.get("message", ""))
+            for slug, s in sorted(sets.items())))
+
     def save_model(self, request: HttpRequest, obj: Campaign, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
         message = incentive_message(obj)
@@ -173,6 +202,17 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
             targeted = stats.states.get("targeted", 0)
             self.message_user(request, f"{campaign.slug}: {stats.assigned} newly assigned, {targeted} targeted now."
                               + (f" {stats.message}" if stats.message else ""))
+
+    @admin.action(description="Create or update product sets on the platforms now", permissions=["refresh"])
+    def sync_sets_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        for campaign in queryset:
+            results = sync_product_sets(campaign, force=True)
+            failed = {slug: r for slug, r in results.items() if r.get("status") == SetStatus.ERROR}
+            if not results:
+                self.message_user(request, f"{campaign.slug}: not running or no platform channel; nothing to do.", messages.WARNING)
+            for slug, result in results.items():
+                level = messages.ERROR if slug in failed else (messages.SUCCESS if result.get("status") == SetStatus.OK else messages.WARNING)
+                self.message_user(request, f"{campaign.slug} on {slug}: {result.get('status')} {result.get('message', '')}".strip(), level)
 
     def has_refresh_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("socialshop.refresh_campaign")

@@ -97,6 +97,12 @@ class Campaign(models.Model):
         max_digits=10, decimal_places=2, null=True, blank=True, help_text="Smallest order total the code applies to (empty: any).")
     incentive_currency = models.CharField(max_length=3, blank=True, default="", help_text="ISO 4217; empty: SOCIALSHOP['CURRENCY'].")
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    picks_per_person = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Products picked per member (viewed or carted, topped up with related products); 1-20.")
+    product_sets = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="Per platform slug: the product set made there for this campaign (id, filter, status, message).")
     attribution_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text="Days after a member's exposure (hold-out: assignment) in which their purchases count as conversions.")
@@ -435,3 +441,27 @@ class EmailSend(models.Model):
 
     def __str__(self) -> str:
         return f"email {self.number} to {self.person} ({self.campaign_id}): {self.status}"
+
+
+class PickReason(models.TextChoices):
+    CARTED = "carted", "Added to cart"
+    VIEWED = "viewed", "Viewed"
+    BOUGHT_TOGETHER = "bought_together", "Bought together with a product they looked at"
+    SAME_CATEGORY = "same_category", "Popular in the category of a product they looked at"
+
+
+class MemberPick(models.Model):
+    """One product picked for one campaign member, recomputed for the whole campaign by campaigns/picks.py."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="picks")
+    person = models.CharField(max_length=80, help_text="The member's person key (u:, h:, v: or l:).")
+    rank = models.PositiveSmallIntegerField(help_text="1 first: the most recent interest first, then related products.")
+    product_id = models.CharField(max_length=100, help_text="Catalog id, as in the feeds.")
+    reason = models.CharField(max_length=16, choices=PickReason.choices)
+    created_at = models.DateTimeField(help_text="The refresh that picked it.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person", "rank"], name="ss_memberpick_once")]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.campaign_id}: #{self.rank} {self.product_id}"

@@ -1,7 +1,8 @@
 """Who a campaign reaches, and when: stable assignment of new members (a variant or the hold-out),
 each member's state computed in SQL, and the persons to reach now on a channel, with the caps.
 
-Entry points: ``refresh_campaign(campaign, *, now) -> CampaignStats`` (single-flight per campaign),
+Entry points: ``refresh_campaign(campaign, *, now) -> CampaignStats`` (single-flight per campaign; also
+recomputes the picks, campaigns/picks.py),
 ``targeted_persons(campaign, *, channel, now)`` and ``record_touch(person, campaign, channel)``.
 The split itself (hash -> bucket -> variant) is ``campaigns/assignment.py``.
 """
@@ -25,6 +26,8 @@ from socialshop.campaigns.assignment import Split, assign
 from socialshop.campaigns.models import (
     EMAIL, Assignment, Campaign, CampaignMember, CampaignStatus, MemberState, Suppression, Touch,
 )
+from socialshop.campaigns.picks import refresh_picks
+from socialshop.campaigns.product_sets import sync_product_sets
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import JobLocked
 from socialshop.privacy.models import ConsentRecord
@@ -199,6 +202,7 @@ def refresh_campaign(campaign: Campaign, *, now: datetime | None = None) -> Camp
                     for model in (Assignment, AudienceMember, CampaignMember):
                         cursor.execute(f"ANALYZE {_t(model)}")
             refresh_states(campaign, now=now)
+            refresh_picks(campaign, now=now)
             Campaign.objects.filter(pk=campaign.pk).update(last_refreshed_at=now)
         # The ads channel's platform audiences follow the new states, picked by this module's targeted_sql.
         update_ad_audiences(campaign, now=now, select=targeted_sql)
@@ -286,6 +290,7 @@ def refresh_live_campaigns(slug: str | None = None, *, now: datetime | None = No
         except JobLocked:
             results[campaign.slug] = {"skipped": "a refresh is already running"}
             continue
+        sync_product_sets(campaign)
         results[campaign.slug] = {"status": stats.status, "assigned": stats.assigned, "states": stats.states}
     if not slug:
         for orphan in empty_orphaned_audiences():  # ad audiences of deleted campaigns: emptied, then removed at the next sync

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,7 +23,8 @@ from socialshop.core.jobs import run_task
 from socialshop.feeds.builder import dry_run
 from socialshop.feeds.doctor import match_report
 from socialshop.feeds.forms import FeedForm
-from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
+from socialshop.feeds.models import BuildStatus, Feed, FeedBuild, ProductSetItem
+from socialshop.feeds.rules import product_set_label_index
 
 # Products the eligibility dry run looks at by default, and at most (?limit=).
 DRY_RUN_LIMIT = 500
@@ -64,14 +65,14 @@ class FeedAdmin(admin.ModelAdmin):
     list_filter = ("platform", "enabled", "file_format")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("feed_url", "tools", "live", "build_history")
+    readonly_fields = ("feed_url", "tools", "live", "build_history", "campaign_label")
     actions = ("build_now",)
     change_list_template = "socialshop/feeds/feed_change_list.html"
     fieldsets = (
         (None, {"fields": ("name", "slug", "platform", "file_format", "enabled", "feed_url", "tools", "live")}),
         ("Market", {"fields": ("target_country", "language", "currency", "shipping_price")}),
         ("Filters", {"fields": ("categories", "in_stock_only", "min_price", "max_price", "excluded_ids")}),
-        ("Content", {"fields": ("custom_labels", "images", "max_additional_images", "default_brand",
+        ("Content", {"fields": ("custom_labels", "campaign_label", "images", "max_additional_images", "default_brand",
                                 "google_product_category", "utm_source", "utm_medium", "utm_campaign")}),
         ("Schedule and secret", {"fields": ("build_interval_minutes", "token")}),
         ("History", {"fields": ("build_history",)}),
@@ -110,6 +111,15 @@ class FeedAdmin(admin.ModelAdmin):
             return format_html('{} · {}<br><span style="color:{}">{}</span>', _status(build), counts,
                                colour_for(build.status, 7), build.message[:160])
         return format_html("{} · {}", _status(build), counts)
+
+    @admin.display(description="label for campaigns")
+    def campaign_label(self, feed: Feed) -> str:
+        index = product_set_label_index(feed.custom_labels or [])
+        if index is None:
+            return "None: add a 'product set' rule to a custom label so the platforms' product sets can pick each campaign's products."
+        sets = ProductSetItem.objects.aggregate(products=Count("product_id", distinct=True), sets=Count("name", distinct=True))
+        return format_html("<code>custom_label_{}</code> carries the running campaigns' slugs: {} picked products in {} campaign sets.",
+                           index, sets["products"], sets["sets"])
 
     @admin.display(description="URL to give the platform")
     def feed_url(self, feed: Feed) -> str:

@@ -1,4 +1,5 @@
-"""Diagnostics: feed health and the catalogue-match report (event content_ids vs feed item ids).
+"""Diagnostics: feed health and the catalogue-match report (event content_ids vs feed item ids, and each
+campaign's product set vs every enabled feed).
 
 Dynamic ads only work when the ids the tag sends are the feed's ids. ``match_report`` compares, as
 sets, the ids in recent events with the ids in every enabled feed's live file. Shown in the admin
@@ -15,7 +16,7 @@ from xml.etree.ElementTree import iterparse
 from django.utils import timezone
 
 from socialshop.tracking.reads import content_id_counts
-from socialshop.feeds.models import BuildStatus, Feed
+from socialshop.feeds.models import BuildStatus, Feed, ProductSetItem
 from socialshop.feeds.publishing import feed_storage
 from socialshop.feeds.specs import spec_for
 
@@ -45,6 +46,20 @@ def published_ids(feed: Feed) -> set[str]:
     return ids
 
 
+@dataclass(frozen=True, slots=True)
+class SetCoverage:
+    """One product set (a campaign's picks) against the enabled feeds: the picked ids a feed's live file lacks."""
+
+    name: str
+    products: int
+    missing: dict[str, list[str]]  # feed slug -> missing ids (the first ``limit``), only feeds that miss some
+    missing_total: dict[str, int]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_total
+
+
 @dataclass(slots=True)
 class MatchReport:
     """Ids in recent events but in no enabled feed, and feed ids no event ever named."""
@@ -58,6 +73,7 @@ class MatchReport:
     never_referenced_total: int
     feeds_checked: list[str] = field(default_factory=list)
     feeds_without_file: list[str] = field(default_factory=list)
+    product_sets: list[SetCoverage] = field(default_factory=list)
 
     @property
     def match_rate(self) -> float | None:
@@ -70,8 +86,9 @@ def match_report(*, days: int = 30, limit: int = 50) -> MatchReport:
     feeds = list(Feed.objects.filter(enabled=True).select_related("published_build").order_by("slug"))
     in_feeds: set[str] = set()
     without_file = []
+    per_feed: dict[str, set[str]] = {}
     for feed in feeds:
-        ids = published_ids(feed)
+        ids = per_feed[feed.slug] = published_ids(feed)
         if not ids:
             without_file.append(feed.slug)
         in_feeds |= ids
@@ -83,7 +100,23 @@ def match_report(*, days: int = 30, limit: int = 50) -> MatchReport:
         days=days, event_ids=len(recent), feed_ids=len(in_feeds), missing_from_feeds=missing[:limit],
         missing_total=len(missing), never_referenced=never[:limit], never_referenced_total=len(never),
         feeds_checked=[f.slug for f in feeds], feeds_without_file=without_file,
+        product_sets=set_coverage(per_feed, limit=limit),
     )
+
+
+def set_coverage(per_feed: dict[str, set[str]], *, limit: int = 50) -> list[SetCoverage]:
+    """For each product set, the picked ids missing from each enabled feed's live file (dynamic ads of that
+    platform cannot show them); ``per_feed`` is feed slug -> ids in its live file. One query."""
+    sets: dict[str, set[str]] = {}
+    for name, product_id in ProductSetItem.objects.values_list("name", "product_id"):
+        sets.setdefault(name, set()).add(product_id)
+    out = []
+    for name in sorted(sets):
+        gaps = {slug: sorted(sets[name] - ids) for slug, ids in per_feed.items()}
+        gaps = {slug: missing for slug, missing in gaps.items() if missing}
+        out.append(SetCoverage(name=name, products=len(sets[name]), missing={k: v[:limit] for k, v in gaps.items()},
+                               missing_total={k: len(v) for k, v in gaps.items()}))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

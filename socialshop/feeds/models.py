@@ -212,3 +212,23 @@ class FeedBuild(models.Model):
         rows = [{"code": code, **info} for code, info in (self.reasons or {}).items()]
         rows.sort(key=lambda r: (r.get("severity") != "error", -int(r.get("count", 0)), r["code"]))
         return rows[:limit]
+
+
+class ProductSetItem(models.Model):
+    """A product in a named product set (a campaign's picks: ``name`` is the campaign slug).
+
+    Written by the area that owns the set (campaigns/picks.py) and read by the feeds' ``product_set`` label
+    rule and the catalogue match doctor, so feeds never read campaigns' tables.
+    """
+
+    name = models.CharField(max_length=60, help_text="The set, e.g. the campaign's slug: the label value in the feeds.")
+    product_id = models.CharField(max_length=100, help_text="Catalog id, as in the feeds.")
+    weight = models.PositiveIntegerField(default=0, help_text="Persons it was picked for: a product in two sets is labelled with the heavier.")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "product_id"], name="ss_productsetitem_once")]
+        indexes = [models.Index(fields=["product_id"], name="ss_productsetitem_product")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.product_id}"

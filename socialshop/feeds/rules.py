@@ -1,7 +1,7 @@
 """Feed filters (which records a feed includes) and ``custom_label_0..4`` rules, as data.
 
 A feed's ``custom_labels`` is a list of up to five rule dicts, one per label (``null`` skips one);
-``LABEL_RULES`` maps each rule name to its function. Mapping to platform fields is ``feeds/items.py``.
+``LABEL_RULES`` maps each rule name to its function; ``product_set`` labels the campaigns' picks. Mapping to platform fields is ``feeds/items.py``.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class RuleContext:
     now: datetime
     #: label index -> member ids, for best_seller and ids rules (computed once per build).
     members: dict[int, frozenset[str]] = field(default_factory=dict)
+    #: product id -> product set name (a campaign's slug), for the product_set rule (one query per build).
+    product_sets: dict[str, str] = field(default_factory=dict)
 
 
 def _price(record: ProductRecord, ctx: RuleContext) -> Decimal | None:
@@ -67,6 +69,12 @@ def _category(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int
     return str(rule.get("value", "")) if prefix and path.startswith(prefix) else str(rule.get("otherwise", ""))
 
 
+def _product_set(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
+    """The product set (campaign) that picked this item, or its product group; ``otherwise`` when none."""
+    sets = ctx.product_sets
+    return sets.get(record.id) or (record.item_group_id and sets.get(record.item_group_id)) or str(rule.get("otherwise", ""))
+
+
 def _static(rule: dict, record: ProductRecord, *, ctx: RuleContext, index: int) -> str:
     return str(rule.get("value", ""))
 
@@ -87,6 +95,8 @@ LABEL_RULES: dict[str, tuple[LabelRule, tuple[str, ...]]] = {
     "ids": (_ids, ("ids", "value")),
     "category": (_category, ("prefix", "value")),
     "static": (_static, ("value",)),
+    # The running campaigns' picks (feeds.models.ProductSetItem): the platforms' product sets filter on it.
+    "product_set": (_product_set, ()),
     "field": (_field, ("field",)),
 }
 RECORD_FIELDS = frozenset(ProductRecord._fields)
@@ -136,7 +146,27 @@ def rule_context(rules: list, *, now: datetime) -> RuleContext:
             members[index] = frozenset(cid for cid, _ in top)
         elif rule and rule.get("rule") == "ids":
             members[index] = frozenset(str(i) for i in rule.get("ids", ()))
-    return RuleContext(now=now, members=members)
+    wants_sets = any(rule and rule.get("rule") == "product_set" for rule in rules[:5])
+    return RuleContext(now=now, members=members, product_sets=product_set_labels() if wants_sets else {})
+
+
+def product_set_label_index(rules: Any) -> int | None:
+    """The custom_label_N index a feed's ``custom_labels`` gives the product_set rule (the first one), or None."""
+    for index, rule in enumerate(rules[:5] if isinstance(rules, list) else ()):
+        if isinstance(rule, dict) and rule.get("rule") == "product_set":
+            return index
+    return None
+
+
+def product_set_labels() -> dict[str, str]:
+    """product id -> the set it is labelled with: a product in several sets gets the one that picked it for
+    the most persons (ties: the first name), since a custom label holds one value (one query)."""
+    from socialshop.feeds.models import ProductSetItem
+
+    labels: dict[str, str] = {}
+    for product_id, name in ProductSetItem.objects.order_by("product_id", "-weight", "name").values_list("product_id", "name"):
+        labels.setdefault(product_id, name)
+    return labels
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """System checks for ``SOCIALSHOP['PLATFORMS']`` (socialshop.E040-E044, and each active capability's own
 value rules, ``Capability.check_values``: E170-E173 Meta and Pinterest, E175-E179 Google and TikTok
-audiences), run from socialshop/checks.py.
+audiences, E165 Meta product sets), run from socialshop/checks.py.
 
 Each message names the full key, e.g. SOCIALSHOP['PLATFORMS']['meta']['access_token'], and the
 capability that needs it; an opt-in capability's keys are checked once one of them is set.

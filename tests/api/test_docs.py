@@ -58,7 +58,8 @@ def test_docs_page_renders_every_operation_without_leaving_the_site(browser: Any
     assert ("POST", "/posts/") in operations and ("DELETE", "/post-tags/{id}/") in operations
     assert ("GET", "/campaigns/{id}/stats/") in operations and ("POST", "/campaigns/{id}/refresh/") in operations
     assert ("GET", "/audiences/{id}/destinations/") in operations and ("POST", "/audiences/{id}/build/") in operations
-    assert len(operations) == 45
+    assert ("GET", "/campaigns/{id}/picks/") in operations
+    assert len(operations) == 46
     foreign = [url for url in requested if urlparse(url).scheme in ("http", "https") and urlparse(url).hostname != local]
     assert not foreign, foreign
     assert any("swagger-ui-bundle.js" in url for url in requested)

@@ -44,6 +44,15 @@ class Command(BaseCommand):
                               + ", ".join(report.never_referenced[:10]))
         if report.feeds_without_file:
             self.stdout.write(f"  enabled feeds with nothing live: {', '.join(report.feeds_without_file)}")
+        for coverage in report.product_sets:
+            if coverage.complete:
+                self.stdout.write(f"  product set {coverage.name}: all {coverage.products} picked ids are in every enabled feed")
+                continue
+            problems += 1
+            for slug, total in coverage.missing_total.items():
+                self.stdout.write(self.style.WARNING(
+                    f"  product set {coverage.name}: {total} of {coverage.products} picked ids missing from feed {slug}: "
+                    + ", ".join(coverage.missing[slug][:10])))
         summary = (f"doctor: {len(health)} feeds, {problems} problem(s), {report.missing_total} event ids missing "
                    f"from feeds, {report.never_referenced_total} feed items never referenced")
         self.stdout.write(self.style.WARNING(summary) if problems else self.style.SUCCESS(summary))
