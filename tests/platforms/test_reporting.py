@@ -214,6 +214,6 @@ def test_google_reporting_without_its_oauth_client_fails_the_system_check(settin
     platforms = settings.SOCIALSHOP["PLATFORMS"]
     google = {**platforms["google"], "reports_customer_id": "12-34", "reports_developer_token": "t"}
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {**platforms, "google": google}}
-    messages = [e.msg for e in check_platforms() if e.id == "socialshop.E178"]
+    messages = [e.msg for e in check_platforms() if e.id == "socialshop.E166"]
     assert any("['reports_customer_id'] = '12-34'" in m for m in messages)
     assert any("['oauth_refresh_token'] = None" in m for m in messages)

@@ -40,17 +40,17 @@ class GoogleReporting(Reporting):
 
     @classmethod
     def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
-        """socialshop.E178: the customer ids are Google Ads ids; the OAuth client (shared with audiences) is set."""
+        """socialshop.E166: the customer ids are Google Ads ids; the OAuth client (shared with audiences) is set."""
         problems = []
         for name in ("reports_customer_id", "reports_login_customer_id"):
             value = entry.get(name)
             if value not in (None, "") and not (isinstance(value, (str, int)) and CUSTOMER_ID_RE.fullmatch(str(value))):
                 problems.append(cls.value_error(key, entry, name, "the 10-digit Google Ads customer id, e.g. '123-456-7890'",
-                                                "socialshop.E178"))
+                                                "socialshop.E166"))
         for name in OAUTH_KEYS:
             if entry.get(name) in (None, ""):
                 problems.append(cls.value_error(key, entry, name, "the OAuth client of the Google Cloud project with the "
-                                                "Google Ads API on (docs/platforms/google.md, Reporting)", "socialshop.E178"))
+                                                "Google Ads API on (docs/platforms/google.md, Reporting)", "socialshop.E166"))
         return problems
 
     @property
