@@ -22,6 +22,7 @@ from django.utils import timezone
 from socialshop.campaigns.contacts import Cart, ContactAdapter, NO_ADAPTER, events_of, load_contact_adapter
 from socialshop.campaigns.incentives import issue_code
 from socialshop.campaigns.messages import address_problem, build_message
+from socialshop.campaigns.picks import picks_by_person
 from socialshop.campaigns.models import (
     EMAIL, Campaign, CampaignStatus, EmailSend, EmailSendStatus, IssuedCode, Touch, Variant,
 )
@@ -33,6 +34,7 @@ from socialshop.exceptions import ConfigurationError, SocialshopError
 logger = logging.getLogger(__name__)
 
 BATCH = 200  # persons per batch: a constant number of queries each, plus the adapter calls and the sends
+PICKS_IN_EMAIL = 3  # "picked for you" products under the cart (campaigns/picks.py), not already in it
 MAX_ATTEMPTS = 3  # sends of one email that failed (SMTP down, ...) before it is left failed for good
 # Reasons a due person got no email, as the summary counts them.
 SKIP_REASONS = {
@@ -236,7 +238,8 @@ def _send_batch(campaign: Campaign, batch: Sequence[Target], *, variants: dict[i
             else:
                 reachable.append((target, number, contact))
         carts = adapter.carts({t.person: t.qualified_at for t, _, _ in reachable}) if reachable else {}
-        ids = {line.catalog_id for cart in carts.values() for line in cart.lines}
+        picked = picks_by_person(campaign, [t.person for t, _, _ in reachable]) if reachable else {}
+        ids = {line.catalog_id for cart in carts.values() for line in cart.lines} | {i for v in picked.values() for i in v}
         records = get_catalog().get_records(sorted(ids)) if ids else {}
     except Exception:  # the host's code (adapter, catalog): one bad batch must not stop the other campaigns
         logger.exception("campaign %s: the contact adapter or the catalog failed", campaign.slug)
@@ -248,7 +251,10 @@ def _send_batch(campaign: Campaign, batch: Sequence[Target], *, variants: dict[i
         if why:
             tally.skipped[why] += 1
         else:
-            ready.append((target, number, contact, lines, carts[target.person]))
+            in_cart = {record.id for _, record in lines}
+            picks = [records[i] for i in picked.get(target.person, ())
+                     if i not in in_cart and i in records and records[i].availability != Availability.OUT_OF_STOCK and records[i].quantity != 0][:PICKS_IN_EMAIL]
+            ready.append((target, number, contact, lines, carts[target.person], picks))
     if ready:
         _claim_and_send(campaign, ready, variants=variants, now=now, site=site, tally=tally, connection=connection)
 
@@ -267,7 +273,7 @@ def _claim_and_send(campaign: Campaign, ready: list[tuple[Any, ...]], *, variant
     won = {(row.person, row.number): row for row in EmailSend.objects.filter(claim=claim, status=EmailSendStatus.SENDING)}
     codes = {c.person: c for c in IssuedCode.objects.filter(campaign=campaign, person__in=[p for p, _ in won])}
     finished, touches = [], []
-    for target, number, contact, lines, cart in ready:
+    for target, number, contact, lines, cart, picks in ready:
         row = won.get((target.person, number))
         if row is None:
             tally.skipped["in_progress"] += 1
@@ -284,7 +290,7 @@ def _claim_and_send(campaign: Campaign, ready: list[tuple[Any, ...]], *, variant
                                  or number < variant.incentive_from_message):
             code = None
         message = build_message(campaign, target.person, number=number, variant=variant, contact=contact, lines=lines,
-                                cart=cart, code=code, site=site, connection=connection, send_id=row.pk)
+                                cart=cart, code=code, site=site, connection=connection, send_id=row.pk, picks=picks)
         try:
             message.send()
         except BadHeaderError as exc:

@@ -5,7 +5,9 @@ the optional open pixel's token. Who gets which email, and when, is campaigns/em
 from __future__ import annotations
 
 from email.utils import formataddr
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -87,7 +89,8 @@ def _absolute(site: str, url: str) -> str:
 
 def build_message(campaign: Campaign, person: str, *, number: int, variant: Variant | None, contact: Contact,
                   lines: list[tuple[Any, ProductRecord]], cart: Cart, code: IssuedCode | None, site: str,
-                  connection: Any = None, send_id: int | None = None) -> ReminderMessage:
+                  connection: Any = None, send_id: int | None = None,
+                  picks: Sequence[ProductRecord] = ()) -> ReminderMessage:
     """The email: subject from the variant, text and HTML parts from ``socialshop/email/cart_reminder.{txt,html}``
     (override them in the store's templates), and the RFC 8058 one-click unsubscribe headers. ``send_id`` (the
     claimed ``EmailSend``) keys the open pixel when ``EMAIL_OPEN_PIXEL`` is on."""
@@ -100,9 +103,15 @@ def build_message(campaign: Campaign, person: str, *, number: int, variant: Vari
             "image": _absolute(site, record.image_urls[0]) if record.image_urls else "",
             "price": format_money(price, currency), "total": format_money(price * line.quantity, currency) if price is not None else "",
         })
+    # The person's picks (campaigns/picks.py) not already in the cart, each through the campaign's landing link.
+    picked = [{
+        "title": record.title, "price": format_money(record.effective_price(timezone.now()), record.currency or None),
+        "image": _absolute(site, record.image_urls[0]) if record.image_urls else "",
+        "url": _absolute(site, landing_url(campaign, person=person, next_path=urlsplit(record.url).path or "/", channel=EMAIL)),
+    } for record in picks]
     unsubscribe = _absolute(site, unsubscribe_path(person, campaign))
     context = {
-        "campaign": campaign, "variant": variant, "number": number, "name": contact.name, "items": items, "site": site,
+        "campaign": campaign, "variant": variant, "number": number, "name": contact.name, "items": items, "picks": picked, "site": site,
         "cart_url": _absolute(site, landing_url(campaign, person=person, next_path=cart.restore_path, channel=EMAIL)),
         "code": code.code if code else "", "code_expires_at": code.expires_at if code else None,
         "incentive": incentive_text(campaign) if code else "", "unsubscribe_url": unsubscribe,

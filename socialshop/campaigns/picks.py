@@ -242,3 +242,14 @@ def picks_for_person(campaign: Campaign, person: str) -> list[ProductRecord]:
         return []
     records = get_catalog().get_records(ids)
     return [records[i] for i in ids if i in records]
+
+
+def picks_by_person(campaign: Campaign, persons: Sequence[str]) -> dict[str, list[str]]:
+    """The catalog ids picked for each of ``persons`` in ``campaign``, best first: one query for a whole batch
+    (the email channel reads a batch's picks with it)."""
+    found: dict[str, list[str]] = {}
+    rows = (MemberPick.objects.filter(campaign=campaign, person__in=[str(p)[:80] for p in persons])
+            .order_by("person", "rank").values_list("person", "product_id"))
+    for person, product_id in rows:
+        found.setdefault(person, []).append(product_id)
+    return found

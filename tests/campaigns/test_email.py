@@ -427,3 +427,22 @@ def test_the_api_sets_reminder_delays_and_refuses_a_bad_list() -> None:
     assert bad.status_code == 400 and "email_reminder_minutes" in bad.json()
     good = client.patch(url, {"email_reminder_minutes": [30, 120, 2880]}, format="json")
     assert good.status_code == 200 and good.json()["email_reminder_minutes"] == [30, 120, 2880]
+
+
+def test_the_email_shows_the_persons_picks_that_are_for_sale_and_not_in_the_cart() -> None:
+    from socialshop.campaigns.models import MemberPick, PickReason
+
+    campaign = email_campaign()
+    user, variant = customer(campaign.audiences.get())
+    other, sold_out = VariantFactory(stock=4), VariantFactory(stock=0)
+    refresh_campaign(campaign, now=NOW)
+    MemberPick.objects.filter(campaign=campaign).delete()
+    MemberPick.objects.bulk_create([
+        MemberPick(campaign=campaign, person=f"u:{user.pk}", rank=rank, product_id=sku, reason=PickReason.VIEWED, created_at=NOW)
+        for rank, sku in enumerate([variant.sku, sold_out.sku, other.sku, "no-such-product"], start=1)])
+    assert send_cart_reminders(now=NOW).sent == 1
+    [message] = mail.outbox
+    picked = message.body.split("Picked for you:", 1)[1].split("--", 1)[0]
+    assert other.product.name in picked and sold_out.product.name not in picked and variant.product.name not in picked
+    assert f"/socialshop/c/{campaign.slug}/?" in picked  # through the campaign's landing link: counted as a click
+    assert "data-picks" in message.alternatives[0][0]
