@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from events_scale import _ensure_database, _setup, floor_sql, sql  # noqa: E402 - the shared loaders and floor SQL
+from events_scale import audiences as events_scale_audiences  # noqa: E402
 
 DAYS = 60  # traffic spread over the last 60 days: every standard window sees some of it
 CHUNK_VISITORS = 10_000
@@ -84,24 +85,47 @@ def simulate_until(size: int, *, seed: int) -> tuple[int, int]:
     return visitors, seed
 
 
+EVENT_COLUMNS = ("event_id, name, occurred_at, received_at, source, visitor_id, session_id, may_share, gpc, url, referrer, "
+                 "content_ids, contents, value, currency, order_id, search_string, post_id, tag_id, click_ids, utm, "
+                 "browser_ids, user_data, user_agent, ip, properties, created_at, updated_at, user_id")
+
+
+def replicate_until(size: int) -> int:
+    """Grow the store to ``size`` events with copies of the simulated traffic, in SQL: each copy is new people
+    (visitor, account, order and event ids and the hashed identities changed), the simulator's mix kept.
+    Simulating 3M events in Python takes half an hour on this machine; a copy takes a minute. Returns copies made."""
+    base = int(sql("SELECT coalesce(max(id), 0) FROM socialshop_event", fetch=True)[0][0])
+    have, copies = event_count(), 0
+    copy = lambda k, column: f"CASE WHEN {column} <> '' THEN {column} || '~{k}' ELSE '' END"  # noqa: E731
+    while have < size:
+        copies += 1
+        k = copies
+        rehash = (f"CASE WHEN e.user_data = '{{}}'::jsonb THEN e.user_data ELSE (SELECT jsonb_object_agg(j.key, "
+                  f"encode(sha256(convert_to(j.value || '~{k}', 'UTF8')), 'hex')) FROM jsonb_each_text(e.user_data) j) END")
+        sql(f"INSERT INTO socialshop_event ({EVENT_COLUMNS}) SELECT e.event_id || '~{k}', e.name, e.occurred_at, e.received_at, "
+            f"e.source, {copy(k, 'e.visitor_id')}, {copy(k, 'e.session_id')}, e.may_share, e.gpc, e.url, e.referrer, "
+            f"e.content_ids, e.contents, e.value, e.currency, {copy(k, 'e.order_id')}, e.search_string, e.post_id, e.tag_id, "
+            f"e.click_ids, e.utm, e.browser_ids, {rehash}, e.user_agent, e.ip, e.properties, e.created_at, e.updated_at, "
+            f"CASE WHEN e.user_id IS NULL THEN NULL ELSE mod(e.user_id::bigint + {k} * 715827883, 2147483646)::int + 1 END "
+            f"FROM socialshop_event e WHERE e.id <= %s AND e.event_id NOT LIKE '%%~%%' LIMIT %s", [base, size - have])
+        sql(f"INSERT INTO socialshop_consentrecord (visitor_id, analytics, ads, gpc, opted_out, created_at, updated_at) "
+            f"SELECT visitor_id || '~{k}', analytics, ads, gpc, opted_out, created_at, updated_at FROM socialshop_consentrecord "
+            f"WHERE visitor_id NOT LIKE '%%~%%' ON CONFLICT DO NOTHING")
+        have = event_count()
+        print(f"  {have:,} events after copy {k} of the simulated traffic", flush=True)
+    for table in ("event", "consentrecord"):
+        sql(f"VACUUM ANALYZE socialshop_{table}")
+    return copies
+
+
 def standard_audiences() -> list[Any]:
-    """The issue's four standard audiences (slugs as events_scale.floor_sql knows them)."""
-    from socialshop.audiences.models import Audience, RuleKind
+    """The issue's four standard audiences, as events_scale.py makes them, viewing the simulated catalogue."""
+    from socialshop.audiences.models import Audience
     from socialshop.tracking.simulate import catalog_products
 
-    products = [p[0] for p in catalog_products()][:40]
-    specs = [
-        ("viewers-14d", RuleKind.VIEWERS, 14, {"products": products}, None),
-        ("cart-1h-7d", RuleKind.CART_ABANDONERS, 7, {"min_delay_minutes": 60, "max_delay_minutes": 7 * 24 * 60}, 7),
-        ("engagers-30d", RuleKind.POST_ENGAGERS, 30, {}, None),
-        ("purchasers-180d", RuleKind.PURCHASERS, 180, {"recency_days": 180}, None),
-    ]
-    out = []
-    for slug, kind, days, params, exclude in specs:
-        audience, _ = Audience.objects.update_or_create(slug=slug, defaults={
-            "name": slug, "kind": kind, "lookback_days": days, "params": params, "exclude_purchasers_days": exclude})
-        out.append(audience)
-    return out
+    slugs = [a.slug for a in events_scale_audiences()]
+    Audience.objects.filter(slug__startswith="viewers").update(params={"products": [p[0] for p in catalog_products()][:40]})
+    return [Audience.objects.get(slug=slug) for slug in slugs]
 
 
 def floor_membership(audience: Any) -> int:
@@ -228,7 +252,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,3000000", help="comma-separated event counts, ascending")
     parser.add_argument("--repeat", type=int, default=3, help="rebuild rounds per size (the median is shown)")
     parser.add_argument("--members", type=int, default=100_000, help="members whose upload is prepared")
-    parser.add_argument("--reuse", action="store_true", help="keep the events already loaded (measure the largest size only)")
+    parser.add_argument("--reuse", action="store_true", help="keep the events already loaded (simulate only what is missing)")
     parser.add_argument("--child", choices=("builds", "upload"), help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -247,9 +271,7 @@ def main() -> None:
     _ensure_database(url)
     _setup(url)
     ensure_store()
-    if args.reuse:
-        sizes = [s for s in sizes if s <= event_count()][-1:] or sizes
-    else:
+    if not args.reuse:
         for model in TRUNCATE:
             sql(f"TRUNCATE socialshop_{model} CASCADE")
     from django.db import connection
@@ -257,12 +279,15 @@ def main() -> None:
     print(f"PostgreSQL {urlparse(url).path.lstrip('/')}; simulated traffic over {DAYS} days, {CUSTOMERS:.0%} of "
           f"identified visitors signed in; median of {args.repeat} rebuilds per audience", flush=True)
     rows, seed, visitors = [], 1000, 0
-    for size in sizes:
-        added, seed = simulate_until(size, seed=seed)
-        visitors += added
+    for index, size in enumerate(sizes):
+        if index == 0:
+            added, seed = simulate_until(size, seed=seed)
+            visitors = added if not args.reuse else int(sql("SELECT count(*) FROM socialshop_consentrecord", fetch=True)[0][0])
+        else:
+            visitors *= 1 + replicate_until(size)
         connection.close()
         got = run_child(["--child", "builds", "--repeat", str(args.repeat), "--seed", str(seed * 1000)])
-        got["size"], got["visitors"] = event_count(), visitors
+        got["size"], got["visitors"] = event_count(), visitors  # with --reuse: identified visitors (consent records)
         rows.append(got)
         print(f"\n== {got['size']:,} events from {visitors:,} simulated visitors (builds' peak RSS {got['rss_peak']:.0f} MB)")
         for slug, a in got["audiences"].items():
