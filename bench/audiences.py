@@ -133,6 +133,7 @@ def floor_membership(audience: Any) -> int:
     from django.utils import timezone
 
     select, params = floor_sql(audience, timezone.now())
+    sql("SET jit = off")  # as the builder runs (audiences/builder.py no_jit): both sides without JIT compilation
     sql("DROP TABLE IF EXISTS bench_floor")
     return int(sql(f"CREATE TEMP TABLE bench_floor AS {select}", params))
 
@@ -173,7 +174,8 @@ UPLOAD_SLUG = "bench-upload"
 
 
 def upload_members(members: int) -> Any:
-    """An audience of ``members`` shareable persons of the simulated traffic, matchable ones first."""
+    """An audience of ``members`` shareable persons of the simulated traffic, those with hashed identifiers
+    (guest buyers, customers and visitors whose checkouts carry user data) first."""
     from django.utils import timezone
 
     from socialshop.audiences.builder import build_audience
@@ -188,7 +190,9 @@ def upload_members(members: int) -> Any:
     # Keep the first ``members`` shareable persons, those the store holds hashed identifiers for first.
     sql(f"UPDATE socialshop_audiencemember SET left_at = %s WHERE audience_id = %s AND left_at IS NULL AND id NOT IN ("
         f"SELECT m.id FROM socialshop_audiencemember m WHERE m.audience_id = %s AND m.left_at IS NULL AND {ok} "
-        f"ORDER BY (m.person LIKE 'v:%%') , m.person LIMIT %s)", [timezone.now(), audience.pk, audience.pk, *params, members])
+        f"ORDER BY m.person LIKE 'v:%%' AND m.visitor_id NOT IN (SELECT e.visitor_id FROM socialshop_event e "
+        f"WHERE e.name IN ('InitiateCheckout', 'Purchase') AND e.user_data <> '{{}}'), m.person LIMIT %s)",
+        [timezone.now(), audience.pk, audience.pk, *params, members])
     return audience
 
 
