@@ -264,12 +264,16 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
 
 
 def exclude_opted_out(cursor: Any, build_id: int) -> None:
-    """Remove persons who opted out or sent GPC, on any of their devices (always, whatever the rule)."""
+    """Remove persons who opted out or sent GPC, on any of their devices (always, whatever the rule).
+
+    The refusals are read once (a CTE used three times is computed once), not once per clause: each
+    clause scanned the whole consent table, 0.18 s of a 1.1 s build at 1M events (bench/audiences.py).
+    """
     candidates, consent, links = _t(AudienceCandidate), _t(ConsentRecord), _t(VisitorLink)
-    refused = "(r.opted_out OR r.gpc)"
     cursor.execute(
+        f"WITH refused AS (SELECT r.visitor_id, r.user_id FROM {consent} r WHERE r.opted_out OR r.gpc) "
         f"DELETE FROM {candidates} WHERE build_id = %s AND ("
-        f"visitor_id IN (SELECT r.visitor_id FROM {consent} r WHERE {refused}) "
-        f"OR user_id IN (SELECT r.user_id FROM {consent} r WHERE {refused} AND r.user_id IS NOT NULL) "
-        f"OR person IN (SELECT l.person FROM {links} l JOIN {consent} r ON r.visitor_id = l.visitor_id WHERE {refused}))",
+        f"visitor_id IN (SELECT visitor_id FROM refused) "
+        f"OR user_id IN (SELECT user_id FROM refused WHERE user_id IS NOT NULL) "
+        f"OR person IN (SELECT l.person FROM {links} l JOIN refused ON refused.visitor_id = l.visitor_id))",
         [build_id])

@@ -4,6 +4,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def unlogged(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """PostgreSQL: a build's scratch rows skip the write-ahead log (lost in a crash, as a build is)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE socialshop_audiencecandidate SET UNLOGGED")
+
+
+def logged(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE socialshop_audiencecandidate SET LOGGED")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -20,4 +31,5 @@ class Migration(migrations.Migration):
             model_name='event',
             index=models.Index(condition=models.Q(('user_data', {}), _negated=True), fields=['user'], name='ss_event_hashed_user'),
         ),
+        migrations.RunPython(unlogged, logged),
     ]
