@@ -91,6 +91,14 @@ def identifiers(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
     return out
 
 
+def _any_of(values: list[Any]) -> list[tuple[str, list[Any]]]:
+    """(SQL after a column, its parameters) matching any of ``values``: one array on PostgreSQL
+    (``= ANY``), ``IN`` lists of 500 elsewhere (SQLite's parameter limit)."""
+    if connection.vendor == "postgresql":
+        return [("= ANY(%s)", [values])]
+    return [(f"IN ({', '.join(['%s'] * len(values[i:i + 500]))})", values[i:i + 500]) for i in range(0, len(values), 500)]
+
+
 def _hashed_events(column: str, values: list[Any]) -> list[tuple[Any, Any, dict[str, str]]]:
     """(occurred_at, ``column``'s value, user_data) of the events of ``values`` that carry hashed user data.
 
@@ -103,12 +111,7 @@ def _hashed_events(column: str, values: list[Any]) -> list[tuple[Any, Any, dict[
     field = Event._meta.get_field("user_data")
     table, empty = _t(Event), field.get_db_prep_save({}, connection)  # the partial indexes' "user data not {}"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            chunks = [(f"= ANY(%s)", [values])]
-        else:
-            chunks = [(f"IN ({', '.join(['%s'] * len(part))})", part)
-                      for part in (values[i:i + 500] for i in range(0, len(values), 500))]
-        for match, params in chunks:
+        for match, params in _any_of(values):
             cursor.execute(f"SELECT occurred_at, {column}, user_data FROM {table} WHERE {column} {match} AND user_data <> %s",
                            [*params, empty])
             out += [(at, key, field.from_db_value(data, None, connection) if isinstance(data, str) else data)
@@ -282,13 +285,8 @@ def _insert_unmatched(change_ids: Sequence[int]) -> None:
     members, changes = _t(DestinationMember), _t(AudienceChange)
     now = DestinationMember._meta.get_field("added_at").get_db_prep_save(timezone.now(), connection)
     empty = DestinationMember._meta.get_field("hashes").get_db_prep_save({}, connection)
-    if connection.vendor == "postgresql":
-        chunks: list[tuple[str, list[Any]]] = [("= ANY(%s)", [list(change_ids)])]
-    else:
-        chunks = [(f"IN ({', '.join(['%s'] * len(part))})", list(part))
-                  for part in (change_ids[i:i + 500] for i in range(0, len(change_ids), 500))]
     with connection.cursor() as cursor:
-        for match, params in chunks:
+        for match, params in _any_of(list(change_ids)):
             cursor.execute(
                 f"INSERT INTO {members} (destination_id, person, hashes, matched, added_at) SELECT c.destination_id, "
                 f"c.person, %s, %s, %s FROM {changes} c WHERE c.id {match} ON CONFLICT (destination_id, person) DO NOTHING",
