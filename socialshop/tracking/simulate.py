@@ -16,6 +16,7 @@ from typing import Any
 from socialshop.conf import app_settings
 from socialshop.exceptions import SocialshopError
 from socialshop.privacy.consent import ConsentState
+from socialshop.privacy.hashing import hash_user_data
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.tracking.collector import VisitContext, build_row, is_bot
 from socialshop.tracking.store import store_events
@@ -47,6 +48,8 @@ POST_SHARE = 0.3  # of sessions that start on a shoppable post (when there are p
 # (event, chance after a PostView): closeups, saves and likes; clicks are a tag's and lead to its product
 POST_ENGAGEMENT = (("PostCloseup", 0.45), ("PostSave", 0.08), ("PostLike", 0.15))
 POST_TAG_CLICK = 0.3
+# Checkout events that carry the buyer's hashed email and phone, as the store's server calls store them.
+CHECKOUT_EVENTS = ("InitiateCheckout", "Purchase")
 SEARCH_WORDS = ("linen", "boots", "tote", "wool", "mug", "summer dress", "rain jacket", "candle", "sneakers")
 
 
@@ -69,18 +72,27 @@ class SimulationResult:
     purchases: int
 
 
+def shopper_identity(number: int) -> dict[str, str]:
+    """The made-up raw identity of simulated shopper ``number`` (an example.com address and a 555 number),
+    as a store would pass it to ``report_event(user_data=...)``; only its hashes are ever stored."""
+    return {"email": f"shopper{number}@example.com", "phone": f"+1 202 555 {number % 10000:04d}", "country": "US"}
+
+
 class _Run:
     def __init__(self, rng: random.Random, products: list[tuple[str, float, str]], site: str, prefix: str,
-                 posts: Sequence[SimulatedPost] = (), users: Sequence[int] = ()) -> None:
+                 posts: Sequence[SimulatedPost] = (), users: Sequence[int] = (), customers: float = 0.0) -> None:
         self.rng, self.products, self.site, self.prefix = rng, products, site.rstrip("/"), prefix
         self.posts = list(posts)
         self.users, self.next_user = list(users), 0
+        self.customers = customers
+        self.user_data: dict[str, str] = {}  # the current visitor's hashed identity at checkout
         self.by_id = {p[0]: p for p in products}
         self.rows: list[dict[str, Any]] = []
         self.consents: list[ConsentRecord] = []
         self.stored = self.bots = self.purchases = self.orders = 0
 
     def event(self, context: VisitContext | None, name: str, when: datetime, url: str, referrer: str, **data: Any) -> None:
+        """One event through the collector's checks; checkouts carry the visitor's hashed identity when known."""
         raw = {"event_id": f"{self.prefix}{secrets.token_hex(8)}", "name": name, "time": when.timestamp(),
                "url": url, "referrer": referrer, **data}
         if context is None:  # a bot: the collector's filter drops it
@@ -90,7 +102,10 @@ class _Run:
             cleaned = clean_event(raw, now=when.timestamp())
         except EventRejected:
             return
-        self.rows.append(build_row(cleaned, context, source="simulated", now=when))
+        row = build_row(cleaned, context, source="simulated", now=when)
+        if self.user_data and name in CHECKOUT_EVENTS:
+            row["user_data"] = self.user_data
+        self.rows.append(row)
         if name == "Purchase":
             self.purchases += 1
 
@@ -123,9 +138,14 @@ class _Run:
         if visitor_id:
             self.consents.append(ConsentRecord(visitor_id=visitor_id, analytics=state.analytics, ads=state.ads, gpc=state.gpc))
         ip = f"{rng.randint(11, 220)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.0" if visitor_id else ""
-        user_id = None
+        user_id, self.user_data = None, {}
         if self.users and visitor_id:  # signed in as the next account in turn (only visitors who consented)
             user_id, self.next_user = self.users[self.next_user % len(self.users)], self.next_user + 1
+        elif visitor_id and self.customers:  # no extra draws without customers: existing seeds give the same traffic
+            # A signed-in customer (their account on every event) or a guest who gives an email at checkout.
+            number = rng.randrange(1, 2 ** 31)  # an account id (the event store keeps a 32-bit id)
+            user_id = number if rng.random() < self.customers else None
+            self.user_data = hash_user_data(shopper_identity(number))
         now = datetime.now(dt_timezone.utc) - timedelta(minutes=30)
         first = start + (now - start) * rng.random()
         later = [first + (now - first) * rng.random() for _ in range(int(rng.expovariate(1.2)))]
@@ -225,6 +245,7 @@ def simulate_traffic(
     progress: Callable[[int, int], None] | None = None,
     posts: Sequence[SimulatedPost] = (),
     users: Sequence[int] = (),
+    customers: float = 0.0,
 ) -> SimulationResult:
     """Store simulated traffic of ``visitors`` visitors spread over the last ``days`` days.
 
@@ -233,15 +254,21 @@ def simulate_traffic(
     (anonymous events). With ``posts``, some sessions start on a post (PostView, PostCloseup,
     PostSave, PostLike, and PostClick on a tag that leads to its product, so purchases are
     attributed). With ``users`` (account ids), each visitor who consents is signed in as the next of
-    them in turn, so audiences and campaign emails have reachable customers. ``progress(done, total)`` is called every 500 visitors. Raises
+    them in turn, so audiences and campaign emails have reachable customers. Otherwise ``customers``
+    (0 to 1, default 0) is the share of identified visitors who are
+    signed-in customers (``user_id`` on their events, ``shopper_identity(user_id)`` their account);
+    with it, every identified visitor's checkout events also carry their hashed email and phone
+    (``hash_user_data``), so audience members are matchable. ``progress(done, total)`` is called every 500 visitors. Raises
     ``SocialshopError`` when the catalog has no priced products.
     """
+    if not 0 <= customers <= 1:
+        raise SocialshopError(f"customers = {customers!r} is not a share from 0 to 1")
     products = catalog_products()
     if not products:
         raise SocialshopError("the catalog has no products with a price to simulate traffic for")
     rng = random.Random(seed)
     run = _Run(rng, products, app_settings.SITE_URL or "http://127.0.0.1:8000", prefix=f"sim{secrets.token_hex(3)}-",
-               posts=posts, users=users)
+               posts=posts, users=users, customers=customers)
     start = datetime.now(dt_timezone.utc) - timedelta(days=days)
     for index in range(visitors):
         run.visitor(start)

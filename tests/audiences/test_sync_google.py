@@ -84,13 +84,13 @@ def test_a_rebuild_sends_only_the_changes(gfake: FakeGoogleAudiences) -> None:
     audience = list_audience(60)
     sync(audience)
     [list_id] = gfake.lists
-    ingests_before = len(gfake.calls(":ingest"))
+    ingests_before = len(gfake.calls_to(":ingest"))
     drop_entries(audience, range(0, 5))
     add_entries(audience, range(100, 103))
     build(audience)
     result = sync(audience)
     assert (result.queued_adds, result.queued_removes, result.drain.sent) == (3, 5, 8)
-    assert len(gfake.calls(":ingest")) == ingests_before + 1 and len(gfake.calls(":remove")) == 1
+    assert len(gfake.calls_to(":ingest")) == ingests_before + 1 and len(gfake.calls_to(":remove")) == 1
     assert gfake.members(list_id) == {email_hash(n) for n in [*range(5, 60), *range(100, 103)]}
 
 
@@ -119,7 +119,7 @@ def test_a_bad_record_is_isolated_and_the_rest_sent(gfake: FakeGoogleAudiences) 
 
 def test_a_refused_token_halts_audiences_only_while_events_still_flow(gfake: FakeGoogleAudiences) -> None:
     audience = list_audience(20)
-    gfake.fail(401, times=2, path=":ingest")  # refused, then refused again with a fresh token
+    gfake.fail(401, times=2, match=":ingest")  # refused, then refused again with a fresh token
     result = sync(audience)
     assert result.drain.stopped.startswith("credentials refused")
     assert gfake.refreshes == 2  # one refresh, not a loop
@@ -135,7 +135,7 @@ def test_a_refused_token_halts_audiences_only_while_events_still_flow(gfake: Fak
 
 def test_429_waits_for_retry_after(gfake: FakeGoogleAudiences) -> None:
     audience = list_audience(20)
-    gfake.fail(429, retry_after="120", path=":ingest")
+    gfake.fail(429, retry_after="120", match=":ingest")
     result = sync(audience)
     assert result.drain.stopped.startswith("retry later") and result.drain.sent == 0
     due = list(AudienceChange.objects.values_list("next_attempt_at", flat=True))
@@ -145,7 +145,7 @@ def test_429_waits_for_retry_after(gfake: FakeGoogleAudiences) -> None:
 
 def test_500_is_retried_later(gfake: FakeGoogleAudiences) -> None:
     audience = list_audience(20)
-    gfake.fail(500, path=":ingest")
+    gfake.fail(500, match=":ingest")
     result = sync(audience)
     assert result.drain.retried == 20 and result.drain.sent == 0
     assert set(AudienceChange.objects.values_list("status", "attempts", "error_status")) == {("pending", 1, 500)}
@@ -160,7 +160,7 @@ def test_no_answer_times_out_and_is_retried(gfake: FakeGoogleAudiences, settings
     sync(audience)  # creates the list
     AudienceChange.objects.all().delete()
     DestinationMember.objects.all().delete()  # as if nothing had been sent yet
-    gfake.hang(2.0, path=":ingest")
+    gfake.hang(match=":ingest", seconds=2.0)
     result = sync(audience)
     assert "no answer within 0.5 s" in result.drain.stopped  # the client gave up; it did not wait for the late answer
     assert change_states() == {"pending": 20}

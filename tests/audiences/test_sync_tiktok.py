@@ -67,7 +67,7 @@ def test_first_upload_creates_the_audience_from_the_first_file_then_appends(tfak
     assert created["retention_in_days"] == 90
     assert created["members"] == {email_hash(n) for n in range(2500)}
     assert tfake.updates == []  # the first file created it whole
-    assert len(tfake.calls("/file/upload/")) == 1 and len(tfake.calls("/create/")) == 1
+    assert len(tfake.calls_to("/file/upload/")) == 1 and len(tfake.calls_to("/create/")) == 1
 
 
 def test_a_rebuild_sends_only_the_changes_with_explicit_actions(tfake: FakeTikTokAudiences) -> None:
@@ -122,7 +122,7 @@ def test_an_audience_is_not_created_from_a_first_batch_under_1000(tfake: FakeTik
     audience = list_audience(1000, hashes=lambda n: {"ph_e164": sha(f"+1{n}")} if n < 5 else {"em": email_hash(n)})
     result = sync(audience)
     assert (result.drain.skipped, result.drain.failed, result.drain.sent) == (5, 995, 0)
-    assert not tfake.audiences and not tfake.calls("/file/upload/")
+    assert not tfake.audiences and not tfake.calls_to("/file/upload/")
     assert remote_id(audience).startswith(PENDING_PREFIX)
     reason = AudienceChange.objects.filter(status="failed").values_list("reason", flat=True).first()
     assert reason == "TikTok creates an audience from at least 1,000 people and this batch had 995: tried again at the next sync"
@@ -143,7 +143,7 @@ def test_a_bad_record_is_isolated_and_the_rest_appended(tfake: FakeTikTokAudienc
 
 def test_a_refused_token_halts_audiences_only_while_events_still_flow(tfake: FakeTikTokAudiences) -> None:
     audience = list_audience(1000)
-    tfake.fail(401, path="/file/upload/")
+    tfake.fail(401, match="/file/upload/")
     result = sync(audience)
     assert result.drain.stopped.startswith("credentials refused")
     assert change_states() == {"pending": 1000}
@@ -164,7 +164,7 @@ def test_a_revoked_token_code_in_a_200_answer_halts_too(tfake: FakeTikTokAudienc
 
 def test_429_waits_for_retry_after(tfake: FakeTikTokAudiences) -> None:
     audience = list_audience(1000)
-    tfake.fail(429, retry_after="120", path="/file/upload/")
+    tfake.fail(429, retry_after="120", match="/file/upload/")
     result = sync(audience)
     assert result.drain.stopped.startswith("retry later") and result.drain.sent == 0
     due = set(AudienceChange.objects.values_list("next_attempt_at", flat=True))
@@ -173,7 +173,7 @@ def test_429_waits_for_retry_after(tfake: FakeTikTokAudiences) -> None:
 
 def test_500_is_retried_later(tfake: FakeTikTokAudiences) -> None:
     audience = list_audience(1000)
-    tfake.fail(500, path="/create/")
+    tfake.fail(500, match="/create/")
     result = sync(audience)
     assert result.drain.retried == 1000 and not tfake.audiences
     assert set(AudienceChange.objects.values_list("status", "attempts", "error_status")) == {("pending", 1, 500)}
@@ -185,7 +185,7 @@ def test_no_answer_times_out_and_is_retried(tfake: FakeTikTokAudiences, settings
     entry = settings.SOCIALSHOP["PLATFORMS"]["tiktok"]
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {"tiktok": {**entry, "timeout": 0.5}}}
     audience = list_audience(1000)
-    tfake.hang(2.0, path="/file/upload/")
+    tfake.hang(match="/file/upload/", seconds=2.0)
     result = sync(audience)
     assert "no answer within 0.5 s" in result.drain.stopped  # the client gave up; it did not wait for the late answer
     assert change_states() == {"pending": 1000}

@@ -1,6 +1,8 @@
-"""Plumbing the audience stand-ins share (tests/fakes/audience_meta.py, audience_pinterest.py): a threaded
-HTTP server on 127.0.0.1 with its own port, faults (status, body, Retry-After, hang) matched by request,
-poisoned values that a platform refuses as invalid entries, and a log of every request received.
+"""The one base of the audience stand-ins (tests/fakes/audience_meta.py, audience_pinterest.py,
+audience_google.py, audience_tiktok.py): a threaded HTTP server on 127.0.0.1 with its own port, faults
+(status, body, Retry-After, hang) matched by request, poisoned values that a platform refuses as invalid
+entries, and a log of every request received. Meta and Pinterest answer from parsed JSON (``handle``);
+Google and TikTok read the raw body (multipart files, OAuth forms) through ``RawBodyFake.route``.
 """
 from __future__ import annotations
 
@@ -15,6 +17,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Invalid(ValueError):
+    """A request the real platform would refuse as invalid (answered by the fake's ``error(400, ...)``)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A raw-body fake's answer: status, JSON payload and extra headers."""
+
+    status: int
+    payload: Any
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Refused(Exception):
@@ -43,6 +58,7 @@ class Request:
     body: Any
     status: int = 0
     answer: Any = None
+    raw: bytes = b""
 
 
 @dataclass
@@ -55,7 +71,7 @@ class AudienceFake:
     hanging: int = 0
 
     def __post_init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.server: ThreadingHTTPServer | None = None
 
     # -- control -----------------------------------------------------------------------------
@@ -86,7 +102,13 @@ class AudienceFake:
 
     def calls(self, method: str, pattern: str) -> list[Request]:
         """Answered requests whose method is ``method`` and path matches the regex ``pattern``."""
-        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+        with self.lock:
+            return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+
+    def calls_to(self, fragment: str) -> list[Request]:
+        """Answered requests whose path contains ``fragment`` (any method)."""
+        with self.lock:
+            return [r for r in self.requests if fragment in r.path]
 
     @property
     def url(self) -> str:
@@ -126,6 +148,53 @@ class AudienceFake:
     def handle(self, method: str, path: str, query: dict[str, str], headers: Any, body: Any) -> tuple[int, Any]:
         raise NotImplementedError
 
+    def respond(self, request: Request, headers: Any) -> tuple[int, Any, dict[str, str]]:
+        """(status, answer, extra headers) for a request no fault took; ``handle``'s refusals in the platform's format."""
+        try:
+            status, answer = self.handle(request.method, request.path, request.query, headers, request.body)
+        except Refused as exc:
+            status, answer = exc.status, exc.body
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            status, answer = 400, self.error(400, str(exc)).body
+        return status, answer, {}
+
+
+class RawBodyFake(AudienceFake):
+    """A stand-in that reads the raw body itself (``route``); started when made. ``Invalid`` is answered by ``invalid``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start()
+
+    def route(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        raise NotImplementedError
+
+    def invalid(self, message: str) -> Answer:
+        """The platform's answer to an invalid request."""
+        return Answer(400, self.error(400, message).body)
+
+    def error(self, status: int, message: str, **extra: Any) -> Refused:
+        return Refused(status, {"error": {"code": status, "message": message, **extra}})
+
+    def respond(self, request: Request, headers: Any) -> tuple[int, Any, dict[str, str]]:
+        try:
+            with self.lock:
+                answer = self.route(request.method, request.path, headers, request.raw)
+        except Invalid as exc:
+            answer = self.invalid(str(exc))
+        return answer.status, answer.payload, dict(answer.headers)
+
+
+def json_body(raw: bytes) -> dict[str, Any]:
+    """The request's JSON object, or ``Invalid``."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise Invalid("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Invalid("the body is not a JSON object")
+    return body
+
 
 def hashed(value: Any, where: str, *, empty_ok: bool = False) -> bool:
     """True for a 64-char lowercase hex digest (or "" when ``empty_ok``); else raises ``ValueError`` naming ``where``."""
@@ -159,19 +228,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        request = Request(self.command, parts.path, query, body)
+        request = Request(self.command, parts.path, query, body, raw=raw)
         headers: dict[str, str] = {}
         if fault:
             status, answer = fault.status, fault.body if fault.body is not None else self.fake.error(fault.status, "fault").body
             if fault.retry_after:
                 headers["Retry-After"] = fault.retry_after
         else:
-            try:
-                status, answer = self.fake.handle(self.command, parts.path, query, self.headers, body)
-            except Refused as exc:
-                status, answer = exc.status, exc.body
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                status, answer = 400, self.fake.error(400, str(exc)).body
+            status, answer, headers = self.fake.respond(request, self.headers)
         request.status, request.answer = status, answer
         with self.fake.lock:
             self.fake.requests.append(request)

@@ -4,7 +4,7 @@ Written from reference/platforms.md F and the Data Manager REST reference: POST 
 grant), POST /v1/accountTypes/GOOGLE_ADS/accounts/{id}/userLists, POST /v1/audienceMembers:ingest and
 :remove. It checks the bearer token it issued (and its expiry), HEX encoding, 64-hex identifiers, at
 most 10,000 members and 10 identifiers each, the destination (operating account, an existing list) and
-granted consent per member; it keeps each list's members. Errors as audience_server.FakeApi.
+granted consent per member; it keeps each list's members. Errors as audience_fake.RawBodyFake.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.audience_server import HEX64, Answer, FakeApi, Invalid, json_body
+from tests.fakes.audience_fake import HEX64, Answer, Invalid, RawBodyFake, Refused, json_body
 
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "gdm-client-id", "gdm-client-secret", "gdm-refresh-token"
 OPERATING_ACCOUNT = "1234567890"
@@ -23,7 +23,7 @@ GRANTED = "CONSENT_GRANTED"
 IDENTIFIER_FIELDS = ("emailAddress", "phoneNumber", "address")
 
 
-class FakeGoogleAudiences(FakeApi):
+class FakeGoogleAudiences(RawBodyFake):
     """``lists[id]`` is {"displayName", "members": {first identifier: identifiers}}; ``tokens`` issued -> expiry."""
 
     def __init__(self) -> None:

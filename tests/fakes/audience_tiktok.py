@@ -5,7 +5,7 @@ Written from reference/platforms.md F and the tiktok-business-api-sdk docs: POST
 64-hex hash a line), /create/ (file_paths, calculate_type, retention_in_days 1-365) and /update/
 (action required here: TikTok's own default is REPLACE). Any create or update that would leave an
 audience under 1,000 is refused. Errors come as TikTok sends them: HTTP 200 with a non-zero "code";
-HTTP faults as audience_server.FakeApi.
+HTTP faults as audience_fake.RawBodyFake.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any
 
-from tests.fakes.audience_server import HEX64, Answer, FakeApi, Invalid, json_body
+from tests.fakes.audience_fake import HEX64, Answer, Invalid, RawBodyFake, Refused, json_body
 
 ADVERTISER_ID, ACCESS_TOKEN = "7000000000000000001", "tt-audiences-token"
 API = "/open_api/v1.3/dmp/custom_audience"
@@ -24,7 +24,7 @@ ACTIONS = {"APPEND", "REMOVE", "REPLACE"}
 FLOOR = 1_000
 
 
-class FakeTikTokAudiences(FakeApi):
+class FakeTikTokAudiences(RawBodyFake):
     """``files[path]`` = (calculate_type, hashes); ``audiences[id]`` = {"name", "calculate_type", "members", ...}."""
 
     def __init__(self) -> None:
@@ -42,8 +42,8 @@ class FakeTikTokAudiences(FakeApi):
         with self.lock:
             return set(self.audiences[audience_id]["members"])
 
-    def error_body(self, status: int) -> Any:
-        return {"code": 50000 if status >= 500 else 40000 + status, "message": f"stand-in answered {status}"}
+    def error(self, status: int, message: str, **extra: Any) -> Refused:
+        return Refused(status, {"code": 50000 if status >= 500 else 40000 + status, "message": message, **extra})
 
     def invalid(self, message: str) -> Answer:
         return Answer(200, {"code": 40002, "message": message, "request_id": "fake"})  # TikTok: 200 with a code
