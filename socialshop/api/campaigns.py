@@ -21,7 +21,7 @@ from socialshop.campaigns.activity import campaign_activity
 from socialshop.campaigns.assignment import SRM_ALPHA, srm_p_value
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import (
-    Assignment, Campaign, CampaignStatus, IssuedCode, MemberPick, MemberState, PickReason, Variant,
+    Assignment, Campaign, CampaignStatus, Creative, CreativeSize, IssuedCode, MemberPick, MemberState, PickReason, Variant,
 )
 from socialshop.campaigns.targeting import refresh_campaign, state_counts
 from socialshop.exceptions import JobLocked
@@ -114,9 +114,18 @@ REFRESH_RESULT = inline_serializer("CampaignRefresh", {
 
 
 class MemberPickSerializer(serializers.ModelSerializer):
+    creative = serializers.SerializerMethodField(help_text=(
+        "URL of the product's square ad in the person's variant (their carousel card), when it has been rendered "
+        "(socialshop_render_ads); null otherwise and for the hold-out."))
+
     class Meta:
         model = MemberPick
-        fields = ("person", "rank", "product_id", "reason", "created_at")
+        fields = ("person", "rank", "product_id", "reason", "created_at", "creative")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_creative(self, pick: MemberPick) -> str | None:
+        cards = self.context.get("cards") or {}
+        return cards.get((self.context.get("variants", {}).get(pick.person), pick.product_id))
 
 
 class PickPagination(pagination.PageNumberPagination):
@@ -134,6 +143,17 @@ PICKS_PAGE = inline_serializer("MemberPickPage", {
 PERSON = OpenApiParameter("person", str, required=False, description=(
     "Only this person's picks (u:<account>, h:<hash>, v:<visitor> or l:<list row>); without it, every member's, "
     f"by person then rank. Reasons: {', '.join(PickReason.values)}."))
+
+
+def carousel_context(campaign: Campaign, picks: list[MemberPick], request: Request) -> dict[str, Any]:
+    """Each picked product's rendered square card in its person's variant: two queries for a page of picks."""
+    persons = {p.person for p in picks}
+    variants = dict(Assignment.objects.filter(campaign=campaign, person__in=persons, variant__isnull=False)
+                    .values_list("person", "variant_id"))
+    creatives = Creative.objects.filter(campaign=campaign, size=CreativeSize.SQUARE, variant_id__in=set(variants.values()),
+                                        product_id__in={p.product_id for p in picks}).only("variant_id", "product_id", "file")
+    cards = {(c.variant_id, c.product_id): request.build_absolute_uri(c.file.url) for c in creatives}
+    return {"variants": variants, "cards": cards}
 
 
 def campaign_stats(campaign: Campaign) -> dict[str, Any]:
@@ -189,7 +209,8 @@ class CampaignViewSet(SocialshopAPIMixin, viewsets.ModelViewSet):
             rows = rows.filter(person=person)
         paginator = PickPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(MemberPickSerializer(page, many=True).data)
+        return paginator.get_paginated_response(MemberPickSerializer(page, many=True, context=carousel_context(
+            campaign, page or [], request)).data)
 
     @document(responses=STATS)
     @action(detail=True, methods=["get"])

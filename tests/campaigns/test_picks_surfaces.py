@@ -126,3 +126,27 @@ def test_the_campaign_admin_takes_the_same_queries_for_10_and_200_members(admin_
         counts.append((len(change.captured_queries), len(listing.captured_queries)))
     assert counts[0][0] == counts[1][0]
     assert counts[0][1] == counts[1][1]
+
+
+def test_each_pick_carries_its_persons_carousel_card_once_rendered_and_none_for_the_holdout(settings: Any, tmp_path: Any) -> None:
+    from socialshop.campaigns.creatives.builder import carousel_for_person, render_ads
+    from socialshop.campaigns.models import Assignment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    first, second = sku("card-1"), sku("card-2")
+    campaign = picked_campaign("cards", {visitor("c1"): [first, second], visitor("c2"): [second]})
+    url = f"/socialshop/api/campaigns/{campaign.pk}/picks/"
+    make_user("cardviewer", perms=("view_campaign",))
+    client = basic_client("cardviewer")
+    assert {r["creative"] for r in client.get(url).json()["results"]} == {None}  # nothing rendered yet
+    run = render_ads(campaign, sizes=["square"])  # no ids given: the products the members' picks show
+    assert run.ok and run.products == 2, run.message
+    rows = client.get(url, {"person": f"v:{visitor('c1')}"}).json()["results"]
+    variant = Assignment.objects.get(campaign=campaign, person=f"v:{visitor('c1')}").variant
+    cards = carousel_for_person(campaign, f"v:{visitor('c1')}")
+    assert [c.product_id for c in cards] == [r["product_id"] for r in rows] == [second, first]
+    assert all(c.variant_id == variant.pk for c in cards)
+    assert [r["creative"] for r in rows] == [f"http://testserver{c.file.url}" for c in cards]
+    Assignment.objects.filter(campaign=campaign, person=f"v:{visitor('c2')}").update(variant=None)  # now held out
+    assert carousel_for_person(campaign, f"v:{visitor('c2')}") == []
+    assert [r["creative"] for r in client.get(url, {"person": f"v:{visitor('c2')}"}).json()["results"]] == [None]

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 from PIL import Image
 
@@ -26,7 +27,8 @@ from socialshop.campaigns.creatives.content import ad_text
 from socialshop.campaigns.creatives.render import SIZES, Colours, size_named
 from socialshop.campaigns.creatives.render import render_ad as draw_ad
 from socialshop.campaigns.creatives.sources import LogoRefused, brand_logo, product_photo
-from socialshop.campaigns.models import Campaign, CampaignMember, Creative, CreativeRun, Variant
+from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, Creative, CreativeRun, MemberPick, Variant
+from socialshop.campaigns.picks import picks_for_person
 from socialshop.catalog import ProductRecord, get_catalog
 from socialshop.conf import app_settings
 from socialshop.core.jobs import single_flight
@@ -161,6 +163,13 @@ def render_ads(campaign: Campaign, *, product_ids: Sequence[str] | None = None, 
         return run
 
 
+def most_picked(campaign: Campaign, *, limit: int) -> list[str]:
+    """Product ids picked for most of the campaign's members (campaigns/picks.py), most first: one query."""
+    rows = (MemberPick.objects.filter(campaign=campaign).values("product_id").annotate(n=Count("pk"))
+            .order_by("-n", "product_id").values_list("product_id", flat=True)[:int(limit)])
+    return list(rows)
+
+
 def _render(campaign: Campaign, run: CreativeRun, *, product_ids: Sequence[str] | None, progress: Progress | None,
             sizes: list[str]) -> None:
     variants = list(campaign.variants.order_by("pk"))
@@ -172,7 +181,9 @@ def _render(campaign: Campaign, run: CreativeRun, *, product_ids: Sequence[str] 
             run.ok, run.message = True, (f"Campaign {campaign.slug} has no members yet: nothing rendered. "
                                          "Refresh its targeting once its audiences have members.")
             return
-        product_ids = most_viewed(campaign, limit=int(app_settings.CREATIVE_PRODUCTS))
+        limit = int(app_settings.CREATIVE_PRODUCTS)
+        # The products the members' carousels show (their picks), topped up with their most viewed.
+        product_ids = list(dict.fromkeys(most_picked(campaign, limit=limit) + most_viewed(campaign, limit=limit)))[:limit]
     ids = list(dict.fromkeys(str(i) for i in product_ids))
     records = get_catalog().get_records(ids) if ids else {}
     found = [records[i] for i in ids if i in records]
@@ -215,3 +226,12 @@ def render_by_slug(slug: str, *, product_ids: Sequence[str] | None = None) -> di
     run = render_ads(campaign, product_ids=product_ids)
     return {"slug": slug, "status": "ok" if run.ok else "failed", "rendered": run.rendered, "unchanged": run.unchanged,
             "message": run.message}
+
+
+def carousel_for_person(campaign: Campaign, person: str, *, size: str = "square") -> list[Creative]:
+    """``person``'s carousel: the cards of their picks (``picks_for_person``) in their variant; ``[]`` for the
+    hold-out, a person not in the campaign, or one without picks."""
+    assignment = Assignment.objects.filter(campaign=campaign, person=person).select_related("variant").first()
+    if assignment is None or assignment.variant is None:
+        return []
+    return carousel(campaign, assignment.variant, picks_for_person(campaign, person), size=size)
