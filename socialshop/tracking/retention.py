@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from socialshop.conf import app_settings
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5000
 KEEP_RUNS = 200
+
+# Sent after a run that reached its cutoff, with ``cutoff``: areas above tracking drop what they derived
+# from the purged events (audiences/receivers.py: visitor links whose visitor has no event left).
+events_purged = Signal()
 
 # progress(events deleted so far, batches so far, event name being purged)
 Progress = Callable[[int, int, str], None]
@@ -168,6 +173,7 @@ def purge_old_events(
                     break
             if complete:
                 interest = purge_interest(cutoff)
+                events_purged.send(sender=PurgeRun, cutoff=cutoff)
         except Exception as exc:
             run.error = f"{type(exc).__name__}: {exc}"[:2000]
             complete = False
