@@ -113,11 +113,7 @@ class AudienceMember(models.Model):
 class AudienceCandidate(models.Model):
     """Scratch rows of one build: the rule's result before it is compared with the membership."""
 
-    # No database constraint: PostgreSQL's per-row foreign-key trigger made filling the candidates of a
-    # large audience several times slower than the rule's own SELECT (post engagers at 10M events:
-    # docs/scaling.md). The rows live only inside their build's transaction (builder.py deletes them);
-    # Django's cascade still removes any left with a deleted build.
-    build = models.ForeignKey("AudienceBuild", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    build = models.ForeignKey("AudienceBuild", on_delete=models.CASCADE, related_name="+")
     person = models.CharField(max_length=80)
     visitor_id = models.CharField(max_length=40, blank=True, default="")
     user_id = models.BigIntegerField(null=True, blank=True)
