@@ -31,6 +31,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+# --during-purge: the purge may cost the collector at most a quarter more p99 and a tenth of its req/s.
+P99_RATIO_TARGET = 1.25
+RPS_RATIO_TARGET = 0.9
 # The same production tuning for both servers: the app is imported before forking (--preload) and
 # its long-lived objects are frozen out of the garbage collector's view (README, Production).
 GUNICORN_CONFIG = Path(__file__).resolve().parent / "gunicorn_conf.py"
@@ -273,10 +276,15 @@ def during_purge(args: argparse.Namespace, env: dict[str, str], tmp: Path, run: 
     without, with_purge = _total(quiet), _total(during)
     _line("collect, no purge", without)
     _line(f"collect, during the purge ({len(during)} rounds)", with_purge)
-    ok = with_purge["p99_ms"] < 50
-    print(f"{'PASS' if ok else 'FAIL'} collector during a purge of {args.during_purge:,} events: p99 {with_purge['p99_ms']:.1f} ms "
-          f"(without {without['p99_ms']:.1f} ms; target < 50 ms), req/s during/without "
-          f"{with_purge['rps'] / without['rps']:.2f}")
+    # The ratios are the verdict (the same machine in the same run); the absolute p99 < 50 ms is
+    # printed beside them, with the load average, since a shared machine can miss it without any purge.
+    p99_ratio, rps_ratio = with_purge["p99_ms"] / without["p99_ms"], with_purge["rps"] / without["rps"]
+    ok = p99_ratio <= P99_RATIO_TARGET and rps_ratio >= RPS_RATIO_TARGET
+    absolute = "met" if with_purge["p99_ms"] < 50 else "NOT met"
+    print(f"{'PASS' if ok else 'FAIL'} collector during a purge of {args.during_purge:,} events: p99 during/without "
+          f"{p99_ratio:.2f} (need <= {P99_RATIO_TARGET}), req/s during/without {rps_ratio:.2f} (need >= {RPS_RATIO_TARGET}); "
+          f"p99 {with_purge['p99_ms']:.1f} ms during, {without['p99_ms']:.1f} ms without (< 50 ms: {absolute}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 def _total(runs: list[dict[str, float]]) -> dict[str, float]:
