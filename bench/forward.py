@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 FAKE = """
 import sys, time
 sys.path.insert(0, {root!r})
-from tests.fakes.platforms import FakePlatforms, PORTS
+from tests.fakes.platforms import FakePlatforms
 fake = FakePlatforms()
 fake.start()
 print(fake.url, flush=True)
