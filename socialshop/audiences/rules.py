@@ -258,6 +258,10 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
                            f"CAST(r.person AS VARCHAR(80)) AS person, CAST(r.visitor_id AS VARCHAR(40)) AS visitor_id, "
                            f"CAST(r.user_id AS BIGINT) AS user_id, r.qualified_at, CAST(r.reason AS VARCHAR(200)) AS reason "
                            f"FROM ({select}) r", [build_id, *params])
+            # Before the exclusions: without statistics the planner chose a per-row plan for the
+            # purchasers' DELETE (0.9 s of a 1.3 s cart-abandoner rebuild at 1M). Autovacuum never sees it.
+            cursor.execute(f"CREATE INDEX ON {candidates} (person)")
+            cursor.execute(f"ANALYZE {candidates}")
         elif sql is not None:
             cursor.execute(f"INSERT INTO {candidates} {columns} SELECT %s, r.person, r.visitor_id, r.user_id, "
                            f"r.qualified_at, r.reason FROM ({sql.select}) r",
@@ -281,9 +285,6 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
                 f"WHERE e.name = 'Purchase' AND e.occurred_at >= %s AND e.occurred_at <= %s)",
                 [build_id, now - timedelta(days=audience.exclude_purchasers_days), now])
         exclude_opted_out(cursor, build_id, table=candidates)
-        if temporary:  # the diff's anti-joins need its index and statistics (autovacuum never sees it)
-            cursor.execute(f"CREATE INDEX ON {candidates} (person)")
-            cursor.execute(f"ANALYZE {candidates}")
     return candidates
 
 
