@@ -11,10 +11,16 @@ class SocialshopConfig(AppConfig):
 
     def ready(self) -> None:
         from socialshop import checks  # noqa: F401  (registers the system checks)
+        from socialshop.audiences import receivers as audience_receivers
+        from socialshop.campaigns import receivers as campaign_receivers
         from socialshop.core import receivers as core_receivers
         from socialshop.feeds import receivers as feed_receivers
         from socialshop.posts import receivers as post_receivers
+        from socialshop.tracking import receivers as tracking_receivers
 
         core_receivers.connect()
         feed_receivers.connect()
         post_receivers.connect()
+        tracking_receivers.connect()
+        audience_receivers.connect()
+        campaign_receivers.connect()

@@ -56,9 +56,10 @@ def no_jit() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime) -> tuple[int, int]:
-    """Close memberships missing from the candidates and open new ones; returns (added, removed)."""
-    members, candidates = _t(AudienceMember), _t(AudienceCandidate)
+def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime, table: str | None = None) -> tuple[int, int]:
+    """Close memberships missing from the candidates (in ``table``, as ``fill_candidates`` returned it;
+    default the ``AudienceCandidate`` table) and open new ones; returns (added, removed)."""
+    members, candidates = _t(AudienceMember), table or _t(AudienceCandidate)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {members} SET left_at = %s WHERE audience_id = %s AND left_at IS NULL AND NOT EXISTS "
@@ -72,7 +73,8 @@ def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime) -> tu
             f"WHERE m.audience_id = %s AND m.left_at IS NULL AND m.person = c.person) GROUP BY c.person",
             [audience.pk, now, build.pk, audience.pk])
         added = max(cursor.rowcount, 0)
-        cursor.execute(f"DELETE FROM {candidates} WHERE build_id = %s", [build.pk])
+        if candidates == _t(AudienceCandidate):  # a temporary table goes with the transaction
+            cursor.execute(f"DELETE FROM {candidates} WHERE build_id = %s", [build.pk])
     return added, removed
 
 
@@ -98,14 +100,15 @@ def build_audience(audience: Audience, *, progress: Progress | None = None, fill
                 no_jit()
                 linked = refresh_visitor_links()
                 say(f"{audience.slug}: {linked} new visitor links")
+                table: str | None = None  # a campaign's fill writes the AudienceCandidate table itself
                 if fill is not None:
                     fill(build.pk, now)
                 elif audience.kind == RuleKind.CAMPAIGN:
                     raise ConfigurationError(f"audience {audience.slug!r} is kept by its campaign: refresh the campaign instead")
                 else:
-                    fill_candidates(audience, build.pk, now=now, product_ids=product_ids)
+                    table = fill_candidates(audience, build.pk, now=now, product_ids=product_ids)
                 say(f"{audience.slug}: rule evaluated")
-                added, removed = apply_diff(audience, build, now=now)
+                added, removed = apply_diff(audience, build, now=now, table=table)
                 size = AudienceMember.objects.filter(audience=audience, left_at__isnull=True).count()
                 Audience.objects.filter(pk=audience.pk).update(size=size, last_built_at=now)
                 build.status, build.size, build.added, build.removed = BuildStatus.SUCCEEDED, size, added, removed

@@ -24,6 +24,7 @@ from socialshop.privacy.consent import (
     ConsentState, consent_from_request, new_id, record_consent, set_consent, visitor_id_from_request,
 )
 from socialshop.privacy.models import ConsentRecord
+from socialshop.privacy.erasure import erase_visitors
 from socialshop.tracking.collector import origin_allowed
 from socialshop.tracking.store import unshare_visitor
 
@@ -56,7 +57,8 @@ def _flag(value: object) -> bool:
 @csrf_exempt  # an origin check stands in for the CSRF token, so the banner sets no CSRF cookie
 @require_http_methods(["GET", "POST"])
 def privacy_page(request: HttpRequest) -> HttpResponse:
-    """GET: the privacy page. POST (form): store the choice and go back to ``next``."""
+    """GET: the privacy page. POST (form): store the choice and go back to ``next``; ``choice=erase``
+    rejects all and erases everything held under the visitor cookie (privacy/erasure.py)."""
     if request.method == "POST":
         if not origin_allowed(request):
             return HttpResponse("Cross-site consent changes are not allowed.", status=403, content_type="text/plain")
@@ -71,6 +73,11 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
             target = reverse("socialshop:privacy")
         response = HttpResponseRedirect(target)
         _apply(request, response, analytics=analytics, ads=ads, opted_out=choice == "optout")
+        if choice == "erase":
+            # After the choice (a rejection, which deletes the id cookies): the consent record it wrote goes too.
+            visitor_id = visitor_id_from_request(request)
+            if visitor_id:
+                erase_visitors([visitor_id])
         return response
     consent = consent_from_request(request)
     context = {

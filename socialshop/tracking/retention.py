@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from socialshop.conf import app_settings
@@ -29,7 +30,16 @@ from socialshop.tracking.models import Delivery, Event, Interest, PurgeRun
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5000
+# Seconds between batches. A batch of 5,000 takes about 50 ms; without a pause a backlog purge keeps a
+# core busy, and on two cores it cost a saturated collector half its req/s (p99 96 vs 42 ms). The
+# pause hands the CPU back between batches (bench/collect.py --during-purge; the runs, noisy on a
+# shared machine, are in docs/scaling.md). An hourly run has a few batches: the pause costs it nothing.
+DEFAULT_PAUSE = 0.05
 KEEP_RUNS = 200
+
+# Sent after a run that reached its cutoff, with ``cutoff``: areas above tracking drop what they derived
+# from the purged events (audiences/receivers.py: visitor links whose visitor has no event left).
+events_purged = Signal()
 
 # progress(events deleted so far, batches so far, event name being purged)
 Progress = Callable[[int, int, str], None]
@@ -122,7 +132,7 @@ def purge_interest(cutoff: datetime) -> int:
 
 def purge_old_events(
     *, days: int | None = None, before: datetime | None = None, batch_size: int = DEFAULT_BATCH,
-    max_batches: int | None = None, pause: float = 0.0, progress: Progress | None = None,
+    max_batches: int | None = None, pause: float = DEFAULT_PAUSE, progress: Progress | None = None,
 ) -> PurgeResult:
     """Delete events that occurred more than ``days`` (default ``EVENT_RETENTION_DAYS``) days ago, with
     their deliveries and the interest rows only they made; returns a ``PurgeResult``. ``before`` (an
@@ -168,6 +178,7 @@ def purge_old_events(
                     break
             if complete:
                 interest = purge_interest(cutoff)
+                events_purged.send(sender=PurgeRun, cutoff=cutoff)
         except Exception as exc:
             run.error = f"{type(exc).__name__}: {exc}"[:2000]
             complete = False

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from socialshop.exceptions import ConfigurationError, JobLocked
-from socialshop.tracking.retention import DEFAULT_BATCH, purge_old_events
+from socialshop.tracking.retention import DEFAULT_BATCH, DEFAULT_PAUSE, purge_old_events
 
 
 class Command(BaseCommand):
@@ -17,7 +17,8 @@ class Command(BaseCommand):
                             help="delete events older than this many days, this run only (default: EVENT_RETENTION_DAYS)")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="events per batch (one short transaction each)")
         parser.add_argument("--max-batches", type=int, default=None, help="stop after this many batches (default: until done)")
-        parser.add_argument("--pause", type=float, default=0.0, help="seconds to wait between batches (a busy collector)")
+        parser.add_argument("--pause", type=float, default=DEFAULT_PAUSE,
+                            help=f"seconds to wait between batches, leaving room for the collector (default {DEFAULT_PAUSE})")
         parser.add_argument("--every", type=int, default=20, help="print progress every this many batches")
 
     def handle(self, *args: Any, **options: Any) -> None:

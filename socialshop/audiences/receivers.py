@@ -1,0 +1,81 @@
+"""Signal receivers of audiences, connected once from ``SocialshopConfig.ready()`` (never in models.py).
+
+A visitor's erasure (privacy/erasure.py) removes their links, candidate rows and the memberships of
+the person ``v:<visitor id>``; a retention run (tracking/retention.py) drops links whose visitor has
+no events left. Decisions: docs/privacy.md, "Erasure".
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.db import connection
+
+from socialshop.audiences.models import AudienceCandidate, AudienceChange, AudienceMember, DestinationMember, VisitorLink
+from socialshop.platforms.models import DeliveryStatus
+from socialshop.privacy.erasure import visitor_erased
+from socialshop.tracking.models import Event
+from socialshop.tracking.retention import events_purged
+
+# The person key an erased visitor's uploaded row is renamed to: random, so it says nothing about them.
+ERASED_PREFIX = "x:"
+
+
+def _t(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> dict[str, int]:
+    """Remove what audiences hold under the visitors' ids, in a constant number of statements.
+
+    - links, candidate rows and every membership (history included) of the persons ``v:<id>`` go;
+    - memberships of a signed-in or e-mail person (``u:``/``h:``) that one of these visitors qualified
+      stay, without the visitor id: the person is the account, not the browser;
+    - what was uploaded for ``v:<id>`` is renamed to a random ``x:`` key, so the next sync removes it
+      from the platform with the hashes it was added with; unsent adds are dropped.
+    """
+    ids = list(visitor_ids)
+    persons = [f"v:{v}" for v in ids]
+    tokens = [f"{ERASED_PREFIX}{secrets.token_hex(12)}" for _ in ids]
+    id_marks, person_marks = ", ".join(["%s"] * len(ids)), ", ".join(["%s"] * len(persons))
+    rename = "CASE person " + " ".join(["WHEN %s THEN %s"] * len(persons)) + " END"
+    pairs = [value for pair in zip(persons, tokens) for value in pair]
+    unsent = [DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]
+    out: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        def run(label: str, sql: str, params: list[object]) -> None:
+            cursor.execute(sql, params)
+            out[label] = out.get(label, 0) + max(cursor.rowcount, 0)
+
+        run("visitor links", f"DELETE FROM {_t(VisitorLink)} WHERE visitor_id IN ({id_marks})", ids)
+        run("audience candidates", f"DELETE FROM {_t(AudienceCandidate)} WHERE person IN ({person_marks}) "
+            f"OR visitor_id IN ({id_marks})", [*persons, *ids])
+        run("audience members", f"DELETE FROM {_t(AudienceMember)} WHERE person IN ({person_marks})", persons)
+        run("audience members", f"UPDATE {_t(AudienceMember)} SET visitor_id = '' WHERE visitor_id IN ({id_marks})", ids)
+        run("audience changes", f"DELETE FROM {_t(AudienceChange)} WHERE person IN ({person_marks}) AND op = 'add' "
+            f"AND status IN ({', '.join(['%s'] * len(unsent))})", [*persons, *unsent])
+        run("audience changes", f"UPDATE {_t(AudienceChange)} SET person = {rename}, visitor_id = '' "
+            f"WHERE person IN ({person_marks})", [*pairs, *persons])
+        run("audience changes", f"UPDATE {_t(AudienceChange)} SET visitor_id = '' WHERE visitor_id IN ({id_marks})", ids)
+        run("uploaded members", f"UPDATE {_t(DestinationMember)} SET person = {rename} WHERE person IN ({person_marks})",
+            [*pairs, *persons])
+    return out
+
+
+def drop_stale_links(sender: object, cutoff: datetime, **kwargs: object) -> None:
+    """After a complete retention run: links first seen before ``cutoff`` whose visitor has no event left.
+
+    One anti-join on the visitor–time index (``ss_event_visitor_time``); links made since the cutoff
+    are never looked at, so the cost follows the links old enough to be due.
+    """
+    value = connection.ops.adapt_datetimefield_value(cutoff)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_t(VisitorLink)} WHERE linked_at < %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {_t(Event)} e WHERE e.visitor_id = {_t(VisitorLink)}.visitor_id)", [value])
+
+
+def connect() -> None:
+    """Connect the receivers (called once from ``SocialshopConfig.ready()``)."""
+    visitor_erased.connect(erase_visitors, dispatch_uid="socialshop.audiences.erase_visitors")
+    events_purged.connect(drop_stale_links, dispatch_uid="socialshop.audiences.drop_stale_links")

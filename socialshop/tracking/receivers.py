@@ -1,0 +1,34 @@
+"""Signal receivers of tracking, connected once from ``SocialshopConfig.ready()`` (never in models.py):
+a visitor's erasure (privacy/erasure.py) removes their events, those events' deliveries and their interest rows.
+"""
+from __future__ import annotations
+
+from django.db import connection
+
+from socialshop.privacy.erasure import visitor_erased
+from socialshop.tracking.models import Delivery, Event, Interest
+
+
+def _t(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> dict[str, int]:
+    """Delete the visitors' events (with their outbox deliveries, so nothing of them is sent later) and
+    their interest rows: three statements for any number of visitors and events, on the visitor–time index."""
+    marks = ", ".join(["%s"] * len(visitor_ids))
+    with connection.cursor() as cursor:
+        # Deliveries first: Delivery.event has no database constraint (tracking/models.py).
+        cursor.execute(f"DELETE FROM {_t(Delivery)} WHERE event_id IN "
+                       f"(SELECT id FROM {_t(Event)} WHERE visitor_id IN ({marks}))", visitor_ids)
+        deliveries = max(cursor.rowcount, 0)
+        cursor.execute(f"DELETE FROM {_t(Event)} WHERE visitor_id IN ({marks})", visitor_ids)
+        events = max(cursor.rowcount, 0)
+        cursor.execute(f"DELETE FROM {_t(Interest)} WHERE visitor_id IN ({marks})", visitor_ids)
+        interest = max(cursor.rowcount, 0)
+    return {"events": events, "deliveries": deliveries, "interest rows": interest}
+
+
+def connect() -> None:
+    """Connect the receivers (called once from ``SocialshopConfig.ready()``)."""
+    visitor_erased.connect(erase_visitors, dispatch_uid="socialshop.tracking.erase_visitors")
