@@ -118,7 +118,7 @@ def test_custom_label_rules():
 
 def test_label_rules_are_checked_with_messages_naming_the_label():
     assert check_label_rules([{"rule": "on_sale"}, {"rule": "bogus"}, {"rule": "price_band"}]) == [
-        "custom_label_1: rule must be one of on_sale, new_arrival, best_seller, price_band, ids, category, static, field, got {'rule': 'bogus'}",
+        "custom_label_1: rule must be one of on_sale, new_arrival, best_seller, price_band, ids, category, static, product_set, field, got {'rule': 'bogus'}",
         "custom_label_2: rule 'price_band' needs bands",
     ]
 
