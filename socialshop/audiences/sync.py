@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any, ClassVar, NamedTuple
 
 from django.db import connection
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from socialshop.audiences.models import (

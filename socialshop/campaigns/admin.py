@@ -27,7 +27,7 @@ from socialshop.campaigns.ads import channel_summary
 from socialshop.campaigns.creatives.preview import preview_html
 from socialshop.campaigns.incentives import incentive_message
 from socialshop.campaigns.models import (
-    Assignment, Campaign, CampaignMember, EmailSend, IssuedCode, MemberPick, MemberState, Variant,
+    Assignment, Campaign, CampaignMember, EmailSend, MemberPick, MemberState, Variant,
 )
 from socialshop.campaigns.product_sets import SetStatus, sync_product_sets
 from socialshop.core.charts import bar_chart, line_chart

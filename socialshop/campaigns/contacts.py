@@ -14,11 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
-from django.utils.module_loading import import_string
 
 from socialshop.audiences.rules import person_sql
-from socialshop.conf import app_settings
-from socialshop.exceptions import ConfigurationError
+from socialshop.core.adapters import load_host_adapter
 
 # How far before the qualifying action AddToCart events still count as the cart (the default ``carts``).
 CART_WINDOW = timedelta(days=7)
@@ -149,13 +147,4 @@ def events_of(persons: Sequence[str], *, names: Iterable[str], since: datetime) 
 
 def load_contact_adapter() -> ContactAdapter | None:
     """The configured adapter, or None when ``CONTACT_ADAPTER`` is empty. ``ConfigurationError`` names a bad path."""
-    path = app_settings.CONTACT_ADAPTER
-    if not path:
-        return None
-    try:
-        cls = import_string(path)
-    except ImportError as exc:
-        raise ConfigurationError(f"SOCIALSHOP['CONTACT_ADAPTER'] = {path!r} cannot be imported: {exc}") from None
-    if not (isinstance(cls, type) and issubclass(cls, ContactAdapter)):
-        raise ConfigurationError(f"SOCIALSHOP['CONTACT_ADAPTER'] = {path!r} is not a ContactAdapter subclass")
-    return cls()
+    return load_host_adapter("CONTACT_ADAPTER", ContactAdapter)

@@ -19,10 +19,10 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from socialshop.campaigns.models import Campaign, IssuedCode, Variant
 from socialshop.conf import app_settings
+from socialshop.core.adapters import load_host_adapter
 from socialshop.exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -94,16 +94,7 @@ class DiscountAdapter(abc.ABC):
 
 def load_adapter() -> DiscountAdapter | None:
     """The configured adapter, or None when ``DISCOUNT_ADAPTER`` is empty. ``ConfigurationError`` names a bad path."""
-    path = app_settings.DISCOUNT_ADAPTER
-    if not path:
-        return None
-    try:
-        cls = import_string(path)
-    except ImportError as exc:
-        raise ConfigurationError(f"SOCIALSHOP['DISCOUNT_ADAPTER'] = {path!r} cannot be imported: {exc}") from None
-    if not (isinstance(cls, type) and issubclass(cls, DiscountAdapter)):
-        raise ConfigurationError(f"SOCIALSHOP['DISCOUNT_ADAPTER'] = {path!r} is not a DiscountAdapter subclass")
-    return cls()
+    return load_host_adapter("DISCOUNT_ADAPTER", DiscountAdapter)
 
 
 def incentive_message(campaign: Campaign) -> str:

@@ -5,7 +5,7 @@ A feed's ``custom_labels`` is a list of up to five rule dicts, one per label (``
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
