@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db.models import Min
 from django.utils import timezone
 
-from socialshop.campaigns.models import Assignment, Campaign
+from socialshop.campaigns.models import Assignment, Campaign, CampaignMember
 from socialshop.campaigns.reports import pull_campaign_reports
 from socialshop.campaigns.targeting import refresh_campaign
 from socialshop.conf import app_settings
@@ -76,15 +76,21 @@ def simulate_campaign_results(campaign: Campaign, *, seed: int = 17, now: dateti
     currency = str(app_settings.CURRENCY)
     rows: list[dict[str, object]] = []
     purchases = 0
+    # Each member was assigned at a refresh shortly after the action that qualified them (their cart, over
+    # the last week), so landings and purchases come after that action: the activity screen, which counts
+    # from the action, and the results, which count from the assignment, tell the same story.
+    acted = dict(CampaignMember.objects.filter(campaign=campaign).values_list("person", "qualified_at"))
+    latest = now - timedelta(minutes=1)
     for n, assignment in enumerate(assignments):
-        assignment.assigned_at = now - timedelta(days=DAYS) + timedelta(seconds=rng.uniform(0, (DAYS - 1) * 86400))
+        action = acted.get(assignment.person) or assignment.qualified_at or now
+        assignment.assigned_at = min(max(action, now - timedelta(days=DAYS)) + timedelta(minutes=rng.uniform(1, 30)), latest)
         assignment.qualified_at = min(assignment.qualified_at, assignment.assigned_at)
         if not assignment.person.startswith(("v:", "u:")):
             continue
         landed_at = None
         reached = assignment.variant_id is not None
-        if reached and rng.random() < LANDING:
-            landed_at = assignment.assigned_at + timedelta(hours=rng.uniform(1, 30))
+        if reached and rng.random() < LANDING and assignment.assigned_at + timedelta(hours=1) < latest:
+            landed_at = min(assignment.assigned_at + timedelta(hours=rng.uniform(1, 30)), latest)
             click = {"fbclid": f"IwAR{secrets.token_hex(6)}"} if rng.random() < CLICK_ID else {}
             rows.append(_row("PageView", landed_at, assignment.person, n=n, click_ids=click,
                              url=f"/cart/?utm_source=socialshop&utm_medium=meta&utm_campaign={campaign.slug}",
@@ -92,7 +98,7 @@ def simulate_campaign_results(campaign: Campaign, *, seed: int = 17, now: dateti
         chance = CONVERT_AFTER_LANDING if landed_at else (CONVERT_REACHED if reached else CONVERT_HOLDOUT)
         if rng.random() < chance:
             start = landed_at or assignment.assigned_at
-            at = min(start + timedelta(hours=rng.uniform(0.2, 48)), now - timedelta(minutes=1))
+            at = min(start + timedelta(hours=rng.uniform(0.2, 48)), latest)
             value = Decimal(rng.randrange(1800, 16000)) / 100
             rows.append(_row("Purchase", at, assignment.person, n=n, value=value, currency=currency,
                              order_id=f"sim-res-{campaign.pk}-{n}"))
@@ -112,6 +118,7 @@ def seed_campaign_results(*, slug: str = CAMPAIGN_SLUG, progress: Progress = Non
     if not Assignment.objects.filter(campaign=campaign).exists():
         refresh_campaign(campaign, now=now)
     members, events, purchases = simulate_campaign_results(campaign, now=now)
+    refresh_campaign(campaign, now=now)  # the members who bought are now converted, those who landed counted
     if not members:
         _say(progress, f"  campaign {slug!r} has no members: nothing to simulate")
         return SeededResults(0, 0, 0, {})

@@ -91,21 +91,21 @@ class CampaignAdmin(CampaignResultsAdmin, admin.ModelAdmin):
     def member_count(self, obj: Campaign) -> int:
         return obj.n_members
 
-    @admin.display(description="hold-out")
+    @admin.display(description="hold-out (target)")
     def holdout_share(self, obj: Campaign) -> str:
         if not obj.n_assigned:
-            return f"— (target {obj.holdout_percent}%)"
-        return f"{obj.n_holdout / obj.n_assigned:.1%} of {obj.n_assigned} (target {obj.holdout_percent}%)"
+            return f"— ({obj.holdout_percent}%)"
+        return f"{obj.n_holdout / obj.n_assigned:.1%} ({obj.holdout_percent}%)"
 
-    @admin.display(description="targeted now", ordering="n_targeted")
+    @admin.display(description="targeted", ordering="n_targeted")
     def targeted(self, obj: Campaign) -> int:
         return obj.n_targeted
 
-    @admin.display(description="codes issued / redeemed")
+    @admin.display(description="codes (used)")
     def codes(self, obj: Campaign) -> str:
-        return f"{obj.n_codes} / {obj.n_redeemed}"
+        return f"{obj.n_codes} ({obj.n_redeemed})"
 
-    @admin.display(description="emails sent", ordering="n_emails")
+    @admin.display(description="emails", ordering="n_emails")
     def emails(self, obj: Campaign) -> int:
         return obj.n_emails
 

@@ -144,7 +144,7 @@ class CampaignResultsAdmin:
         lift = results.conversion_lift
         if lift.lift is None:
             return "—"
-        return f"{lift.lift:+.0%}" + ("" if lift.conclusive else " (not yet conclusive)")
+        return f"{lift.lift:+.0%}" + ("" if lift.conclusive else " (unsure)")
 
     lift_at_a_glance.short_description = "lift vs hold-out"  # type: ignore[attr-defined]
 

@@ -116,7 +116,7 @@ def test_the_change_page_and_the_list_link_to_the_activity(admin_client: Client)
     url = f"/admin/socialshop/campaign/{campaign.pk}/activity/"
     assert url in admin_client.get(f"/admin/socialshop/campaign/{campaign.pk}/change/").content.decode()
     listing = admin_client.get("/admin/socialshop/campaign/").content.decode()
-    assert url in listing and "emails sent" in listing.lower() and "targeted now" in listing.lower()
+    assert url in listing and ">emails<" in listing.lower() and ">targeted<" in listing.lower()
 
 
 def _staff(name: str, *perms: str) -> Client:

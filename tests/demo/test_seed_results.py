@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from shop_demo.store.seed_results import DAYS, seed_campaign_results, seed_results_step
-from socialshop.campaigns.models import Assignment, PlatformReport, ReportPull, ReportPullStatus
+from socialshop.campaigns.activity import campaign_activity
+from socialshop.campaigns.models import Assignment, CampaignMember, MemberState, PlatformReport, ReportPull, ReportPullStatus
 from socialshop.campaigns.reports import lookback_days
 from socialshop.campaigns.results import campaign_results
 from socialshop.tracking.models import Delivery, Event
@@ -32,8 +33,8 @@ def stand_in(settings: Any) -> Iterator[FakePlatforms]:
 def _campaign(members: int) -> Any:
     audience = make_audience()
     now = timezone.now()
-    for i in range(members):
-        join(audience, f"v:seed-{i:04d}", qualified_at=now - timedelta(hours=2))
+    for i in range(members):  # carts left over the last week, as the demo's simulated traffic leaves them
+        join(audience, f"v:seed-{i:04d}", qualified_at=now - timedelta(hours=2 + (i * 163) % (DAYS * 24 - 3)))
     return make_campaign(audience, variants=(("Reminder", 1), ("Reminder with code", 1)), holdout_percent=30,
                          min_delay_minutes=0)
 
@@ -54,6 +55,13 @@ def test_the_step_simulates_a_week_of_results_for_both_arms(stand_in: FakePlatfo
     first = Assignment.objects.filter(campaign=campaign).order_by("assigned_at").first()
     assert timezone.now() - first.assigned_at <= timedelta(days=DAYS)
     assert timezone.now() - first.assigned_at > timedelta(days=DAYS - 1)
+    # Assigned after the action that qualified each member, and the campaign's traffic after both: the
+    # activity screen (counting from the action) sees the landings and purchases the results count.
+    members = dict(CampaignMember.objects.filter(campaign=campaign).values_list("person", "qualified_at"))
+    assert all(a.assigned_at >= members[a.person] for a in Assignment.objects.filter(campaign=campaign))
+    activity = campaign_activity(campaign, series=False)
+    assert sum(arm.landings for arm in activity.arms) > 0
+    assert CampaignMember.objects.filter(campaign=campaign, state=MemberState.CONVERTED).exists()
 
     results = campaign_results(campaign)
     holdout, reached = results.holdout, results.exposed
