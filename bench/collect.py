@@ -8,10 +8,13 @@ Prints req/s and p99 of each, accepted against stored, and the ratio collect/emp
 loads N events 200-290 days old (in SQL, bench/events_scale.py's loader), then runs wrk in short
 rounds against the collector without a purge and while ``manage.py socialshop_purge_events`` deletes
 them, and prints p99 and req/s of both; last line p99 during the purge against the 50 ms target.
+By default the load is open-loop at a fixed rate well below saturation (bench/openloop.py: what a
+store's normal traffic sees); ``--rate R`` fixes it, else it is half the req/s one wrk round reaches
+in the same run. ``--saturate`` runs the older wrk rounds at saturation instead (capacity lost).
 
     python bench/collect.py [--database-url postgres://postgres@127.0.0.1:5432/ss_tracking]
                             [--seconds 8] [--rounds 3] [--connections 8] [--port 8201] [--buffer-ms 200]
-                            [--during-purge 1000000 [--purge-args "--batch-size 5000 --pause 0"]]
+                            [--during-purge 1000000 [--rate 200 | --saturate] [--purge-args "--pause 0"]]
 """
 from __future__ import annotations
 
@@ -169,6 +172,9 @@ def main() -> None:
     parser.add_argument("--buffer-ms", type=int, default=200, help="COLLECT_BUFFER_MS of the buffered run")
     parser.add_argument("--during-purge", type=int, default=0, metavar="N",
                         help="instead: load N events past retention and measure the collector during their purge")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="--during-purge: requests/s of the open-loop load (default: half of wrk's saturation)")
+    parser.add_argument("--saturate", action="store_true", help="--during-purge: wrk rounds at saturation instead")
     parser.add_argument("--purge-args", default="", help="extra arguments for socialshop_purge_events (--during-purge)")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
@@ -250,6 +256,9 @@ def during_purge(args: argparse.Namespace, env: dict[str, str], tmp: Path, run: 
     print(f"{args.during_purge:,} events 200-290 days old loaded in {loaded:.0f} s; gunicorn 2 sync workers on {url} "
           f"(COLLECT_BUFFER_MS=0), wrk 2 threads x {args.connections} connections, rounds of {args.seconds}s; "
           f"purge: {' '.join(command[2:])}", flush=True)
+    if not args.saturate:
+        _during_purge_open_loop(args, env, command, run, load)
+        return
     quiet: list[dict[str, float]] = []
     during: list[dict[str, float]] = []
     with _server(env, args.port, buffer_ms=0):
@@ -285,6 +294,56 @@ def during_purge(args: argparse.Namespace, env: dict[str, str], tmp: Path, run: 
           f"{p99_ratio:.2f} (need <= {P99_RATIO_TARGET}), req/s during/without {rps_ratio:.2f} (need >= {RPS_RATIO_TARGET}); "
           f"p99 {with_purge['p99_ms']:.1f} ms during, {without['p99_ms']:.1f} ms without (< 50 ms: {absolute}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+def _during_purge_open_loop(args: argparse.Namespace, env: dict[str, str], command: list[str], run: str,
+                            load: dict[str, object]) -> None:
+    """p99 at a fixed rate: ``--seconds x --rounds`` without a purge, then for as long as the purge runs."""
+    import openloop
+
+    url, path = f"http://127.0.0.1:{args.port}", "/socialshop/collect/"
+    with _server(env, args.port, buffer_ms=0):
+        _wrk(url, path, run + "w", **{**load, "seconds": 2})
+        saturation = _wrk(url, path, run + "s", **load)["rps"]
+        rate = args.rate or saturation / 2
+        print(f"wrk at saturation: {saturation:.0f} req/s; open-loop load {rate:.0f} req/s of 10-event batches "
+              f"({rate / saturation:.0%} of saturation), latency from each request's due time", flush=True)
+        gen = openloop.OpenLoop(port=args.port, path=path, rate=rate, run=run + "o")
+        gen.start()
+        time.sleep(2 + args.seconds * args.rounds)  # the first 2 s warm up and do not count
+        quiet_end = time.monotonic()
+        load_before = os.getloadavg()[0]
+        # The purge counts from its first batch's progress line: the command's own start-up (importing
+        # Django, a second or more on a loaded machine) is not the purge.
+        purge = subprocess.Popen([*command, "--every", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        lines, purge_start = [], 0.0
+        for line in purge.stdout or []:
+            if not purge_start and "batches" in line:
+                purge_start = time.monotonic()
+            lines.append(line)
+        purge.wait()
+        purge_end = time.monotonic()
+        purge_start = purge_start or quiet_end
+        output = "".join(lines)
+        load_during = os.getloadavg()[0]
+        time.sleep(1)
+        gen.stop()
+    if purge.returncode != 0:
+        raise SystemExit(f"socialshop_purge_events failed ({purge.returncode}):\n{output}")
+    summary = output.strip().splitlines()[-1] if output.strip() else "(no output)"
+    print(f"purge: {summary} (wall {purge_end - purge_start:.1f} s)")
+    quiet_start = gen.started + 2
+    without = openloop.summary(gen.between(quiet_start, quiet_end), quiet_end - quiet_start)
+    during = openloop.summary(gen.between(purge_start, purge_end), purge_end - purge_start)
+    for label, result in (("collect at a fixed rate, no purge", without), ("collect at a fixed rate, during the purge", during)):
+        print(f"{label:44s}: {int(result['requests']):6d} requests {result['rps']:6.1f} req/s  p50 {result['p50_ms']:5.1f} ms  "
+              f"p99 {result['p99_ms']:6.1f} ms  max {result['max_ms']:6.1f} ms  errors {int(result['errors'])}")
+    ok = during["p99_ms"] < 50 and not during["errors"] and during["requests"] > 0
+    print(f"{'PASS' if ok else 'FAIL'} p99 during purge {during['p99_ms']:.1f} ms (need < 50), without "
+          f"{without['p99_ms']:.1f} ms; {rate:.0f} req/s open-loop, {args.during_purge:,} events purged in "
+          f"{purge_end - purge_start:.1f} s, errors {int(during['errors'])}; load average {load_before:.1f} before / "
+          f"{load_during:.1f} at the end of the purge on {os.cpu_count()} cores")
 
 
 def _total(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -29,12 +29,17 @@ from socialshop.tracking.models import Delivery, Event, Interest, PurgeRun
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 5000
-# Seconds between batches. A batch of 5,000 takes about 50 ms; without a pause a backlog purge keeps a
-# core busy, and on two cores it cost a saturated collector half its req/s (p99 96 vs 42 ms). The
-# pause hands the CPU back between batches (bench/collect.py --during-purge; the runs, noisy on a
-# shared machine, are in docs/scaling.md). An hourly run has a few batches: the pause costs it nothing.
+DEFAULT_BATCH = 2000
+# Seconds between batches, at least. A batch of 5,000 takes about 50 ms on a quiet machine; without a
+# pause a backlog purge keeps a core busy, and on two cores it cost a saturated collector half its
+# req/s (p99 96 vs 42 ms). The pause hands the CPU back between batches (bench/collect.py
+# --during-purge; the runs, noisy on a shared machine, are in docs/scaling.md). An hourly run has a
+# few batches: the pause costs it nothing.
 DEFAULT_PAUSE = 0.05
+# Beyond ``pause``, a run waits YIELD times as long as its last batch took: a purge never holds more
+# than half of one core, and backs off by itself when the database is busy (its batches get slower
+# exactly when the collector's requests do). 2,000-event batches keep each burst short.
+YIELD = 1.0
 KEEP_RUNS = 200
 
 # Sent after a run that reached its cutoff, with ``cutoff``: areas above tracking drop what they derived
@@ -139,7 +144,8 @@ def purge_old_events(
     aware time) replaces the age for a one-off or a bench.
 
     ``max_batches`` bounds one run (the next run continues where the data says); ``pause`` seconds
-    between batches leave room for the collector on a busy database. Single-flight: raises
+    between batches, or as long as the last batch took if that is longer (``YIELD``), leave room for
+    the collector on a busy database; ``pause=0`` runs the batches back to back. Single-flight: raises
     ``JobLocked`` while another run purges. Raises ``ConfigurationError`` for a bad ``days``/``batch_size``.
     """
     days = int(app_settings.EVENT_RETENTION_DAYS) if days is None else days
@@ -163,9 +169,11 @@ def purge_old_events(
                     if max_batches is not None and batches >= max_batches:
                         complete = False
                         break
+                    batch_started = time.monotonic()
                     with connection.cursor() as cursor:
                         upper = _batch_end(cursor, name, lower, cutoff, batch_size)
                     events, dels = _delete_slice(name, lower, upper, cutoff)
+                    took = time.monotonic() - batch_started
                     batches += 1
                     deleted, deliveries = deleted + events, deliveries + dels
                     say(deleted, batches, name)
@@ -173,7 +181,7 @@ def purge_old_events(
                         break  # the rest of this name, up to the cutoff, was the last slice
                     lower = upper
                     if pause:
-                        time.sleep(pause)
+                        time.sleep(max(pause, took * YIELD))
                 if not complete:
                     break
             if complete:

@@ -198,3 +198,35 @@ def test_collector_answers_while_a_large_purge_runs(settings: Any) -> None:
     worker.join()
     assert answered and max(answered) < 2.0
     assert not Event.objects.filter(event_id__startswith="bulk").exists()
+
+
+def test_a_run_waits_between_batches_at_least_as_long_as_the_last_batch_took(
+    settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The purge backs off by itself on a busy database: a slow batch earns a longer wait than ``pause``;
+    ``pause=0`` runs the batches back to back."""
+    import time
+
+    from socialshop.tracking import retention
+
+    settings.SOCIALSHOP = {**settings.SOCIALSHOP, "EVENT_RETENTION_DAYS": 30}
+    real_delete = retention._delete_slice
+
+    def slow_delete(*args: Any) -> tuple[int, int]:
+        until = time.monotonic() + 0.04  # a batch on a loaded database: 40 ms
+        result = real_delete(*args)
+        while time.monotonic() < until:
+            pass
+        return result
+
+    waits: list[float] = []
+    monkeypatch.setattr(retention, "_delete_slice", slow_delete)
+    monkeypatch.setattr(retention.time, "sleep", waits.append)
+    _history(25, age_days=31, prefix="old")
+    result = purge_old_events(batch_size=10, pause=0.01)
+    assert result.deleted == 25 and result.batches == 3
+    assert len(waits) == 2 and all(w >= 0.04 for w in waits)  # not the 0.01 s pause: the batch's own time
+    _history(25, age_days=31, prefix="again")
+    waits.clear()
+    assert purge_old_events(batch_size=10, pause=0).deleted == 25
+    assert waits == []

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="events per batch (one short transaction each)")
         parser.add_argument("--max-batches", type=int, default=None, help="stop after this many batches (default: until done)")
         parser.add_argument("--pause", type=float, default=DEFAULT_PAUSE,
-                            help=f"seconds to wait between batches, leaving room for the collector (default {DEFAULT_PAUSE})")
+                            help=f"seconds to wait between batches at least, leaving room for the collector; a run also waits "
+                                 f"as long as its last batch took (default {DEFAULT_PAUSE}; 0: back to back)")
         parser.add_argument("--every", type=int, default=20, help="print progress every this many batches")
 
     def handle(self, *args: Any, **options: Any) -> None:
