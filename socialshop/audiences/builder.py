@@ -78,6 +78,15 @@ def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime, table
     return added, removed
 
 
+def _store_size(audience: Audience, *, now: datetime) -> int:
+    """Count the open memberships into ``Audience.size`` (and stamp ``last_built_at``) in one statement; returns it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_t(Audience)} SET size = (SELECT COUNT(*) FROM {_t(AudienceMember)} m WHERE m.audience_id = %s "
+                       f"AND m.left_at IS NULL), last_built_at = %s WHERE id = %s RETURNING size", [audience.pk, now, audience.pk])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 # Writes a build's candidate rows (build id, now): how a package above, such as campaigns/ads.py, fills
 # an audience of kind ``campaign`` while this module keeps the diff, the history and the build record.
 Fill = Callable[[int, datetime], None]
@@ -109,8 +118,7 @@ def build_audience(audience: Audience, *, progress: Progress | None = None, fill
                     table = fill_candidates(audience, build.pk, now=now, product_ids=product_ids)
                 say(f"{audience.slug}: rule evaluated")
                 added, removed = apply_diff(audience, build, now=now, table=table)
-                size = AudienceMember.objects.filter(audience=audience, left_at__isnull=True).count()
-                Audience.objects.filter(pk=audience.pk).update(size=size, last_built_at=now)
+                size = _store_size(audience, now=now)
                 build.status, build.size, build.added, build.removed = BuildStatus.SUCCEEDED, size, added, removed
                 build.finished_at = timezone.now()
                 build.save()

@@ -183,3 +183,30 @@ def test_a_failing_build_leaves_the_previous_membership_intact() -> None:
     assert set(AudienceMember.objects.filter(audience=aud, left_at__isnull=True).values_list("person", flat=True)) == {"v:v-1"}
 
 
+
+
+def test_a_rebuild_runs_the_same_statements_for_3_and_60_members_and_stores_its_size() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def rebuild(aud: Audience) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            build = build_audience(aud)
+        assert build.status == BuildStatus.SUCCEEDED, build.error
+        aud.refresh_from_db()
+        assert aud.size == build.size == AudienceMember.objects.filter(audience=aud, left_at__isnull=True).count()
+        return len(queries.captured_queries), build.size
+
+    excluded = audience(RuleKind.PURCHASERS)
+    aud = audience(RuleKind.VISITORS, lookback_days=30)
+    aud.exclude.add(excluded)
+    for n in range(3):
+        ev("PageView", f"v-few-{n}", ago=H)
+    build_audience(aud)
+    ev("PageView", "v-few-3", ago=H)
+    few, size = rebuild(aud)
+    assert size == 4
+    for n in range(60):
+        ev("PageView", f"v-many-{n}", ago=H)
+    many, size = rebuild(aud)
+    assert size == 64 and many == few
