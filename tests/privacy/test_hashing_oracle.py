@@ -141,7 +141,10 @@ def test_a_missing_sdk_errors_under_ci_and_skips_on_a_laptop(tmp_path, ci: str, 
     # A package named facebook_business that cannot be imported hides the installed SDK from the child run.
     (tmp_path / "facebook_business").mkdir()
     (tmp_path / "facebook_business" / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
-    env = {**os.environ, "CI": ci, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    # The child runs on SQLite whatever this run uses: its subject is the SDK, and on PostgreSQL it would make
+    # a second test database beside this run's.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SOCIALSHOP_TEST_DB_NAME")}
+    env.update({"CI": ci, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")])})
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          f"{__file__}::test_meta_hash_equals_the_sdk", "-k", "John_Smith"],
