@@ -11,7 +11,8 @@ from typing import NamedTuple
 from django.db import connection
 
 from socialshop.audiences.models import Audience, AudienceMember
-from socialshop.audiences.sync import _consent_ok_sql, identifiers
+from socialshop.audiences.identity import identifiers, refresh_identity
+from socialshop.audiences.sync import _consent_ok_sql
 from socialshop.conf import app_settings
 from socialshop.platforms import REGISTRY
 from socialshop.platforms.audiences import AudienceUploads, Member
@@ -53,6 +54,7 @@ def export_rows(audience: Audience, uploads: AudienceUploads) -> Iterator[list[s
     """
     columns = export_columns(uploads)
     yield columns
+    refresh_identity()
     ok, params = _consent_ok_sql()
     table = connection.ops.quote_name(AudienceMember._meta.db_table)
     last = 0

@@ -1,6 +1,6 @@
 """Retargeting audiences: the rule (``Audience``), its membership with joined and left times
-(``AudienceMember``), each build (``AudienceBuild``), the visitor -> customer links (``VisitorLink``)
-and the scratch rows a build writes in SQL (``AudienceCandidate``).
+(``AudienceMember``), each build (``AudienceBuild``), the visitor -> customer links (``VisitorLink``),
+the stored hashes per visitor and account (``IdentityHash``) and the scratch rows a build writes in SQL (``AudienceCandidate``).
 
 Rules become SQL in audiences/rules.py; audiences/builder.py runs a build. Uploads are
 audiences/sync.py over the platforms' audience capabilities.
@@ -79,6 +79,27 @@ class VisitorLink(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person"], name="ss_visitorlink_person")]
+
+
+class IdentityHash(models.Model):
+    """The newest stored SHA-256 of one identifier key for one visitor or account, kept from the event store.
+
+    ``subject`` is ``v:<visitor id>`` or ``u:<account id>``; one row per (subject, key), folded in from the
+    ``user_data`` of new events after a cursor by audiences/identity.py, so an upload reads a few narrow
+    rows per member instead of the events (docs/audiences.md, "Identity and hashing"). ``visitor_id`` is
+    the source event's visitor, for erasure. Only hashes: the raw values never reach socialshop's tables.
+    """
+
+    subject = models.CharField(max_length=80, help_text="v:<visitor id> or u:<account id>.")
+    key = models.CharField(max_length=20, help_text="The hash key of privacy/hashing.py (em, ph, fn, ...).")
+    value = models.CharField(max_length=64, help_text="SHA-256, hex.")
+    occurred_at = models.DateTimeField(help_text="When the event that carried it happened: the newest wins.")
+    event_id = models.BigIntegerField(help_text="The event's row id (breaks ties between events of the same time).")
+    visitor_id = models.CharField(max_length=40, blank=True, default="", help_text="The source event's visitor.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject", "key"], name="ss_identityhash_once")]
+        indexes = [models.Index(fields=["occurred_at"], name="ss_identityhash_time")]
 
 
 class AudienceMember(models.Model):

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from socialshop.audiences.models import Audience, AudienceMember
-from socialshop.audiences.sync import identifiers, wanted_count
+from socialshop.audiences.identity import identifiers, refresh_identity
+from socialshop.audiences.sync import wanted_count
 from socialshop.platforms import REGISTRY
 from socialshop.platforms.audiences import AudienceUploads
 
-# Members looked at for the matchable counts, and per identifiers() call (two queries each).
+# Members looked at for the matchable counts, and per identifiers() call.
 MATCH_SAMPLE = 2000
 MATCH_BATCH = 500
 SAMPLE_ROWS = 20
@@ -88,6 +89,8 @@ def match_report(audience: Audience, *, sample: int = MATCH_SAMPLE) -> MatchRepo
                 .order_by("-joined_at", "-pk").only("person", "visitor_id", "user_id")[:sample])
     size = AudienceMember.objects.filter(audience=audience, left_at__isnull=True).count() if len(rows) == sample else len(rows)
     hashes: dict[str, dict[str, str]] = {}
+    if rows:
+        refresh_identity()
     for start in range(0, len(rows), MATCH_BATCH):
         hashes.update(identifiers(rows[start:start + MATCH_BATCH]))
     platforms = []

@@ -1,8 +1,8 @@
 """Signal receivers of audiences, connected once from ``SocialshopConfig.ready()`` (never in models.py).
 
 A visitor's erasure (privacy/erasure.py) removes their links, candidate rows and the memberships of
-the person ``v:<visitor id>``; a retention run (tracking/retention.py) drops links whose visitor has
-no events left. Decisions: docs/privacy.md, "Erasure".
+the person ``v:<visitor id>`` and the hashes their events gave; a retention run (tracking/retention.py)
+drops links whose visitor has no events left and hashes of purged events. Decisions: docs/privacy.md, "Erasure".
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from socialshop.audiences.identity import forget_before, forget_visitors
 from socialshop.audiences.models import AudienceCandidate, AudienceChange, AudienceMember, DestinationMember, VisitorLink
 from socialshop.platforms.models import DeliveryStatus
 from socialshop.privacy.erasure import visitor_erased
@@ -28,7 +29,8 @@ def _t(model: type) -> str:
 def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> dict[str, int]:
     """Remove what audiences hold under the visitors' ids, in a constant number of statements.
 
-    - links, candidate rows and every membership (history included) of the persons ``v:<id>`` go;
+    - links, stored hashes (``IdentityHash``: the visitor's own and what their events gave an account),
+      candidate rows and every membership (history included) of the persons ``v:<id>`` go;
     - memberships of a signed-in or e-mail person (``u:``/``h:``) that one of these visitors qualified
       stay, without the visitor id: the person is the account, not the browser;
     - what was uploaded for ``v:<id>`` is renamed to a random ``x:`` key, so the next sync removes it
@@ -48,6 +50,7 @@ def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> 
             out[label] = out.get(label, 0) + max(cursor.rowcount, 0)
 
         run("visitor links", f"DELETE FROM {_t(VisitorLink)} WHERE visitor_id IN ({id_marks})", ids)
+        out["stored hashes"] = forget_visitors(ids)
         run("audience candidates", f"DELETE FROM {_t(AudienceCandidate)} WHERE person IN ({person_marks}) "
             f"OR visitor_id IN ({id_marks})", [*persons, *ids])
         run("audience members", f"DELETE FROM {_t(AudienceMember)} WHERE person IN ({person_marks})", persons)
@@ -63,11 +66,13 @@ def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> 
 
 
 def drop_stale_links(sender: object, cutoff: datetime, **kwargs: object) -> None:
-    """After a complete retention run: links first seen before ``cutoff`` whose visitor has no event left.
+    """After a complete retention run: stored hashes of events before ``cutoff``, and links first seen before
+    ``cutoff`` whose visitor has no event left.
 
     One anti-join on the visitor–time index (``ss_event_visitor_time``); links made since the cutoff
     are never looked at, so the cost follows the links old enough to be due.
     """
+    forget_before(cutoff)
     value = connection.ops.adapt_datetimefield_value(cutoff)
     with connection.cursor() as cursor:
         cursor.execute(

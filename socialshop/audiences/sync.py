@@ -9,7 +9,6 @@ upload are ever sent. Identifiers are hashes only (``identifiers``).
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -20,11 +19,12 @@ from typing import Any, ClassVar, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
+from socialshop.audiences.identity import HASH_KEYS, identifiers, matchable_sql, refresh_identity
 from socialshop.audiences.models import (
-    Audience, AudienceChange, AudienceMember, ChangeOp, CustomerListEntry, Destination, DestinationMember, RuleKind,
+    Audience, AudienceChange, AudienceMember, ChangeOp, Destination, DestinationMember, RuleKind,
 )
 from socialshop.conf import app_settings
-from socialshop.platforms import configured_platforms, get_platform
+from socialshop.platforms import REGISTRY, configured_platforms, get_platform
 from socialshop.audiences.twins import sync_lookalike, sync_twin, twin_and_lookalike_results, website_rule
 from socialshop.platforms.audiences import CREATED_ID_KEY, AudienceUploads, Member, answer_counts
 from socialshop.platforms.base import Capability, Platform
@@ -34,118 +34,17 @@ from socialshop.platforms.http import PlatformAPIError
 from socialshop.platforms.models import DeliveryStatus
 from socialshop.platforms.status import record_error
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
-from socialshop.tracking.models import Event
 
-__all__ = ["sync_audience", "sync_audiences", "sync_lookalike", "sync_twin", "website_rule"]
+__all__ = ["HASH_KEYS", "identifiers", "sync_audience", "sync_audiences", "sync_lookalike", "sync_twin", "website_rule"]
 logger = logging.getLogger(__name__)
 # Skipped-as-unmatchable members are looked at again after this long (they may have bought since).
 RECHECK_UNMATCHED = timedelta(days=1)
 # Sent and skipped change rows are kept this long for admin, then deleted.
 KEEP_CHANGES = timedelta(days=30)
-HASH_KEYS = ("em", "em_google", "ph", "ph_e164", "fn", "ln", "ct", "st", "zp", "country", "external_id")
 
 
 def _t(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-def identifiers(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
-    """person -> hashes for the persons of ``rows`` (objects with person, visitor_id, user_id), in three queries.
-
-    ``h:`` persons carry their email hash in the key; ``l:`` persons are list rows hashed on import;
-    the rest take the newest hashes the store keeps with their server events (``Event.user_data``),
-    older events filling keys the newer ones lack. Nothing is hashed here: the store holds the hashes.
-    """
-    out: dict[str, dict[str, str]] = {}
-    by_visitor: dict[str, list[str]] = {}
-    by_user: dict[int, list[str]] = {}
-    entries: dict[int, str] = {}
-    for row in rows:
-        person = row.person
-        hashes = out.setdefault(person, {})
-        kind = person[:2]
-        if kind == "h:":
-            hashes["em"] = person[2:]
-        elif kind == "l:":
-            entries[int(person[2:])] = person
-        if row.user_id:
-            by_user.setdefault(int(row.user_id), []).append(person)
-        if row.visitor_id:
-            by_visitor.setdefault(row.visitor_id, []).append(person)
-    keys = frozenset(HASH_KEYS)
-    for entry_id, entry_hashes in CustomerListEntry.objects.filter(pk__in=list(entries)).values_list("pk", "hashes"):
-        out[entries[entry_id]].update({k: v for k, v in (entry_hashes or {}).items() if k in keys and v})
-    if connection.vendor == "postgresql":
-        for person, key, value in _newest_hashes_sql(rows):
-            out[person].setdefault(key, value)  # ``h:`` persons keep the email hash their key carries
-        return out
-    # Two queries, not one with an OR: each uses its own index (visitor_id or user_id); an OR made
-    # PostgreSQL scan the event table. Newest first, so the newest hashes win.
-    found: list[tuple[Any, list[str], dict[str, str]]] = []
-    for column, wanted in (("visitor_id", by_visitor), ("user_id", by_user)):
-        for at, key, data in _hashed_events(column, list(wanted)):
-            found.append((at, wanted[key], data))
-    found.sort(key=lambda item: item[0], reverse=True)
-    for _at, persons, user_data in found:
-        for person in persons:
-            hashes = out[person]
-            for key, value in (user_data or {}).items():
-                if value and key in keys and key not in hashes:
-                    hashes[key] = value
-    return out
-
-
-def _newest_hashes_sql(rows: Sequence[Any]) -> list[tuple[str, str, str]]:
-    """PostgreSQL: (person, key, hash) for the persons of ``rows``, the newest stored hash per key, in one
-    statement. The persons go in as three JSON arrays (``json.dumps`` is C; a 10,000-element Python list
-    as an array parameter took 50 ms to adapt) and the merge happens in SQL (``DISTINCT ON``), so no
-    timestamp or JSON document is decoded in Python: that decoding was two thirds of preparing an upload
-    (cProfile, bench/audiences.py). Each join keeps to its partial index (visitor_id or user_id)."""
-    events = _t(Event)
-    empty = Event._meta.get_field("user_data").get_db_prep_save({}, connection)
-    persons = json.dumps([r.person for r in rows])
-    visitor_ids = json.dumps([r.visitor_id or "" for r in rows])
-    user_ids = json.dumps([str(r.user_id) if r.user_id else "" for r in rows])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH p AS (SELECT p.person, p.visitor_id, CAST(NULLIF(p.user_id, '') AS BIGINT) AS user_id FROM ROWS FROM ("
-            f"json_array_elements_text(%s::json), json_array_elements_text(%s::json), json_array_elements_text(%s::json)) "
-            f"AS p(person, visitor_id, user_id)), "
-            f"x AS (SELECT p.person, e.occurred_at AS at, e.id, e.user_data FROM p JOIN {events} e ON e.visitor_id = p.visitor_id "
-            f"WHERE p.visitor_id <> '' AND e.user_data <> %s UNION ALL SELECT p.person, e.occurred_at, e.id, e.user_data "
-            f"FROM p JOIN {events} e ON e.user_id = p.user_id WHERE e.user_data <> %s) "
-            f"SELECT DISTINCT ON (x.person, j.key) x.person, j.key, j.value FROM x CROSS JOIN LATERAL jsonb_each_text(x.user_data) j "
-            f"WHERE j.key = ANY(%s) AND j.value <> '' ORDER BY x.person, j.key, x.at DESC, x.id DESC",
-            [persons, visitor_ids, user_ids, empty, empty, list(HASH_KEYS)])
-        return cursor.fetchall()
-
-
-def _any_of(values: list[Any]) -> list[tuple[str, list[Any]]]:
-    """(SQL after a column, its parameters) matching any of ``values``: one array on PostgreSQL
-    (``= ANY``), ``IN`` lists of 500 elsewhere (SQLite's parameter limit)."""
-    if connection.vendor == "postgresql":
-        return [("= ANY(%s)", [values])]
-    return [(f"IN ({', '.join(['%s'] * len(values[i:i + 500]))})", values[i:i + 500]) for i in range(0, len(values), 500)]
-
-
-def _hashed_events(column: str, values: list[Any]) -> list[tuple[Any, Any, dict[str, str]]]:
-    """(occurred_at, ``column``'s value, user_data) of the events of ``values`` that carry hashed user data.
-
-    PostgreSQL takes the values as one array parameter (``= ANY``): 10,000 literal parameters in an
-    ``IN`` list were planned as a scan, 6x slower (measured, bench/audiences.py).
-    """
-    out: list[tuple[Any, Any, dict[str, str]]] = []
-    if not values:
-        return out
-    field = Event._meta.get_field("user_data")
-    table, empty = _t(Event), field.get_db_prep_save({}, connection)  # the partial indexes' "user data not {}"
-    with connection.cursor() as cursor:
-        for match, params in _any_of(values):
-            cursor.execute(f"SELECT occurred_at, {column}, user_data FROM {table} WHERE {column} {match} AND user_data <> %s",
-                           [*params, empty])
-            out += [(at, key, field.from_db_value(data, None, connection) if isinstance(data, str) else data)
-                    for at, key, data in cursor.fetchall()]
-    return out
 
 
 def _consent_ok_sql() -> tuple[str, list[Any]]:
@@ -164,12 +63,25 @@ def _consent_ok_sql() -> tuple[str, list[Any]]:
     return sql + "))", params
 
 
+def _identifier_keys(platform: str) -> tuple[str, ...]:
+    """The hash keys ``platform``'s audience uploads match on (its capability class: no settings needed)."""
+    cls = REGISTRY[platform].capabilities.get("audiences") if platform in REGISTRY else None
+    return tuple(cls.identifier_keys) if cls is not None and issubclass(cls, AudienceUploads) else HASH_KEYS
+
+
 def queue_changes(destination: Destination) -> tuple[int, int]:
-    """Queue the adds and removes that bring the platform's list to the wanted members; returns (adds, removes)."""
+    """Queue the adds and removes that bring the platform's list to the wanted members; returns (adds, removes).
+
+    Only members with an identifier the platform matches on are queued (``matchable_sql`` over the stored
+    hashes, brought up to date here); the others are counted by ``unmatchable_count`` and looked at again by
+    every sync, so a member who checks out later is queued at the next one.
+    """
+    refresh_identity()  # hashes of events stored since the last pass (one cursor read when there are none)
     changes, members, uploaded = _t(AudienceChange), _t(AudienceMember), _t(DestinationMember)
     now = timezone.now()
     DestinationMember.objects.filter(destination=destination, matched=False, added_at__lt=now - RECHECK_UNMATCHED).delete()
     ok, ok_params = _consent_ok_sql()
+    matchable = matchable_sql(_identifier_keys(destination.platform))
     columns = ("platform, status, attempts, claimed_by, reason, created_at, updated_at, destination_id, person, "
                "visitor_id, user_id, op")
     # NOT IN over one uncorrelated subquery: PostgreSQL hashes it once. A correlated NOT EXISTS on the
@@ -180,7 +92,7 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {changes} ({columns}) SELECT %s, 'pending', 0, '', '', %s, %s, %s, m.person, m.visitor_id, "
-            f"m.user_id, 'add' FROM {members} m WHERE m.audience_id = %s AND m.left_at IS NULL AND {ok} "
+            f"m.user_id, 'add' FROM {members} m WHERE m.audience_id = %s AND m.left_at IS NULL AND {ok} AND {matchable} "
             f"AND NOT EXISTS (SELECT 1 FROM {uploaded} u WHERE u.destination_id = %s AND u.person = m.person) "
             f"AND {pending.format(p='m')}",
             [destination.platform, now, now, destination.pk, destination.audience_id, *ok_params, destination.pk,
@@ -317,8 +229,10 @@ def _insert_unmatched(change_ids: Sequence[int]) -> None:
     with connection.cursor() as cursor:
         # The ids as one comma-joined text on PostgreSQL: adapting a 10,000-element list parameter took longer
         # than the INSERT (cProfile, bench/audiences.py).
-        chunks = ([("= ANY(CAST(string_to_array(%s, ',') AS BIGINT[]))", [",".join(str(int(i)) for i in change_ids)])]
-                  if connection.vendor == "postgresql" else _any_of(list(change_ids)))
+        ids = [int(i) for i in change_ids]
+        chunks = ([("= ANY(CAST(string_to_array(%s, ',') AS BIGINT[]))", [",".join(map(str, ids))])]
+                  if connection.vendor == "postgresql"
+                  else [(f"IN ({', '.join(['%s'] * len(ids[i:i + 500]))})", ids[i:i + 500]) for i in range(0, len(ids), 500)])
         for match, params in chunks:
             cursor.execute(
                 f"INSERT INTO {members} (destination_id, person, hashes, matched, added_at) SELECT c.destination_id, "
@@ -341,6 +255,7 @@ class SyncResult:
     queued_adds: int = 0
     queued_removes: int = 0
     drain: DrainResult | None = None
+    unmatchable: int = 0  # shareable members with no identifier this platform matches on (never queued)
 
 
 def ensure_remote(destination: Destination, uploads: AudienceUploads, *, wanted: int) -> str | None:
@@ -353,6 +268,16 @@ def ensure_remote(destination: Destination, uploads: AudienceUploads, *, wanted:
     destination.remote_id = uploads.create_audience(audience.name, description=f"socialshop audience {audience.slug}")
     destination.save(update_fields=["remote_id", "updated_at"])
     return None
+
+
+def unmatchable_count(destination: Destination) -> int:
+    """Members who may be shared but have no identifier the destination's platform matches on (not queued)."""
+    ok, params = _consent_ok_sql()
+    matchable = matchable_sql(_identifier_keys(destination.platform))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {_t(AudienceMember)} m WHERE m.audience_id = %s AND m.left_at IS NULL "
+                       f"AND {ok} AND NOT {matchable}", [destination.audience_id, *params])
+        return int(cursor.fetchone()[0])
 
 
 def wanted_count(audience: Audience) -> int:
@@ -388,18 +313,20 @@ def _sync_list(destination: Destination, platform: Platform, uploads: AudienceUp
     if why_not:
         return SyncResult(platform.slug, why_not)
     adds, removes = queue_changes(destination)
+    unmatchable = unmatchable_count(destination)
     queue = ChangeQueue()
     # One claim fills one add request (Meta takes 10,000 rows, not the events' 1,000).
     result = drain(platform, queue, deadline=time.monotonic() + max_seconds,
                    claim_size=max(uploads.batch_limit, int(app_settings.FORWARD_CLAIM_SIZE)))
     destination.refresh_from_db(fields=["remote_id"])  # the drain may have stored the id of a list made with its first batch
     state = (f"{result.sent} sent, {result.failed} failed, {result.skipped} skipped"
+             + (f", {unmatchable} without an identifier {uploads.name} matches on" if unmatchable else "")
              + (f"; stopped: {result.stopped}" if result.stopped else ""))
     destination.last_result = {**twin_and_lookalike_results(destination), "batches": queue.batches_done[-50:], "sent": result.sent, "failed": result.failed,
-                               "skipped": result.skipped, "stopped": result.stopped}
+                               "skipped": result.skipped, "unmatchable": unmatchable, "stopped": result.stopped}
     AudienceChange.objects.filter(destination=destination, status__in=[DeliveryStatus.SENT, DeliveryStatus.SKIPPED],
                                   updated_at__lt=now - KEEP_CHANGES).delete()
-    return SyncResult(platform.slug, state, adds, removes, result)
+    return SyncResult(platform.slug, state, adds, removes, result, unmatchable)
 
 
 def _record(destination: Destination, result: SyncResult, *, now: Any) -> SyncResult:

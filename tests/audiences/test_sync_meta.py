@@ -20,6 +20,7 @@ from socialshop.platforms.meta.audiences import SCHEMA
 from socialshop.platforms.models import PlatformStatus
 from socialshop.platforms.status import halted_reason
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
+from socialshop.tracking.models import Event
 from tests.audiences.members import audience, built, bulk_members, email_hash, rows, shoppers
 from tests.fakes.audience_meta import AD_ACCOUNT, PIXEL, FakeMetaAudiences
 from tests.fakes.audience_meta import settings as meta_settings
@@ -297,3 +298,17 @@ def test_the_stand_in_refuses_what_meta_refuses(meta: FakeMetaAudiences, setting
     with pytest.raises(PlatformAPIError) as refused:
         get_platform("meta").capability("audiences").create_audience("x")
     assert refused.value.auth
+
+
+def test_members_without_an_identifier_meta_takes_are_counted_in_the_state_and_never_sent(meta: FakeMetaAudiences) -> None:
+    shoppers(range(120))
+    now = timezone.now()
+    ConsentRecord.objects.bulk_create([ConsentRecord(visitor_id=f"anon-{n}", ads=ConsentChoice.GRANTED) for n in range(7)])
+    Event.objects.bulk_create([Event(event_id=f"anon-{n}", name="PageView", visitor_id=f"anon-{n}", occurred_at=now,
+                                     received_at=now, source="browser", may_share=True) for n in range(7)])
+    aud = built(audience())
+    dest = sync(aud)
+    assert aud.members.filter(left_at__isnull=True).count() == 127
+    assert dest.state == "120 sent, 0 failed, 0 skipped, 7 without an identifier Meta matches on"
+    assert dest.last_result["unmatchable"] == 7 and len(sent_rows(meta)) == 120
+    assert not AudienceChange.objects.filter(person__startswith="v:anon-").exists()

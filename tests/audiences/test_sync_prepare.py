@@ -1,6 +1,6 @@
 """Preparing an upload (audiences/sync.py ``ChangeQueue``): claimed changes become records with the hashes the
-store holds, in a constant number of queries whatever the claim's size; unmatchable members are remembered as
-skipped. The numbers behind it are bench/audiences.py's."""
+store holds (audiences/identity.py), in a constant number of queries whatever the claim's size; members no
+platform can match are counted and never queued. The numbers behind it are bench/audiences.py's."""
 from __future__ import annotations
 
 import time
@@ -12,8 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from socialshop.audiences.models import AudienceChange, Destination, DestinationMember
-from socialshop.audiences.sync import ChangeQueue, identifiers, queue_changes
+from django.contrib.auth import get_user_model
+
+from socialshop.audiences.identity import identifiers, refresh_identity
+from socialshop.audiences.models import (
+    AudienceChange, AudienceMember, CustomerListEntry, Destination, DestinationMember, IdentityHash,
+)
+from socialshop.audiences.sync import ChangeQueue, queue_changes, unmatchable_count
 from socialshop.platforms import REGISTRY
 from socialshop.platforms.delivery import claim_batch
 from socialshop.privacy.hashing import hash_user_data
@@ -35,9 +40,9 @@ def anonymous(numbers: range) -> None:
                                      received_at=now, source="browser", may_share=True) for n in numbers])
 
 
-def prepared(count: int) -> tuple[int, list[tuple[Any, Any]], dict[str, list[int]]]:
+def prepared(count: int) -> tuple[int, list[tuple[Any, Any]], dict[str, list[int]], Destination]:
     """Queue and claim the upload of an audience of ``count`` matchable and ``count // 4`` unmatchable visitors;
-    returns (queries ``prepare`` took, its records, its skips)."""
+    returns (queries ``prepare`` took, its records, its skips, the destination)."""
     shoppers(range(count))
     anonymous(range(count // 4))
     aud = built(audience())
@@ -47,48 +52,99 @@ def prepared(count: int) -> tuple[int, list[tuple[Any, Any]], dict[str, list[int
     token, rows = claim_batch(queue, "meta", size=10_000, lease_seconds=60)
     with CaptureQueriesContext(connection) as queries:
         sendable, skip = queue.prepare(uploads, rows, now=time.time())
-    return len(queries.captured_queries), sendable, skip
+    return len(queries.captured_queries), sendable, skip, destination
 
 
 def test_preparing_an_upload_takes_the_same_queries_for_40_and_400_members() -> None:
-    small, _, _ = prepared(40)
+    small, _, _, _ = prepared(40)
     AudienceChange.objects.all().delete()
     DestinationMember.objects.all().delete()
     Event.objects.all().delete()
-    large, sendable, skip = prepared(400)
+    large, sendable, skip, destination = prepared(400)
     assert large == small
-    assert len(sendable) == 400 and sum(len(ids) for ids in skip.values()) == 100
+    assert len(sendable) == 400 and skip == {} and unmatchable_count(destination) == 100
 
 
-def test_prepared_records_carry_the_stored_hashes_and_unmatchable_members_are_remembered_as_skipped() -> None:
-    _, sendable, skip = prepared(8)
+def test_prepared_records_carry_the_stored_hashes_and_unmatchable_members_are_counted_not_queued() -> None:
+    _, sendable, skip, destination = prepared(8)
     hashes = {record.hashes["em"] for _, record in sendable}
     assert hashes == {hash_user_data({"email": f"shopper{n}@example.com"})["em"] for n in range(8)}
-    [(reason, ids)] = skip.items()
-    assert reason == "no identifier Meta matches on" and len(ids) == 2
-    skipped = set(DestinationMember.objects.filter(matched=False).values_list("person", flat=True))
-    assert skipped == {"v:a-0", "v:a-1"}
-    assert all(h == {} for h in DestinationMember.objects.filter(matched=False).values_list("hashes", flat=True))
+    assert skip == {}
+    assert not AudienceChange.objects.filter(person__startswith="v:a-").exists()
+    assert unmatchable_count(destination) == 2
+
+
+def test_an_unmatchable_member_who_checks_out_later_is_queued_at_the_next_sync() -> None:
+    _, _, _, destination = prepared(4)
+    now = timezone.now()
+    Event.objects.create(event_id="late-checkout", name="Purchase", visitor_id="a-0", occurred_at=now, received_at=now,
+                         source="server", may_share=True, user_data=hash_user_data({"email": "late@example.com"}))
+    adds, _ = queue_changes(destination)
+    assert adds == 1 and unmatchable_count(destination) == 0
+    assert AudienceChange.objects.filter(person="v:a-0", op="add").exists()
+
+
+def test_a_list_row_without_a_key_the_platform_takes_is_remembered_as_skipped() -> None:
+    aud = built(audience())
+    entry = CustomerListEntry.objects.create(audience=aud, line=2, hashes={"fn": "f" * 64})
+    AudienceMember.objects.create(audience=aud, person=f"l:{entry.pk}", joined_at=timezone.now())
+    destination = Destination.objects.create(audience=aud, platform="meta", remote_id="600")
+    assert queue_changes(destination) == (1, 0)  # a list row is checked key by key when prepared
+    queue, uploads = ChangeQueue(), REGISTRY["meta"](META).capability("audiences")
+    _, rows = claim_batch(queue, "meta", size=100, lease_seconds=60)
+    sendable, skip = queue.prepare(uploads, rows, now=time.time())
+    assert sendable == [] and list(skip) == ["no identifier Meta matches on"]
+    assert list(DestinationMember.objects.values_list("person", "matched", "hashes")) == [(f"l:{entry.pk}", False, {})]
+
+
+class Row:
+    def __init__(self, person: str, visitor_id: str, user_id: int | None = None) -> None:
+        self.person, self.visitor_id, self.user_id = person, visitor_id, user_id
 
 
 def test_identifiers_take_the_newest_hashes_and_fill_keys_from_older_events_by_visitor_and_by_account() -> None:
     now = timezone.now()
     old, new = now - timedelta(days=3), now - timedelta(days=1)
-    Event.objects.bulk_create([
-        Event(event_id="e1", name="Purchase", visitor_id="v-x", occurred_at=old, received_at=old, source="server",
-              user_data={"em": "a" * 64, "ph": "b" * 64}),
+    user = get_user_model().objects.create(username="two-devices")
+    Event.objects.bulk_create([  # stored newest first: the event time decides, not the row order
         Event(event_id="e2", name="Purchase", visitor_id="v-x", occurred_at=new, received_at=new, source="server",
               user_data={"em": "c" * 64}),
+        Event(event_id="e1", name="Purchase", visitor_id="v-x", occurred_at=old, received_at=old, source="server",
+              user_data={"em": "a" * 64, "ph": "b" * 64}),
         Event(event_id="e3", name="Purchase", visitor_id="v-y", user_id=None, occurred_at=new, received_at=new,
               source="server", user_data={"fn": "d" * 64, "raw_email": "never@example.com"}),
         Event(event_id="e4", name="PageView", visitor_id="v-x", occurred_at=now, received_at=now, source="browser"),
+        Event(event_id="e5", name="Purchase", visitor_id="phone", user=user, occurred_at=old, received_at=old,
+              source="server", user_data={"em": "1" * 64, "zp": "2" * 64}),
+        Event(event_id="e6", name="Purchase", visitor_id="laptop", user=user, occurred_at=new, received_at=new,
+              source="server", user_data={"em": "3" * 64}),
     ])
-
-    class Row:
-        def __init__(self, person: str, visitor_id: str, user_id: int | None = None) -> None:
-            self.person, self.visitor_id, self.user_id = person, visitor_id, user_id
-
-    found = identifiers([Row("v:v-x", "v-x"), Row("v:v-y", "v-y"), Row("h:" + "e" * 64, "")])
+    refresh_identity()
+    found = identifiers([Row("v:v-x", "v-x"), Row("v:v-y", "v-y"), Row("h:" + "e" * 64, ""),
+                         Row(f"u:{user.pk}", "phone", user.pk)])
     assert found["v:v-x"] == {"em": "c" * 64, "ph": "b" * 64}
     assert found["v:v-y"] == {"fn": "d" * 64}  # keys outside HASH_KEYS never leave
     assert found["h:" + "e" * 64] == {"em": "e" * 64}
+    assert found[f"u:{user.pk}"] == {"em": "3" * 64, "zp": "2" * 64}  # the account's newest, from the other device
+
+
+def test_the_stored_hashes_follow_new_events_and_an_older_event_arriving_late_changes_nothing() -> None:
+    now = timezone.now()
+    first = Event.objects.create(event_id="n1", name="Purchase", visitor_id="v-z", occurred_at=now - timedelta(days=2),
+                                 received_at=now - timedelta(days=2), source="server", user_data={"em": "a" * 64})
+    assert refresh_identity() == 1
+    assert refresh_identity() == 0  # nothing new: nothing written
+    Event.objects.create(event_id="n2", name="Purchase", visitor_id="v-z", occurred_at=now - timedelta(days=1),
+                         received_at=now - timedelta(hours=1), source="server", user_data={"em": "b" * 64})
+    Event.objects.create(event_id="n3", name="Purchase", visitor_id="v-z", occurred_at=now - timedelta(days=5),
+                         received_at=now - timedelta(hours=1), source="server", user_data={"em": "c" * 64, "ct": "d" * 64})
+    refresh_identity()
+    assert identifiers([Row("v:v-z", "v-z")])["v:v-z"] == {"em": "b" * 64, "ct": "d" * 64}
+    assert set(IdentityHash.objects.values_list("subject", "key")) == {("v:v-z", "em"), ("v:v-z", "ct")}
+    assert first.pk  # the first event's hash was replaced, not kept beside
+
+
+def test_a_member_whose_consent_is_withdrawn_is_not_counted_unmatchable() -> None:
+    _, _, _, destination = prepared(4)
+    ConsentRecord.objects.filter(visitor_id="a-0").update(ads=ConsentChoice.DENIED)
+    assert unmatchable_count(destination) == 0  # not shareable at all: neither queued nor counted

@@ -1,0 +1,64 @@
+"""The stored hashes per visitor and account (audiences/identity.py ``IdentityHash``): erasure and retention
+keep them in step with the event store, and a member's identifiers never outlive the events they came from."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from socialshop.audiences.identity import identifiers, refresh_identity
+from socialshop.audiences.models import IdentityHash
+from socialshop.privacy.erasure import erase_visitors
+from socialshop.tracking.models import Event, PurgeRun
+from socialshop.tracking.retention import events_purged
+
+pytestmark = pytest.mark.django_db
+
+
+class Row:
+    def __init__(self, person: str, visitor_id: str, user_id: int | None = None) -> None:
+        self.person, self.visitor_id, self.user_id = person, visitor_id, user_id
+
+
+def checkout(event_id: str, visitor: str, user: object | None, days_ago: float, **hashes: str) -> Event:
+    at = timezone.now() - timedelta(days=days_ago)
+    return Event.objects.create(event_id=event_id, name="Purchase", visitor_id=visitor, user=user, occurred_at=at,
+                                received_at=at, source="server", may_share=True, user_data=hashes)
+
+
+def test_erasing_a_device_removes_its_hashes_and_the_account_keeps_those_of_its_other_devices() -> None:
+    user = get_user_model().objects.create(username="two-devices")
+    checkout("p1", "phone", user, 1, em="a" * 64, ph="b" * 64)  # newest: the account's em and ph come from the phone
+    checkout("l1", "laptop", user, 3, em="c" * 64, zp="d" * 64)
+    refresh_identity()
+    account = Row(f"u:{user.pk}", "", user.pk)
+    assert identifiers([account])[account.person] == {"em": "a" * 64, "ph": "b" * 64, "zp": "d" * 64}
+
+    result = erase_visitors(["phone"])
+
+    assert result.rows["stored hashes"] == 4  # v:phone em+ph, and the account's em+ph taken from the phone
+    assert not IdentityHash.objects.filter(visitor_id="phone").exists()
+    assert identifiers([account])[account.person] == {"em": "c" * 64, "zp": "d" * 64}  # the laptop's, folded in again
+    assert identifiers([Row("v:phone", "phone")])["v:phone"] == {}
+    refresh_identity()
+    assert not IdentityHash.objects.filter(visitor_id="phone").exists()  # and they never come back
+
+
+def test_a_retention_run_drops_the_hashes_of_purged_events() -> None:
+    checkout("old", "v-old", None, 400, em="a" * 64)
+    checkout("new", "v-new", None, 2, em="b" * 64)
+    checkout("mixed-old", "v-mixed", None, 400, ph="c" * 64)
+    checkout("mixed-new", "v-mixed", None, 2, em="d" * 64)
+    refresh_identity()
+    cutoff = timezone.now() - timedelta(days=395)
+    Event.objects.filter(occurred_at__lt=cutoff).delete()
+    events_purged.send(sender=PurgeRun, cutoff=cutoff)
+    assert set(IdentityHash.objects.values_list("subject", "key")) == {("v:v-new", "em"), ("v:v-mixed", "em")}
+
+
+def test_only_hash_keys_with_a_value_are_stored_never_other_user_data() -> None:
+    checkout("k1", "v-k", None, 1, em="a" * 64, ph="", raw_email="never@example.com", fbp="fb.1.2.3")
+    assert refresh_identity() == 1
+    assert list(IdentityHash.objects.values_list("subject", "key", "value")) == [("v:v-k", "em", "a" * 64)]
