@@ -171,6 +171,7 @@ def child_builds(repeat: int, seed: int) -> dict[str, Any]:
 
 
 UPLOAD_SLUG = "bench-upload"
+PREPARE_REPEAT = 3  # each claim's preparation and the bare loop are timed this many times; the fastest counts
 
 
 def upload_members(members: int) -> Any:
@@ -218,24 +219,30 @@ def child_upload(members: int) -> dict[str, Any]:
         started = time.perf_counter()
         token, _ = claim_batch(queue, "meta", size=uploads.batch_limit, lease_seconds=3600)
         claims += time.perf_counter() - started
-        started = time.perf_counter()
-        rows = list(queue.claimed(token))  # fetched again, timed here: the claim's own fetch counts as claiming
+        times, done = [], []
+        for _ in range(PREPARE_REPEAT):  # the same claim prepared again: the fastest counts, as for the baseline
+            started = time.perf_counter()
+            rows = list(queue.claimed(token))  # fetched again, timed here: the claim's own fetch counts as claiming
+            sendable, _skip = queue.prepare(uploads, rows, now=time.time())
+            done = [uploads.payload(batch) for batch in queue.batches(uploads, [record for _, record in sendable])]
+            times.append(time.perf_counter() - started)
         if not rows:
             break
-        sendable, _skip = queue.prepare(uploads, rows, now=time.time())
-        for batch in queue.batches(uploads, [record for _, record in sendable]):
-            body = uploads.payload(batch)
+        prepare += min(times)
+        for body in done:
             bodies += 1
-            records += len(batch)
+            records += len(body["payload"]["data"])
             identifiers += sum(1 for row in body["payload"]["data"] for value in row if value)
-        prepare += time.perf_counter() - started
         AudienceChange.objects.filter(claimed_by=token).update(status="sent", claimed_by="")
     # The baseline: a bare loop hashing as many identifiers of the same shape (normalised email or phone).
     raw = [f"shopper{i}@example.com" if i % 2 else f"1202555{i % 10000:04d}" for i in range(identifiers)]
-    started = time.perf_counter()
-    for value in raw:
-        hashlib.sha256(value.encode()).hexdigest()
-    bare = time.perf_counter() - started
+    bares = []
+    for _ in range(PREPARE_REPEAT):
+        started = time.perf_counter()
+        for value in raw:
+            hashlib.sha256(value.encode()).hexdigest()
+        bares.append(time.perf_counter() - started)
+    bare = min(bares)
     DestinationMember.objects.filter(destination=destination).delete()
     return {"members": members, "wanted": wanted, "queued": adds, "queue_seconds": queued, "claim_seconds": claims,
             "prepare_seconds": prepare, "records": records, "identifiers": identifiers, "bodies": bodies,

@@ -21,6 +21,8 @@ class SocialshopConfig(AppConfig):
         core_receivers.connect()
         feed_receivers.connect()
         post_receivers.connect()
-        tracking_receivers.connect()
+        # Audiences before tracking: an erasure's audience receiver reads the visitor's events that
+        # tracking's receiver deletes (audiences/identity.py forget_visitors).
         audience_receivers.connect()
+        tracking_receivers.connect()
         campaign_receivers.connect()

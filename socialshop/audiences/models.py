@@ -82,24 +82,27 @@ class VisitorLink(models.Model):
 
 
 class IdentityHash(models.Model):
-    """The newest stored SHA-256 of one identifier key for one visitor or account, kept from the event store.
+    """The stored SHA-256 identifiers of one visitor or account, kept from the event store: one row per subject.
 
-    ``subject`` is ``v:<visitor id>`` or ``u:<account id>``; one row per (subject, key), folded in from the
-    ``user_data`` of new events after a cursor by audiences/identity.py, so an upload reads a few narrow
-    rows per member instead of the events (docs/audiences.md, "Identity and hashing"). ``visitor_id`` is
-    the source event's visitor, for erasure. Only hashes: the raw values never reach socialshop's tables.
+    ``subject`` is ``v:<visitor id>`` or ``u:<account id>``. Each key's column holds the newest hash of that
+    key as ``<event time, 20 digits><event row id, 19 digits><hash>``, so the newer of two is the greater
+    string and a merge needs no timestamps decoded (audiences/identity.py folds new events in and reads
+    them; docs/audiences.md, "Identity and hashing"). Only hashes: raw values never reach these tables.
     """
 
-    subject = models.CharField(max_length=80, help_text="v:<visitor id> or u:<account id>.")
-    key = models.CharField(max_length=20, help_text="The hash key of privacy/hashing.py (em, ph, fn, ...).")
-    value = models.CharField(max_length=64, help_text="SHA-256, hex.")
-    occurred_at = models.DateTimeField(help_text="When the event that carried it happened: the newest wins.")
-    event_id = models.BigIntegerField(help_text="The event's row id (breaks ties between events of the same time).")
-    visitor_id = models.CharField(max_length=40, blank=True, default="", help_text="The source event's visitor.")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["subject", "key"], name="ss_identityhash_once")]
-        indexes = [models.Index(fields=["occurred_at"], name="ss_identityhash_time")]
+    subject = models.CharField(max_length=80, unique=True, help_text="v:<visitor id> or u:<account id>.")
+    em = models.CharField(max_length=120, null=True, blank=True)
+    em_google = models.CharField(max_length=120, null=True, blank=True)
+    ph = models.CharField(max_length=120, null=True, blank=True)
+    ph_e164 = models.CharField(max_length=120, null=True, blank=True)
+    fn = models.CharField(max_length=120, null=True, blank=True)
+    ln = models.CharField(max_length=120, null=True, blank=True)
+    ct = models.CharField(max_length=120, null=True, blank=True)
+    st = models.CharField(max_length=120, null=True, blank=True)
+    zp = models.CharField(max_length=120, null=True, blank=True)
+    country = models.CharField(max_length=120, null=True, blank=True)
+    external_id = models.CharField(max_length=120, null=True, blank=True)
+    occurred_at = models.DateTimeField(help_text="The newest event that gave this subject a hash.")
 
 
 class AudienceMember(models.Model):
@@ -201,6 +204,10 @@ class AudienceChange(OutboxRow):
     visitor_id = models.CharField(max_length=40, blank=True, default="")
     user_id = models.BigIntegerField(null=True, blank=True)
     op = models.CharField(max_length=6, choices=ChangeOp.choices)
+    hashes = models.JSONField(
+        null=True, blank=True,
+        help_text="An add's SHA-256 identifiers, read with the diff that queued it (empty: looked up when sent).",
+    )
 
     class Meta:
         indexes = [

@@ -29,8 +29,8 @@ def _t(model: type) -> str:
 def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> dict[str, int]:
     """Remove what audiences hold under the visitors' ids, in a constant number of statements.
 
-    - links, stored hashes (``IdentityHash``: the visitor's own and what their events gave an account),
-      candidate rows and every membership (history included) of the persons ``v:<id>`` go;
+    - stored hashes (``IdentityHash``: the visitor's own, and each account their events gave hashes to is
+      folded in again from its other events), links, candidate rows and every membership (history included) of the persons ``v:<id>`` go;
     - memberships of a signed-in or e-mail person (``u:``/``h:``) that one of these visitors qualified
       stay, without the visitor id: the person is the account, not the browser;
     - what was uploaded for ``v:<id>`` is renamed to a random ``x:`` key, so the next sync removes it
@@ -49,8 +49,8 @@ def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> 
             cursor.execute(sql, params)
             out[label] = out.get(label, 0) + max(cursor.rowcount, 0)
 
+        out["stored hashes"] = forget_visitors(ids)  # reads the visitors' events: runs before tracking's receiver
         run("visitor links", f"DELETE FROM {_t(VisitorLink)} WHERE visitor_id IN ({id_marks})", ids)
-        out["stored hashes"] = forget_visitors(ids)
         run("audience candidates", f"DELETE FROM {_t(AudienceCandidate)} WHERE person IN ({person_marks}) "
             f"OR visitor_id IN ({id_marks})", [*persons, *ids])
         run("audience members", f"DELETE FROM {_t(AudienceMember)} WHERE person IN ({person_marks})", persons)

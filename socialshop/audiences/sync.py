@@ -9,6 +9,7 @@ upload are ever sent. Identifiers are hashes only (``identifiers``).
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import Any, ClassVar, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from socialshop.audiences.identity import HASH_KEYS, identifiers, matchable_sql, refresh_identity
+from socialshop.audiences.identity import HASH_KEYS, identifiers, hashes_sql, matchable_sql, refresh_identity
 from socialshop.audiences.models import (
     Audience, AudienceChange, AudienceMember, ChangeOp, Destination, DestinationMember, RuleKind,
 )
@@ -63,10 +64,21 @@ def _consent_ok_sql() -> tuple[str, list[Any]]:
     return sql + "))", params
 
 
+def _uploads_class(platform: str) -> type[AudienceUploads] | None:
+    cls = REGISTRY[platform].capabilities.get("audiences") if platform in REGISTRY else None
+    return cls if cls is not None and issubclass(cls, AudienceUploads) else None
+
+
 def _identifier_keys(platform: str) -> tuple[str, ...]:
     """The hash keys ``platform``'s audience uploads match on (its capability class: no settings needed)."""
-    cls = REGISTRY[platform].capabilities.get("audiences") if platform in REGISTRY else None
-    return tuple(cls.identifier_keys) if cls is not None and issubclass(cls, AudienceUploads) else HASH_KEYS
+    cls = _uploads_class(platform)
+    return tuple(cls.identifier_keys) if cls is not None else HASH_KEYS
+
+
+def _sent_keys(platform: str) -> tuple[str, ...]:
+    """The hash keys ``platform``'s uploads carry (``AudienceUploads.sent_keys``)."""
+    cls = _uploads_class(platform)
+    return cls.sent_keys() if cls is not None else HASH_KEYS
 
 
 def queue_changes(destination: Destination) -> tuple[int, int]:
@@ -82,6 +94,7 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
     DestinationMember.objects.filter(destination=destination, matched=False, added_at__lt=now - RECHECK_UNMATCHED).delete()
     ok, ok_params = _consent_ok_sql()
     matchable = matchable_sql(_identifier_keys(destination.platform))
+    hashes, joins = hashes_sql("m", _sent_keys(destination.platform))
     columns = ("platform, status, attempts, claimed_by, reason, created_at, updated_at, destination_id, person, "
                "visitor_id, user_id, op")
     # NOT IN over one uncorrelated subquery: PostgreSQL hashes it once. A correlated NOT EXISTS on the
@@ -90,9 +103,12 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
     pending = (f"{{p}}.person NOT IN (SELECT c.person FROM {changes} c WHERE c.destination_id = %s "
                f"AND c.op = %s AND c.status IN ('pending', 'sending'))")
     with connection.cursor() as cursor:
+        # Each add carries its hashes, joined here in the one statement (identity.py hashes_sql): the claims
+        # that send them read narrow rows and look nothing up (bench/audiences.py, upload preparation).
         cursor.execute(
-            f"INSERT INTO {changes} ({columns}) SELECT %s, 'pending', 0, '', '', %s, %s, %s, m.person, m.visitor_id, "
-            f"m.user_id, 'add' FROM {members} m WHERE m.audience_id = %s AND m.left_at IS NULL AND {ok} AND {matchable} "
+            f"INSERT INTO {changes} ({columns}, hashes) SELECT %s, 'pending', 0, '', '', %s, %s, %s, m.person, m.visitor_id, "
+            f"m.user_id, 'add', {hashes} FROM {members} m {joins} "
+            f"WHERE m.audience_id = %s AND m.left_at IS NULL AND {ok} AND {matchable} "
             f"AND NOT EXISTS (SELECT 1 FROM {uploaded} u WHERE u.destination_id = %s AND u.person = m.person) "
             f"AND {pending.format(p='m')}",
             [destination.platform, now, now, destination.pk, destination.audience_id, *ok_params, destination.pk,
@@ -126,6 +142,7 @@ class ChangeRow(NamedTuple):
     visitor_id: str
     user_id: int | None
     op: str
+    hashes: dict[str, str] | None = None  # an add's hashes queued with it; None: looked up when prepared
 
 
 @dataclass
@@ -140,7 +157,12 @@ class ChangeQueue(Queue):
     remote_ids: dict[int, str] = field(default_factory=dict)  # destination id -> the platform's list id
 
     def claimed(self, token: str) -> list[ChangeRow]:  # type: ignore[override]
-        rows = [ChangeRow(*values) for values in super().claimed(token).values_list(*ChangeRow._fields)]
+        # The base class's rows (claimed under the token, still sending), read raw: a claim holds 10,000 of
+        # them and model instances or Django's per-value converters cost more than the rest of preparing.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, {', '.join(ChangeRow._fields[1:])} FROM {_t(AudienceChange)} "
+                           f"WHERE claimed_by = %s AND status = %s ORDER BY id", [token, DeliveryStatus.SENDING])
+            rows = [ChangeRow(*values[:-1], _hashes(values[-1])) for values in cursor.fetchall()]
         missing = {r.destination_id for r in rows} - set(self.remote_ids)
         if missing:
             self.remote_ids.update(Destination.objects.filter(pk__in=missing).values_list("pk", "remote_id"))
@@ -149,9 +171,8 @@ class ChangeQueue(Queue):
     def prepare(self, capability: Capability, rows: Sequence[Any], *, now: float) -> tuple[list[tuple[Any, Any]], dict[str, list[int]]]:
         assert isinstance(capability, AudienceUploads)
         add = ChangeOp.ADD
-        adds = [r for r in rows if r.op == add]
         removes = [r for r in rows if r.op != add]
-        found = identifiers(adds)
+        found = identifiers([r for r in rows if r.op == add and r.hashes is None])
         sent: dict[tuple[int, str], dict[str, str]] = {}
         if removes:
             sent = {(d, p): h for d, p, h in DestinationMember.objects.filter(
@@ -161,7 +182,7 @@ class ChangeQueue(Queue):
         sendable: list[tuple[Any, Any]] = []
         for row in rows:
             if row.op == add:
-                hashes = found.get(row.person) or {}
+                hashes = row.hashes if row.hashes is not None else found.get(row.person) or {}
                 if not capability.matchable(hashes):
                     skipped.append(row.pk)
                     continue
@@ -217,6 +238,14 @@ class ChangeQueue(Queue):
         for destination_id in {r.destination_id for r in rows if r.op == ChangeOp.REMOVE}:
             DestinationMember.objects.filter(destination_id=destination_id, person__in=[
                 r.person for r in rows if r.op == ChangeOp.REMOVE and r.destination_id == destination_id]).delete()
+
+
+def _hashes(value: Any) -> dict[str, str] | None:
+    """A change's stored hashes as read raw (JSON text, or a dict where the driver decodes it); None: none stored."""
+    if value is None:
+        return None
+    found = json.loads(value) if isinstance(value, (str, bytes)) else value
+    return {k: v for k, v in found.items() if v} if isinstance(found, dict) else None
 
 
 def _insert_unmatched(change_ids: Sequence[int]) -> None:

@@ -64,6 +64,14 @@ class AudienceUploads(Capability):
     # Our hash keys the platform matches on; a member with none of them is not matchable there.
     identifier_keys: ClassVar[tuple[str, ...]]
 
+    # Other hash keys an upload carries besides those it matches on (Meta's multi-key schema sends names too).
+    extra_sent_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def sent_keys(cls) -> tuple[str, ...]:
+        """Our hash keys an upload carries: those it matches on and any others its schema sends."""
+        return tuple(dict.fromkeys((*cls.identifier_keys, *cls.extra_sent_keys)))
+
     def matchable(self, hashes: Mapping[str, str]) -> bool:
         """Whether a member with these hashes can be matched by this platform."""
         return any(hashes.get(k) for k in self.identifier_keys)

@@ -97,7 +97,8 @@ def _ready(now: datetime, lease_seconds: int) -> Q:
 def claim_batch(queue: Queue, slug: str, *, size: int, lease_seconds: int) -> tuple[str, list[Any]]:
     """Claim up to ``size`` due rows of ``queue`` for ``slug``; returns (token, rows).
 
-    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so two workers take disjoint rows without waiting.
+    PostgreSQL: UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED), so two workers take disjoint
+    rows without waiting.
     Elsewhere (SQLite): a conditional UPDATE that only matches rows still claimable, so a row taken
     by another worker in between is not taken twice.
     """
@@ -107,18 +108,19 @@ def claim_batch(queue: Queue, slug: str, *, size: int, lease_seconds: int) -> tu
     ready = _ready(now, lease_seconds)
     claim = {"status": DeliveryStatus.SENDING, "claimed_by": token, "claimed_at": now}
     if connection.vendor == "postgresql":
-        with transaction.atomic():
-            ids = list(
-                model.objects.select_for_update(skip_locked=True).filter(ready, platform=slug)
-                .order_by("pk").values_list("pk", flat=True)[:size]
-            )
-            if ids:
-                model.objects.filter(pk__in=ids).update(**claim)
+        # One UPDATE over the locked subquery: the ids never travel to Python and back (an IN list of
+        # 10,000 parameters took longer than the update itself, bench/audiences.py).
+        with transaction.atomic(), connection.cursor() as cursor:
+            due = model.objects.select_for_update(skip_locked=True).filter(ready, platform=slug).order_by("pk")
+            select, params = due.values("pk")[:size].query.sql_with_params()
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s WHERE id IN ({select})",
+                           [claim["status"], token, now, *params])
+            taken = cursor.rowcount > 0
     else:
         ids = list(model.objects.filter(ready, platform=slug).order_by("pk").values_list("pk", flat=True)[:size])
-        if ids:
-            model.objects.filter(ready, pk__in=ids).update(**claim)
-    if not ids:
+        taken = bool(ids) and model.objects.filter(ready, pk__in=ids).update(**claim) > 0
+    if not taken:
         return token, []
     return token, list(queue.claimed(token))
 

@@ -4,7 +4,7 @@ with an ellipsis, and nothing is ever wider than its box (also for arbitrary tex
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 from PIL import Image, features
 
 from socialshop.campaigns.creatives import fonts, text
@@ -167,6 +167,8 @@ _ALPHABET = st.sampled_from(
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(title=st.text(alphabet=_ALPHABET, max_size=120), width=st.integers(min_value=60, max_value=900),
        lines=st.integers(min_value=1, max_value=4))
+@example(title="\u3001\u0301", width=60, lines=1)  # found by hypothesis: the CJK face inks the acute past the advance
+@example(title="\u05d0\u3042\u0301X", width=60, lines=2)  # and where a right-to-left line shows that part last
 def test_any_title_fits_its_width_and_line_limit(title: str, width: int, lines: int) -> None:
     style = text.Style(size=56, min_size=20, max_lines=lines, bold=True)
     fitted = text.fit(title, width=width, height=600, style=style)

@@ -80,6 +80,7 @@ class MetaAudiences(MetaAudienceCalls, AudienceUploads):
     remove_batch_limit: ClassVar[int] = 1_000  # Meta: large DELETE bodies have failed; ~1,000 a call
     min_size: ClassVar[int] = 100  # Meta: lists under 100 matched people are not served
     identifier_keys: ClassVar[tuple[str, ...]] = ("em", "ph", "external_id")
+    extra_sent_keys: ClassVar[tuple[str, ...]] = tuple(ours for _, ours in SCHEMA)  # the fixed multi-key schema
 
     def create_audience(self, name: str, *, description: str = "") -> str:
         # Meta: keep names neutral (audiences suggesting health or finances are flagged since 2025-09).
