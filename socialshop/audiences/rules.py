@@ -258,7 +258,7 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
     transaction.
 
     On PostgreSQL that is a temporary table of the transaction (dropped at its end), created from the
-    rule's SELECT, then indexed and analysed, as the hand-written floor in bench/events_scale.py does:
+    rule's SELECT (analysed when exclusions follow):
     ``CREATE TABLE AS`` may read the events with parallel workers, which ``INSERT ... SELECT`` never
     does, and the shared ``AudienceCandidate`` table cost WAL, two index inserts, a foreign-key check
     and the bloat of every earlier build's deleted rows for each candidate (docs/scaling.md: rebuilds
@@ -286,9 +286,10 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
             # purchasers' DELETE (0.9 s of a 1.3 s cart-abandoner rebuild at 1M). Autovacuum never sees it.
             if audience.exclude_purchasers_days or exclude:
                 # Statistics of ``person`` only: the exclusions join on it, and the other columns' took most of
-                # the ANALYZE. Without exclusions neither pays: the opt-outs and the diff read the table whole
-                # (hash joins), 10% of a small rebuild at 1M events (bench/audiences.py).
-                cursor.execute(f"CREATE INDEX ON {candidates} (person)")
+                # the ANALYZE. Without exclusions it is not paid: the opt-outs and the diff read the table whole
+                # (hash joins), 10% of a small rebuild at 1M events (bench/audiences.py). No index: every
+                # statement reads the table whole (hash joins, EXPLAIN ANALYZE), and building one cost 6 ms
+                # of a 0.15 s cart-abandoner rebuild at 1M events.
                 cursor.execute(f"ANALYZE {candidates} (person)")
         elif sql is not None:
             cursor.execute(f"INSERT INTO {candidates} {columns} SELECT %s, r.person, r.visitor_id, r.user_id, "
