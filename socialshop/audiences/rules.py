@@ -258,8 +258,7 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
     transaction.
 
     On PostgreSQL that is a temporary table of the transaction (dropped at its end), created from the
-    rule's SELECT (analysed when exclusions follow):
-    ``CREATE TABLE AS`` may read the events with parallel workers, which ``INSERT ... SELECT`` never
+    rule's SELECT: ``CREATE TABLE AS`` may read the events with parallel workers, which ``INSERT ... SELECT`` never
     does, and the shared ``AudienceCandidate`` table cost WAL, two index inserts, a foreign-key check
     and the bloat of every earlier build's deleted rows for each candidate (docs/scaling.md: rebuilds
     at 10M events went from 2.1-2.9x the floor to within 2x). Elsewhere the ``AudienceCandidate`` table.
@@ -282,15 +281,11 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
                            f"CAST(r.person AS VARCHAR(80)) AS person, CAST(r.visitor_id AS VARCHAR(40)) AS visitor_id, "
                            f"CAST(r.user_id AS BIGINT) AS user_id, r.qualified_at, CAST(r.reason AS VARCHAR(200)) AS reason "
                            f"FROM ({select}) r", [build_id, *params])
-            # Before the exclusions: without statistics the planner chose a per-row plan for the
-            # purchasers' DELETE (0.9 s of a 1.3 s cart-abandoner rebuild at 1M). Autovacuum never sees it.
-            if audience.exclude_purchasers_days or exclude:
-                # Statistics of ``person`` only: the exclusions join on it, and the other columns' took most of
-                # the ANALYZE. Without exclusions it is not paid: the opt-outs and the diff read the table whole
-                # (hash joins), 10% of a small rebuild at 1M events (bench/audiences.py). No index: every
-                # statement reads the table whole (hash joins, EXPLAIN ANALYZE), and building one cost 6 ms
-                # of a 0.15 s cart-abandoner rebuild at 1M events.
-                cursor.execute(f"ANALYZE {candidates} (person)")
+            # Neither indexed nor analysed: every later statement reads the table whole (hash joins; EXPLAIN
+            # ANALYZE at 1M events), and without the ``build_id`` condition (``this_build``) the planner sizes
+            # it from its pages. The 0.9 s per-row plan for the purchasers' DELETE that an ANALYZE once
+            # prevented came from that condition's one-in-200 guess; index and ANALYZE cost 10 ms of a 0.15 s
+            # cart-abandoner rebuild at 1M events (bench/audiences.py). Autovacuum never sees the table.
         elif sql is not None:
             cursor.execute(f"INSERT INTO {candidates} {columns} SELECT %s, r.person, r.visitor_id, r.user_id, "
                            f"r.qualified_at, r.reason FROM ({sql.select}) r",
