@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, BuildStatus, RuleKind
-from socialshop.audiences.rules import fill_candidates, refresh_visitor_links
+from socialshop.audiences.rules import fill_candidates, refresh_visitor_links, this_build
 from socialshop.catalog import get_catalog
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import ConfigurationError
@@ -60,18 +60,19 @@ def apply_diff(audience: Audience, build: AudienceBuild, *, now: datetime, table
     """Close memberships missing from the candidates (in ``table``, as ``fill_candidates`` returned it;
     default the ``AudienceCandidate`` table) and open new ones; returns (added, removed)."""
     members, candidates = _t(AudienceMember), table or _t(AudienceCandidate)
+    ours, ours_params = this_build(candidates, build.pk, alias="c")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {members} SET left_at = %s WHERE audience_id = %s AND left_at IS NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {candidates} c WHERE c.build_id = %s AND c.person = {members}.person)",
-            [now, audience.pk, build.pk])
+            f"(SELECT 1 FROM {candidates} c WHERE {ours} AND c.person = {members}.person)",
+            [now, audience.pk, *ours_params])
         removed = max(cursor.rowcount, 0)
         cursor.execute(
             f"INSERT INTO {members} (audience_id, person, visitor_id, user_id, qualified_at, reason, joined_at, left_at) "
             f"SELECT %s, c.person, MAX(c.visitor_id), MAX(c.user_id), MAX(c.qualified_at), MAX(c.reason), %s, NULL "
-            f"FROM {candidates} c WHERE c.build_id = %s AND NOT EXISTS (SELECT 1 FROM {members} m "
+            f"FROM {candidates} c WHERE {ours} AND NOT EXISTS (SELECT 1 FROM {members} m "
             f"WHERE m.audience_id = %s AND m.left_at IS NULL AND m.person = c.person) GROUP BY c.person",
-            [audience.pk, now, build.pk, audience.pk])
+            [audience.pk, now, *ours_params, audience.pk])
         added = max(cursor.rowcount, 0)
         if candidates == _t(AudienceCandidate):  # a temporary table goes with the transaction
             cursor.execute(f"DELETE FROM {candidates} WHERE build_id = %s", [build.pk])

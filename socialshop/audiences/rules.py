@@ -192,9 +192,10 @@ RULES: dict[str, Callable[..., RuleSQL]] = {
 
 def refresh_visitor_links() -> int:
     """Link visitor ids to customers from events: accounts (user_id) first, else the hashed email of a
-    guest checkout. New links only; returns how many were added. Set-based, one statement each, over the
-    events stored since the last refresh (``EventCursor`` 'visitor_links', tracking/interest.py's
-    window), so a build's cost follows its window, not the table's history. A refresh another build is
+    guest checkout; a visitor linked to a guest email who signs in later moves to the account. Returns
+    how many links were added or moved. One set-based statement over the events stored since the last
+    refresh (``EventCursor`` 'visitor_links', tracking/interest.py's window), so a build's cost follows
+    its window, not the table's history. A refresh another build is
     running (its cursor row locked) is not repeated."""
     # No savepoint inside a build's transaction, and the cursor row is created only the first time: a
     # build's fixed statements cost more than a small rule's SELECT at 1M events (bench/audiences.py).
@@ -210,34 +211,45 @@ def _refresh_links(mark: EventCursor) -> int:
     settled, newest = event_id_window(mark.last_event_id, now=timezone.now())
     if newest <= mark.last_event_id:
         return 0
-    window = [mark.last_event_id, newest]
     events, links = _t(Event), _t(VisitorLink)
     em = "e.user_data->>'em'" if connection.vendor == "postgresql" else "json_extract(e.user_data, '$.em')"
-    new_events = "e.id > %s AND e.id <= %s"
-    added = 0
+    guest = f"e.name = 'Purchase' AND {em} IS NOT NULL AND {em} <> ''"
+    # One read of the window for both kinds of link, and an upsert in which the account wins: three
+    # statements (account links, guest links moved to an account, guest links) read the window three
+    # times, and every build reads it again until it settles: 40-50 ms of each rebuild at 1M events
+    # with 1,000 new visitors (bench/audiences.py). ``WHERE TRUE``: SQLite would otherwise parse the
+    # ``ON CONFLICT`` as a join's ON (sqlite.org/lang_upsert.html, "parsing ambiguity").
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {links} (visitor_id, person, user_id, linked_at) "
-            f"SELECT e.visitor_id, 'u:' || CAST(MAX(e.user_id) AS TEXT), MAX(e.user_id), MIN(e.occurred_at) FROM {events} e "
-            f"WHERE {new_events} AND e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id "
-            f"ON CONFLICT (visitor_id) DO NOTHING", window)
-        added += max(cursor.rowcount, 0)
-        # A visitor linked to a guest email first and to an account later: the account wins.
-        cursor.execute(
-            f"UPDATE {links} SET person = 'u:' || CAST(x.user_id AS TEXT), user_id = x.user_id FROM ("
-            f"SELECT e.visitor_id AS visitor_id, MAX(e.user_id) AS user_id FROM {events} e "
-            f"WHERE {new_events} AND e.user_id IS NOT NULL AND e.visitor_id <> '' GROUP BY e.visitor_id) x "
-            f"WHERE {links}.visitor_id = x.visitor_id AND {links}.user_id IS NULL", window)
-        cursor.execute(
-            f"INSERT INTO {links} (visitor_id, person, user_id, linked_at) "
-            f"SELECT e.visitor_id, 'h:' || MAX({em}), NULL, MIN(e.occurred_at) FROM {events} e "
-            f"WHERE {new_events} AND e.name = 'Purchase' AND e.visitor_id <> '' AND {em} IS NOT NULL AND {em} <> '' "
-            f"GROUP BY e.visitor_id ON CONFLICT (visitor_id) DO NOTHING", window)
-        added += max(cursor.rowcount, 0)
+            f"SELECT w.visitor_id, CASE WHEN w.user_id IS NOT NULL THEN 'u:' || CAST(w.user_id AS TEXT) ELSE 'h:' || w.em END, "
+            f"w.user_id, CASE WHEN w.user_id IS NOT NULL THEN w.signed_in_at ELSE w.bought_at END FROM ("
+            f"SELECT e.visitor_id AS visitor_id, MAX(e.user_id) AS user_id, "
+            f"MIN(CASE WHEN e.user_id IS NOT NULL THEN e.occurred_at END) AS signed_in_at, "
+            f"MAX(CASE WHEN {guest} THEN {em} END) AS em, MIN(CASE WHEN {guest} THEN e.occurred_at END) AS bought_at "
+            f"FROM {events} e WHERE e.id > %s AND e.id <= %s AND e.visitor_id <> '' AND (e.user_id IS NOT NULL OR ({guest})) "
+            f"GROUP BY e.visitor_id) w WHERE TRUE "
+            f"ON CONFLICT (visitor_id) DO UPDATE SET person = excluded.person, user_id = excluded.user_id "
+            f"WHERE {links}.user_id IS NULL AND excluded.user_id IS NOT NULL",
+            [mark.last_event_id, newest])
+        added = max(cursor.rowcount, 0)
     if settled != mark.last_event_id:
         mark.last_event_id = settled
         mark.save(update_fields=["last_event_id", "updated_at"])
     return added
+
+
+def this_build(table: str, build_id: int, *, alias: str = "") -> tuple[str, list[Any]]:
+    """(SQL true for ``build_id``'s rows of the candidate ``table``, its parameters).
+
+    A build's temporary table (``fill_candidates`` on PostgreSQL) holds that build's rows only, so the
+    condition is none: on an unanalysed table ``build_id = %s`` made the planner expect a dozen rows and
+    probe the members' index once per candidate for the diff's INSERT (62 ms for 13,857 post engagers at
+    1M events, against 11 ms as a hash anti-join; EXPLAIN ANALYZE on bench/audiences.py's data).
+    """
+    if table != _t(AudienceCandidate):
+        return "TRUE", []
+    return f"{alias + '.' if alias else ''}build_id = %s", [build_id]
 
 
 def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product_ids: list[str]) -> str:
@@ -246,8 +258,7 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
     transaction.
 
     On PostgreSQL that is a temporary table of the transaction (dropped at its end), created from the
-    rule's SELECT, then indexed and analysed, as the hand-written floor in bench/events_scale.py does:
-    ``CREATE TABLE AS`` may read the events with parallel workers, which ``INSERT ... SELECT`` never
+    rule's SELECT: ``CREATE TABLE AS`` may read the events with parallel workers, which ``INSERT ... SELECT`` never
     does, and the shared ``AudienceCandidate`` table cost WAL, two index inserts, a foreign-key check
     and the bloat of every earlier build's deleted rows for each candidate (docs/scaling.md: rebuilds
     at 10M events went from 2.1-2.9x the floor to within 2x). Elsewhere the ``AudienceCandidate`` table.
@@ -259,6 +270,7 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
     columns = "(build_id, person, visitor_id, user_id, qualified_at, reason)"
     rule = RULES.get(audience.kind)
     sql = rule(audience, now=now, since=since, product_ids=product_ids) if rule is not None else None
+    ours, ours_params = this_build(candidates, build_id)
     with connection.cursor() as cursor:
         include, exclude = included_and_excluded(cursor, audience)
         if temporary:
@@ -269,14 +281,11 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
                            f"CAST(r.person AS VARCHAR(80)) AS person, CAST(r.visitor_id AS VARCHAR(40)) AS visitor_id, "
                            f"CAST(r.user_id AS BIGINT) AS user_id, r.qualified_at, CAST(r.reason AS VARCHAR(200)) AS reason "
                            f"FROM ({select}) r", [build_id, *params])
-            # Before the exclusions: without statistics the planner chose a per-row plan for the
-            # purchasers' DELETE (0.9 s of a 1.3 s cart-abandoner rebuild at 1M). Autovacuum never sees it.
-            if audience.exclude_purchasers_days or exclude:
-                # Statistics of ``person`` only: the exclusions join on it, and the other columns' took most of
-                # the ANALYZE. Without exclusions neither pays: the opt-outs and the diff read the table whole
-                # (hash joins), 10% of a small rebuild at 1M events (bench/audiences.py).
-                cursor.execute(f"CREATE INDEX ON {candidates} (person)")
-                cursor.execute(f"ANALYZE {candidates} (person)")
+            # Neither indexed nor analysed: every later statement reads the table whole (hash joins; EXPLAIN
+            # ANALYZE at 1M events), and without the ``build_id`` condition (``this_build``) the planner sizes
+            # it from its pages. The 0.9 s per-row plan for the purchasers' DELETE that an ANALYZE once
+            # prevented came from that condition's one-in-200 guess; index and ANALYZE cost 10 ms of a 0.15 s
+            # cart-abandoner rebuild at 1M events (bench/audiences.py). Autovacuum never sees the table.
         elif sql is not None:
             cursor.execute(f"INSERT INTO {candidates} {columns} SELECT %s, r.person, r.visitor_id, r.user_id, "
                            f"r.qualified_at, r.reason FROM ({sql.select}) r",
@@ -288,15 +297,15 @@ def fill_candidates(audience: Audience, build_id: int, *, now: datetime, product
                 [build_id, *include])
         if exclude:
             cursor.execute(
-                f"DELETE FROM {candidates} WHERE build_id = %s AND person IN (SELECT m.person FROM {members} m "
+                f"DELETE FROM {candidates} WHERE {ours} AND person IN (SELECT m.person FROM {members} m "
                 f"WHERE m.left_at IS NULL AND m.audience_id IN ({', '.join(['%s'] * len(exclude))}))",
-                [build_id, *exclude])
+                [*ours_params, *exclude])
         if audience.exclude_purchasers_days:
             source, person, _user = person_sql()
             cursor.execute(
-                f"DELETE FROM {candidates} WHERE build_id = %s AND person IN (SELECT {person} FROM {source} "
+                f"DELETE FROM {candidates} WHERE {ours} AND person IN (SELECT {person} FROM {source} "
                 f"WHERE e.name = 'Purchase' AND e.occurred_at >= %s AND e.occurred_at <= %s)",
-                [build_id, now - timedelta(days=audience.exclude_purchasers_days), now])
+                [*ours_params, now - timedelta(days=audience.exclude_purchasers_days), now])
         exclude_opted_out(cursor, build_id, table=candidates)
     return candidates
 
@@ -314,14 +323,17 @@ def exclude_opted_out(cursor: Any, build_id: int, *, table: str | None = None) -
     """Remove persons who opted out or sent GPC, on any of their devices (always, whatever the rule), from
     the candidates in ``table`` (default the ``AudienceCandidate`` table).
 
-    The refusals are read once (a CTE used three times is computed once), not once per clause: each
-    clause scanned the whole consent table, 0.18 s of a 1.1 s build at 1M events (bench/audiences.py).
+    Each clause reads the refusals from the partial index ``ss_consent_refused`` (privacy/models.py), an
+    index-only scan of the refusing tenth of the consent records. Before it, one scan of the whole
+    consent table shared by the three clauses (a CTE) cost 30-45 ms of a 0.2 s build at 1M events; now
+    the statement takes 15-20 ms, most of it the join to the visitor links (bench/audiences.py data).
     """
     candidates, consent, links = table or _t(AudienceCandidate), _t(ConsentRecord), _t(VisitorLink)
+    ours, params = this_build(candidates, build_id)
+    refused = "(r.opted_out OR r.gpc)"  # the index's condition, word for word, so the planner can use it
     cursor.execute(
-        f"WITH refused AS (SELECT r.visitor_id, r.user_id FROM {consent} r WHERE r.opted_out OR r.gpc) "
-        f"DELETE FROM {candidates} WHERE build_id = %s AND ("
-        f"visitor_id IN (SELECT visitor_id FROM refused) "
-        f"OR user_id IN (SELECT user_id FROM refused WHERE user_id IS NOT NULL) "
-        f"OR person IN (SELECT l.person FROM {links} l JOIN refused ON refused.visitor_id = l.visitor_id))",
-        [build_id])
+        f"DELETE FROM {candidates} WHERE {ours} AND ("
+        f"visitor_id IN (SELECT r.visitor_id FROM {consent} r WHERE {refused}) "
+        f"OR user_id IN (SELECT r.user_id FROM {consent} r WHERE {refused} AND r.user_id IS NOT NULL) "
+        f"OR person IN (SELECT l.person FROM {links} l JOIN {consent} r ON r.visitor_id = l.visitor_id WHERE {refused}))",
+        params)

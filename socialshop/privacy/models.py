@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class ConsentChoice(models.TextChoices):
@@ -28,7 +29,12 @@ class ConsentRecord(models.Model):
 
     class Meta:
         verbose_name = "consent record"
-        indexes = [models.Index(fields=["updated_at"], name="ss_consent_updated")]
+        indexes = [
+            models.Index(fields=["updated_at"], name="ss_consent_updated"),
+            # The refusals every audience build removes (audiences/rules.py exclude_opted_out), read from
+            # the index alone instead of a scan of every visitor's record (about a tenth of them refuse).
+            models.Index(fields=["visitor_id", "user"], name="ss_consent_refused", condition=Q(opted_out=True) | Q(gpc=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.visitor_id}: analytics {self.analytics}, ads {self.ads}"
