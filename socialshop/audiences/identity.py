@@ -63,13 +63,17 @@ def _fill_sql(where: str) -> str:
                 f"SELECT 'u:' || CAST(e.user_id AS TEXT), e.id, e.occurred_at, e.user_data FROM {events} e "
                 f"WHERE {hashed} AND e.user_id IS NOT NULL")
     value = _encoded("s.occurred_at", "s.id", "j.value")
+    # Only SHA-256 hex digests: the store writes nothing else, but a row from a restore or another writer
+    # with a long or odd value must neither break every later fold (the columns' length) nor be uploaded.
+    hexdigest = ("j.value ~ '^[0-9a-f]{64}$'" if connection.vendor == "postgresql"
+                 else "length(j.value) = 64 AND j.value NOT GLOB '*[^0-9a-f]*'")
     picks = ", ".join(f"MAX(CASE WHEN j.key = '{k}' THEN {value} END)" for k in HASH_KEYS)
     keys = ", ".join(f"'{k}'" for k in HASH_KEYS)  # constants of this module, never input
     keep = ", ".join(f"{k} = {_newer(f'excluded.{k}', f'{table}.{k}')}" for k in HASH_KEYS)
     return (
         f"INSERT INTO {table} (subject, {', '.join(HASH_KEYS)}, occurred_at) "
         f"SELECT s.subject, {picks}, MAX(s.occurred_at) FROM ({subjects}) s {expand} "
-        f"WHERE j.key IN ({keys}) AND j.value IS NOT NULL AND j.value <> '' GROUP BY s.subject "
+        f"WHERE j.key IN ({keys}) AND j.value IS NOT NULL AND {hexdigest} GROUP BY s.subject "
         f"ON CONFLICT (subject) DO UPDATE SET {keep}, "
         f"occurred_at = {_newer('excluded.occurred_at', f'{table}.occurred_at')}"
     )

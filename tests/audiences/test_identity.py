@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -71,3 +72,32 @@ def test_only_hash_keys_with_a_value_are_stored_never_other_user_data() -> None:
     assert [k for k in ("em_google", "ph", "ph_e164", "fn", "ln", "ct", "st", "zp", "country", "external_id")
             if getattr(row, k) is not None] == []
     assert identifiers([Row("v:v-k", "v-k")]) == {"v:v-k": {"em": "a" * 64}}
+
+
+_TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))  # what a JSON column can hold on both databases
+_VALUES = st.one_of(st.text(_TEXT, max_size=300), st.integers(-2**53, 2**53), st.floats(allow_nan=False, allow_infinity=False),
+                    st.none(), st.booleans(), st.lists(st.text(_TEXT, max_size=5), max_size=3),
+                    st.dictionaries(st.text(_TEXT, max_size=5), st.text(_TEXT, max_size=5), max_size=2),
+                    st.text(alphabet="0123456789abcdefABCDEF", min_size=64, max_size=64))
+_KEYS = st.sampled_from(["em", "ph", "ph_e164", "fn", "zp", "external_id", "fbp", "raw_email", "", "EM"])
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(documents=st.lists(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6), min_size=1, max_size=4))
+def test_any_user_data_a_row_holds_folds_without_error_and_only_hex_digests_are_kept(documents: list[dict]) -> None:
+    """Event rows written past the store's hashing (a restore, another writer): whatever their user_data,
+    the fold never fails and stores, and so uploads, only lowercase SHA-256 hex digests."""
+    IdentityHash.objects.all().delete()
+    Event.objects.filter(event_id__startswith="fuzz-").delete()
+    at = timezone.now() - timedelta(hours=2)
+    Event.objects.bulk_create([
+        Event(event_id=f"fuzz-{n}", name="Purchase", visitor_id="v-fuzz", occurred_at=at, received_at=at,
+              source="server", user_data=doc)
+        for n, doc in enumerate(documents)])
+    refresh_identity()
+    found = identifiers([Row("v:v-fuzz", "v-fuzz")])["v:v-fuzz"]
+    assert all(len(v) == 64 and set(v) <= set("0123456789abcdef") for v in found.values())
+    expected = {k for doc in documents for k, v in doc.items()
+                if k in {"em", "ph", "ph_e164", "fn", "zp", "external_id"} and isinstance(v, str)
+                and len(v) == 64 and set(v) <= set("0123456789abcdef")}
+    assert set(found) == expected
