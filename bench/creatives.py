@@ -14,11 +14,11 @@ import io
 import os
 import random
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/harness.py
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 import django  # noqa: E402
@@ -33,6 +33,7 @@ from socialshop.campaigns.creatives.render import Colours, render_ad, size_named
 from socialshop.campaigns.creatives.sources import decode  # noqa: E402
 from socialshop.campaigns.models import Campaign, IncentiveKind, Variant  # noqa: E402
 from socialshop.catalog import ProductRecord  # noqa: E402
+from harness import best_of_alternating  # noqa: E402
 
 TITLES = (
     "Linen summer dress with deep pockets", "Льняное летнее платье с карманами", "Λινό καλοκαιρινό φόρεμα με τσέπες",
@@ -83,11 +84,6 @@ def bare(images: list[bytes], products: list[ProductRecord]) -> int:
     return len(images)
 
 
-def timed(fn, images: list[bytes], products: list[ProductRecord]) -> tuple[int, float]:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    count = fn(images, products)
-    return count, time.perf_counter() - start
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,12 +97,7 @@ def main() -> None:
     # Warm up: codecs on both sides, and each script's font once (a worker keeps them loaded).
     bare(images[:1], products[:1])
     ours(images[: len(TITLES)], records(len(TITLES)))
-    bare_runs, our_runs = [], []
-    for _ in range(args.rounds):  # alternate so load from other processes does not favour one side
-        bare_runs.append(timed(bare, images, products))
-        our_runs.append(timed(ours, images, products))
-    bare_n, bare_s = min(bare_runs, key=lambda run: run[1])
-    our_n, our_s = min(our_runs, key=lambda run: run[1])
+    (bare_n, bare_s), (our_n, our_s) = best_of_alternating(bare, ours, images, products, rounds=args.rounds)
     bare_rate, our_rate = bare_n / bare_s, our_n / our_s
     print(f"bare Pillow open-resize-save 1080x1080: {bare_n} in {bare_s:.2f}s = {bare_rate:.1f}/s")
     print(f"socialshop creatives 1080x1080:         {our_n} in {our_s:.2f}s = {our_rate:.1f}/s")

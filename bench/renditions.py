@@ -11,10 +11,10 @@ import io
 import os
 import random
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/harness.py
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 import django  # noqa: E402
@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
 from socialshop.core.images import encode, open_checked, to_srgb  # noqa: E402
 from socialshop.posts.images import RENDITIONS, build_renditions  # noqa: E402
+from harness import best_of_alternating  # noqa: E402
 
 
 def make_images(count: int, size: tuple[int, int]) -> list[bytes]:
@@ -73,11 +74,6 @@ def bare(images: list[bytes]) -> int:
     return files
 
 
-def timed(fn, images: list[bytes]) -> tuple[int, float]:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    files = fn(images)
-    return files, time.perf_counter() - start
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,14 +86,7 @@ def main() -> None:
     images = make_images(args.images, (width, height))
     bare(images[:1])  # warm up codecs on both sides
     ours(images[:1])
-    # Alternate the two sides over a few rounds and keep each side's best time, so that load from
-    # other processes on a shared machine does not favour whichever side ran in a quiet moment.
-    bare_runs, our_runs = [], []
-    for _ in range(args.rounds):
-        bare_runs.append(timed(bare, images))
-        our_runs.append(timed(ours, images))
-    bare_files, bare_seconds = min(bare_runs, key=lambda run: run[1])
-    our_files, our_seconds = min(our_runs, key=lambda run: run[1])
+    (bare_files, bare_seconds), (our_files, our_seconds) = best_of_alternating(bare, ours, images, rounds=args.rounds)
     bare_rate, our_rate = bare_files / bare_seconds, our_files / our_seconds
     print(f"bare Pillow open-resize-save: {bare_files} files in {bare_seconds:.2f}s = {bare_rate:.1f} renditions/s")
     print(f"socialshop pipeline:          {our_files} files in {our_seconds:.2f}s = {our_rate:.1f} renditions/s")

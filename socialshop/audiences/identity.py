@@ -6,9 +6,9 @@ import) and the event keeps the hashes. ``refresh_identity`` folds them, one set
 of new events, into one row per subject (``v:<visitor id>``, ``u:<account id>``) with a column per key;
 each value is prefixed with its event's time and row id, so "the newest hash of each key" is the
 greatest string, older events filling keys the newer lack, and merging a person's visitor and account
-needs no dates decoded (``_newer``). An upload then reads two rows per member in the claim's own
-statement, and the sync queues only members a platform can match (``matchable_sql``) instead of
-reading every member's events (docs/audiences.md, "Identity and hashing", "Performance"). Erasure and
+needs no dates decoded (``_newer``). The sync's diff joins a member's two rows once (``identity_joins``):
+it queues only members a platform can match (``matchable_sql``), each with its hashes (``hashes_sql``),
+so an upload never reads the events (docs/audiences.md, "Identity and hashing", "Performance"). Erasure and
 retention keep the table in step (audiences/receivers.py).
 """
 from __future__ import annotations
@@ -152,26 +152,27 @@ def forget_before(cutoff: Any) -> int:
         return max(cursor.rowcount, 0)
 
 
-def matchable_sql(keys: Sequence[str], member: str = "m") -> str:
-    """SQL true for a member row ``member`` (person, visitor_id, user_id) that has a hash under one of ``keys``:
-    a stored hash of its visitor or account, its own email hash (``h:`` persons) or a customer-list row
-    (``l:``, checked key by key when the upload is prepared). Each EXISTS probes the unique index."""
+def identity_joins(row: str) -> str:
+    """LEFT JOINs of ``row``'s (with visitor_id and user_id) visitor and account rows, as ``hv`` and ``hu``: at most
+    one each (``subject`` is unique). ``matchable_sql`` and ``hashes_sql`` read them."""
     table = _t(IdentityHash)
-    has = " OR ".join(f"h.{k} IS NOT NULL" for k in keys if k in HASH_KEYS) or "1 = 0"
-    own_email = f"{member}.person LIKE 'h:%%' OR " if "em" in keys else ""
-    return (f"({own_email}{member}.person LIKE 'l:%%' "
-            f"OR EXISTS (SELECT 1 FROM {table} h WHERE h.subject = 'v:' || {member}.visitor_id AND ({has})) "
-            f"OR ({member}.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM {table} h "
-            f"WHERE h.subject = 'u:' || CAST({member}.user_id AS TEXT) AND ({has}))))")
+    return (f"LEFT JOIN {table} hv ON hv.subject = 'v:' || {row}.visitor_id "
+            f"LEFT JOIN {table} hu ON hu.subject = 'u:' || CAST({row}.user_id AS TEXT)")
 
 
-def hashes_sql(row: str, keys: Sequence[str] = HASH_KEYS) -> tuple[str, str]:
-    """(a JSON object expression, the joins it needs) giving each row ``row`` (person, visitor_id, user_id)
-    its hashes under ``keys``: per key the newer of its visitor's and its account's, an ``h:`` person's own
-    email hash first; NULL for list rows (``l:``: their hashes are the list's, looked up when sent)."""
-    table = _t(IdentityHash)
-    joins = (f"LEFT JOIN {table} hv ON hv.subject = 'v:' || {row}.visitor_id "
-             f"LEFT JOIN {table} hu ON hu.subject = 'u:' || CAST({row}.user_id AS TEXT)")
+def matchable_sql(keys: Sequence[str], row: str = "m") -> str:
+    """SQL true (never NULL) for a member row ``row`` joined by ``identity_joins`` that has a hash under one of
+    ``keys``: its visitor's or account's, its own email hash (``h:`` persons) or a customer-list row (``l:``,
+    checked key by key when the upload is prepared)."""
+    has = " OR ".join(f"h{side}.{k} IS NOT NULL" for k in keys if k in HASH_KEYS for side in "vu") or "1 = 0"
+    own_email = f"{row}.person LIKE 'h:%%' OR " if "em" in keys else ""
+    return f"({own_email}{row}.person LIKE 'l:%%' OR {has})"
+
+
+def hashes_sql(row: str, keys: Sequence[str] = HASH_KEYS) -> str:
+    """A JSON object expression giving each row ``row`` joined by ``identity_joins`` its hashes under ``keys``:
+    per key the newer of its visitor's and its account's, an ``h:`` person's own email hash first; NULL for
+    list rows (``l:``: their hashes are the list's, looked up when sent)."""
     pairs = []
     for k in (k for k in keys if k in HASH_KEYS):
         value = f"substr({_newer(f'hv.{k}', f'hu.{k}')}, {PREFIX + 1})"
@@ -182,7 +183,7 @@ def hashes_sql(row: str, keys: Sequence[str] = HASH_KEYS) -> tuple[str, str]:
         build = f"json_strip_nulls(json_build_object({', '.join(pairs)}))"
     else:
         build = f"json_object({', '.join(pairs)})"  # nulls kept; readers drop empty values
-    return f"CASE WHEN {row}.person LIKE 'l:%%' THEN NULL ELSE {build} END", joins
+    return f"CASE WHEN {row}.person LIKE 'l:%%' THEN NULL ELSE {build} END"
 
 
 def identifiers(rows: Sequence[Any]) -> dict[str, dict[str, str]]:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
-from socialshop.audiences.identity import HASH_KEYS, identifiers, hashes_sql, matchable_sql, refresh_identity
+from socialshop.audiences.identity import HASH_KEYS, hashes_sql, identifiers, identity_joins, matchable_sql, refresh_identity
 from socialshop.audiences.models import (
     Audience, AudienceChange, AudienceMember, ChangeOp, Destination, DestinationMember, RuleKind,
 )
@@ -93,8 +93,8 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
     now = timezone.now()
     DestinationMember.objects.filter(destination=destination, matched=False, added_at__lt=now - RECHECK_UNMATCHED).delete()
     ok, ok_params = _consent_ok_sql()
-    matchable = matchable_sql(_identifier_keys(destination.platform))
-    hashes, joins = hashes_sql("m", _sent_keys(destination.platform))
+    joins, matchable = identity_joins("m"), matchable_sql(_identifier_keys(destination.platform))
+    hashes = hashes_sql("m", _sent_keys(destination.platform))
     columns = ("platform, status, attempts, claimed_by, reason, created_at, updated_at, destination_id, person, "
                "visitor_id, user_id, op")
     # NOT IN over one uncorrelated subquery: PostgreSQL hashes it once. A correlated NOT EXISTS on the
@@ -103,7 +103,7 @@ def queue_changes(destination: Destination) -> tuple[int, int]:
     pending = (f"{{p}}.person NOT IN (SELECT c.person FROM {changes} c WHERE c.destination_id = %s "
                f"AND c.op = %s AND c.status IN ('pending', 'sending'))")
     with connection.cursor() as cursor:
-        # Each add carries its hashes, joined here in the one statement (identity.py hashes_sql): the claims
+        # Each add carries its hashes, joined once here for the test and the values (identity.py): the claims
         # that send them read narrow rows and look nothing up (bench/audiences.py, upload preparation).
         cursor.execute(
             f"INSERT INTO {changes} ({columns}, hashes) SELECT %s, 'pending', 0, '', '', %s, %s, %s, m.person, m.visitor_id, "
@@ -304,8 +304,8 @@ def unmatchable_count(destination: Destination) -> int:
     ok, params = _consent_ok_sql()
     matchable = matchable_sql(_identifier_keys(destination.platform))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {_t(AudienceMember)} m WHERE m.audience_id = %s AND m.left_at IS NULL "
-                       f"AND {ok} AND NOT {matchable}", [destination.audience_id, *params])
+        cursor.execute(f"SELECT COUNT(*) FROM {_t(AudienceMember)} m {identity_joins('m')} WHERE m.audience_id = %s "
+                       f"AND m.left_at IS NULL AND {ok} AND NOT {matchable}", [destination.audience_id, *params])
         return int(cursor.fetchone()[0])
 
 

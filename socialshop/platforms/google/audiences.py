@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from socialshop.platforms.audiences import AudienceUploads, Member
-from socialshop.platforms.base import Platform
 from socialshop.platforms.events import SendResult
-from socialshop.platforms.google.oauth import DEFAULT_TOKEN_URL, TokenSource
+from socialshop.platforms.google.oauth import DEFAULT_TOKEN_URL, OAuthCapability
 from socialshop.privacy.hashing import email_hash_for
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 
@@ -30,6 +29,14 @@ CUSTOMER_ID_RE = re.compile(r"\d{3}-?\d{3}-?\d{4}")  # Google Ads: 10 digits, sh
 URL_RE = re.compile(r"https?://[^/\s]+(/\S*)?")
 
 
+def customer_id_problems(capability: Any, entry: Mapping[str, Any], key: str, names: Sequence[str], code: str) -> list[Any]:
+    """The check errors (``code``) of the settings ``names`` that are set but are no Google Ads customer id."""
+    return [capability.value_error(key, entry, name, "the 10-digit Google Ads customer id, e.g. '123-456-7890'", code)
+            for name in names
+            if entry.get(name) not in (None, "")
+            and not (isinstance(entry.get(name), (str, int)) and CUSTOMER_ID_RE.fullmatch(str(entry.get(name))))]
+
+
 def _days(value: Any, top: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= top
 
@@ -39,7 +46,7 @@ def customer_id(value: Any) -> str:
     return str(value).replace("-", "").strip()
 
 
-class GoogleAudiences(AudienceUploads):
+class GoogleAudiences(OAuthCapability, AudienceUploads):
     """Customer Match lists: created with userLists.create, filled with audienceMembers:ingest / :remove."""
 
     # Its own credentials (OAuth, not the GA4 api_secret) and account; any of them switches the capability on.
@@ -53,17 +60,9 @@ class GoogleAudiences(AudienceUploads):
     min_size: ClassVar[int] = 100  # Google Ads: 100 active members to serve (third parties; unconfirmed)
     identifier_keys: ClassVar[tuple[str, ...]] = ("em_google", "em", "ph_e164")
 
-    def __init__(self, platform: Platform) -> None:
-        super().__init__(platform)
-        self._tokens: TokenSource | None = None
-
     @classmethod
     def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
-        problems = []
-        for name in ("operating_account_id", "login_account_id"):
-            value = entry.get(name)
-            if value not in (None, "") and not (isinstance(value, (str, int)) and CUSTOMER_ID_RE.fullmatch(str(value))):
-                problems.append(cls.value_error(key, entry, name, "the 10-digit Google Ads customer id, e.g. '123-456-7890'", "socialshop.E175"))
+        problems = customer_id_problems(cls, entry, key, ("operating_account_id", "login_account_id"), "socialshop.E175")
         if entry.get("membership_days") is not None and not _days(entry["membership_days"], MAX_MEMBERSHIP_DAYS):
             problems.append(cls.value_error(key, entry, "membership_days", f"whole days from 1 to {MAX_MEMBERSHIP_DAYS}", "socialshop.E176"))
         url = entry.get("oauth_token_url")
@@ -73,15 +72,6 @@ class GoogleAudiences(AudienceUploads):
         return problems
 
     # -- credentials ---------------------------------------------------------------------------------
-    @property
-    def tokens(self) -> TokenSource:
-        if self._tokens is None:
-            self._tokens = TokenSource(
-                token_url=str(self.config.get("oauth_token_url") or DEFAULT_TOKEN_URL),
-                client_id=str(self.setting("oauth_client_id")), client_secret=str(self.setting("oauth_client_secret")),
-                refresh_token=str(self.setting("oauth_refresh_token")), name=self.name, timeout=self.timeout,
-            )
-        return self._tokens
 
     def credential_values(self) -> dict[str, str]:
         return {**super().credential_values(), "oauth_token_url": str(self.config.get("oauth_token_url") or "")}

@@ -3,7 +3,7 @@
 ``TokenSource`` trades the store's refresh token for an access token at Google's token endpoint and
 keeps it, per process, until shortly before it expires. A refused refresh is a credential error
 (``PlatformAPIError(auth=True)``) so the delivery engine halts the capability until the keys change.
-Used by platforms/google/audiences.py; docs in docs/platforms/google.md (Audiences).
+Used by platforms/google/audiences.py and reporting.py (``OAuthCapability``); docs in docs/platforms/google.md (Audiences).
 """
 from __future__ import annotations
 
@@ -104,3 +104,22 @@ class TokenSource:
         with _LOCK:
             _CACHE[self._key] = token
         return token.value
+
+
+class OAuthCapability:
+    """What a Google capability with the shared OAuth keys (Customer Match, reporting) needs: its
+    ``TokenSource``, made once from ``oauth_client_id``, ``oauth_client_secret``, ``oauth_refresh_token``
+    and the optional ``oauth_token_url``. Put it before the capability base class."""
+
+    _tokens: TokenSource | None = None  # the instance's own once made
+
+    @property
+    def tokens(self) -> TokenSource:
+        if self._tokens is None:
+            cap: Any = self  # a Capability: config, setting(), name, timeout
+            self._tokens = TokenSource(
+                token_url=str(cap.config.get("oauth_token_url") or DEFAULT_TOKEN_URL),
+                client_id=str(cap.setting("oauth_client_id")), client_secret=str(cap.setting("oauth_client_secret")),
+                refresh_token=str(cap.setting("oauth_refresh_token")), name=cap.name, timeout=cap.timeout,
+            )
+        return self._tokens

@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from socialshop.platforms.base import Platform
-from socialshop.platforms.google.audiences import CUSTOMER_ID_RE, customer_id
-from socialshop.platforms.google.oauth import DEFAULT_TOKEN_URL, TokenSource
+from socialshop.platforms.google.audiences import customer_id, customer_id_problems
+from socialshop.platforms.google.oauth import OAuthCapability
 from socialshop.platforms.http import ApiCall, PlatformAPIError
 from socialshop.platforms.reporting import CampaignRef, ReportDay, Reporting, count, day_of, money
 
@@ -26,7 +25,7 @@ OAUTH_KEYS = ("oauth_client_id", "oauth_client_secret", "oauth_refresh_token")
 NAME_RE = re.compile(r"[^\\']{1,255}")  # a campaign name GAQL can quote without escapes
 
 
-class GoogleReporting(Reporting):
+class GoogleReporting(OAuthCapability, Reporting):
     """Google Ads campaign metrics; the OAuth keys are shared with Customer Match (google/audiences.py)."""
 
     required_settings: ClassVar[tuple[str, ...]] = ("reports_customer_id", "reports_developer_token")
@@ -34,33 +33,16 @@ class GoogleReporting(Reporting):
     default_api_base: ClassVar[str] = "https://googleads.googleapis.com"
     finds_by_name: ClassVar[bool] = True
 
-    def __init__(self, platform: Platform) -> None:
-        super().__init__(platform)
-        self._tokens: TokenSource | None = None
-
     @classmethod
     def check_values(cls, entry: Mapping[str, Any], key: str) -> list[Any]:
         """socialshop.E166: the customer ids are Google Ads ids; the OAuth client (shared with audiences) is set."""
-        problems = []
-        for name in ("reports_customer_id", "reports_login_customer_id"):
-            value = entry.get(name)
-            if value not in (None, "") and not (isinstance(value, (str, int)) and CUSTOMER_ID_RE.fullmatch(str(value))):
-                problems.append(cls.value_error(key, entry, name, "the 10-digit Google Ads customer id, e.g. '123-456-7890'",
-                                                "socialshop.E166"))
+        problems = customer_id_problems(cls, entry, key, ("reports_customer_id", "reports_login_customer_id"), "socialshop.E166")
         for name in OAUTH_KEYS:
             if entry.get(name) in (None, ""):
                 problems.append(cls.value_error(key, entry, name, "the OAuth client of the Google Cloud project with the "
                                                 "Google Ads API on (docs/platforms/google.md, Reporting)", "socialshop.E166"))
         return problems
 
-    @property
-    def tokens(self) -> TokenSource:
-        if self._tokens is None:
-            self._tokens = TokenSource(
-                token_url=str(self.config.get("oauth_token_url") or DEFAULT_TOKEN_URL),
-                client_id=str(self.setting("oauth_client_id")), client_secret=str(self.setting("oauth_client_secret")),
-                refresh_token=str(self.setting("oauth_refresh_token")), name=self.name, timeout=self.timeout)
-        return self._tokens
 
     def query(self, ref: CampaignRef, *, since: date, until: date) -> str:
         """The GAQL query: one row per campaign and day."""
