@@ -17,6 +17,8 @@ def simulate_traffic_step(progress: Callable[[str], None] | None) -> None:
     visitors = int(os.environ.get("SHOP_DEMO_VISITORS") or 12000)
     if progress:
         progress(f"Simulating storefront traffic ({visitors} visitors over 14 days)")
-    result = simulate_traffic(visitors=visitors, days=14, seed=7, posts=posts_for_simulation())
+    # Guests give an email at checkout (hashed on the way in), so the audiences' members are matchable and
+    # the uploads to the demo's stand-in platforms have people to send, as in a real store.
+    result = simulate_traffic(visitors=visitors, days=14, seed=7, posts=posts_for_simulation(), guest_emails=True)
     if progress:
         progress(f"  {result.events} events stored, {result.purchases} purchases")

@@ -80,11 +80,12 @@ def shopper_identity(number: int) -> dict[str, str]:
 
 class _Run:
     def __init__(self, rng: random.Random, products: list[tuple[str, float, str]], site: str, prefix: str,
-                 posts: Sequence[SimulatedPost] = (), users: Sequence[int] = (), customers: float = 0.0) -> None:
+                 posts: Sequence[SimulatedPost] = (), users: Sequence[int] = (), customers: float = 0.0,
+                 guest_emails: bool = False) -> None:
         self.rng, self.products, self.site, self.prefix = rng, products, site.rstrip("/"), prefix
         self.posts = list(posts)
         self.users, self.next_user = list(users), 0
-        self.customers = customers
+        self.customers, self.guest_emails = customers, guest_emails
         self.user_data: dict[str, str] = {}  # the current visitor's hashed identity at checkout
         self.by_id = {p[0]: p for p in products}
         self.rows: list[dict[str, Any]] = []
@@ -141,10 +142,12 @@ class _Run:
         user_id, self.user_data = None, {}
         if self.users and visitor_id:  # signed in as the next account in turn (only visitors who consented)
             user_id, self.next_user = self.users[self.next_user % len(self.users)], self.next_user + 1
-        elif visitor_id and self.customers:  # no extra draws without customers: existing seeds give the same traffic
+            if self.guest_emails:  # their checkouts carry their hashed identity, as the store's server call does
+                self.user_data = hash_user_data(shopper_identity(user_id))
+        elif visitor_id and (self.customers or self.guest_emails):  # no extra draws otherwise: seeds give the same traffic
             # A signed-in customer (their account on every event) or a guest who gives an email at checkout.
             number = rng.randrange(1, 2 ** 31)  # an account id (the event store keeps a 32-bit id)
-            user_id = number if rng.random() < self.customers else None
+            user_id = number if self.customers and rng.random() < self.customers else None
             self.user_data = hash_user_data(shopper_identity(number))
         now = datetime.now(dt_timezone.utc) - timedelta(minutes=30)
         first = start + (now - start) * rng.random()
@@ -246,6 +249,7 @@ def simulate_traffic(
     posts: Sequence[SimulatedPost] = (),
     users: Sequence[int] = (),
     customers: float = 0.0,
+    guest_emails: bool = False,
 ) -> SimulationResult:
     """Store simulated traffic of ``visitors`` visitors spread over the last ``days`` days.
 
@@ -258,7 +262,9 @@ def simulate_traffic(
     (0 to 1, default 0) is the share of identified visitors who are
     signed-in customers (``user_id`` on their events, ``shopper_identity(user_id)`` their account);
     with it, every identified visitor's checkout events also carry their hashed email and phone
-    (``hash_user_data``), so audience members are matchable. ``progress(done, total)`` is called every 500 visitors. Raises
+    (``hash_user_data``), so audience members are matchable. ``guest_emails`` gives the checkouts of
+    identified visitors (and of ``users``) their hashed email and phone without inventing accounts: what
+    a store whose accounts exist (the demo's) reports for guests. ``progress(done, total)`` is called every 500 visitors. Raises
     ``SocialshopError`` when the catalog has no priced products.
     """
     if not 0 <= customers <= 1:
@@ -268,7 +274,7 @@ def simulate_traffic(
         raise SocialshopError("the catalog has no products with a price to simulate traffic for")
     rng = random.Random(seed)
     run = _Run(rng, products, app_settings.SITE_URL or "http://127.0.0.1:8000", prefix=f"sim{secrets.token_hex(3)}-",
-               posts=posts, users=users, customers=customers)
+               posts=posts, users=users, customers=customers, guest_emails=guest_emails)
     start = datetime.now(dt_timezone.utc) - timedelta(days=days)
     for index in range(visitors):
         run.visitor(start)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def traffic() -> None:
     seed_store(products=12, customers=3)
-    simulate_traffic(visitors=400, days=14, seed=7)
+    simulate_traffic(visitors=400, days=14, seed=7, guest_emails=True)  # as the demo's traffic step
 
 
 def test_the_seed_runs_the_audience_step_after_the_traffic() -> None:
@@ -60,3 +60,13 @@ def test_seeding_twice_keeps_the_audiences_and_rebuilds(traffic: None) -> None:
     seed_audiences_step(None)
     assert Audience.objects.count() == 6 and CustomerListEntry.objects.count() == 6
     assert AudienceBuild.objects.filter(audience__slug="viewers-14d").count() == 2
+
+
+def test_the_demo_audiences_have_members_every_platform_can_match(traffic: None) -> None:
+    """Guests' checkouts carry hashed emails, so a marketer opening an audience sees matchable members."""
+    from socialshop.audiences.preview import match_report
+
+    seed_audiences_step(None)
+    report = match_report(Audience.objects.get(slug="purchasers-180d"))
+    assert report.size > 0
+    assert all(p.in_sample > 0 for p in report.platforms), [(p.facts.slug, p.in_sample) for p in report.platforms]

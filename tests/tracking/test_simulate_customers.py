@@ -55,3 +55,22 @@ def test_the_default_traffic_is_the_same_with_customers_left_out(store: None) ->
 def test_a_customer_share_outside_0_to_1_is_refused(store: None, share: float) -> None:
     with pytest.raises(SocialshopError, match="customers"):
         simulate_traffic(visitors=5, days=1, customers=share)
+
+
+def test_guest_emails_hash_checkouts_without_inventing_accounts(store: None) -> None:
+    """The demo's traffic: guests give an email at checkout; no event names an account that does not exist."""
+    simulate_traffic(visitors=300, days=7, seed=3, guest_emails=True)
+    assert not Event.objects.filter(user_id__isnull=False).exists()
+    hashed = list(Event.objects.exclude(user_data={}).values_list("name", "user_data"))
+    assert hashed and {name for name, _ in hashed} <= set(CHECKOUT_EVENTS)
+    assert all(set(user_data) >= {"em", "ph"} and all(len(v) == 64 for v in user_data.values()) for _, user_data in hashed)
+
+
+def test_signed_in_users_checkouts_carry_their_hashes_with_guest_emails(store: None) -> None:
+    from django.contrib.auth import get_user_model
+
+    users = [get_user_model().objects.create(username=f"u{n}").pk for n in range(3)]
+    simulate_traffic(visitors=120, days=7, seed=5, users=users, guest_emails=True)
+    hashed = list(Event.objects.exclude(user_data={}).values_list("user_id", "user_data"))
+    assert hashed and all(user_id in users and user_data == hash_user_data(shopper_identity(user_id))
+                          for user_id, user_data in hashed)
