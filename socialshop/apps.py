@@ -16,11 +16,13 @@ class SocialshopConfig(AppConfig):
         from socialshop.core import receivers as core_receivers
         from socialshop.feeds import receivers as feed_receivers
         from socialshop.posts import receivers as post_receivers
+        from socialshop.privacy import receivers as privacy_receivers
         from socialshop.tracking import receivers as tracking_receivers
 
         core_receivers.connect()
         feed_receivers.connect()
         post_receivers.connect()
+        privacy_receivers.connect()
         # Audiences before tracking: an erasure's audience receiver reads the visitor's events that
         # tracking's receiver deletes (audiences/identity.py forget_visitors).
         audience_receivers.connect()

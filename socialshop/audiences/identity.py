@@ -182,7 +182,7 @@ def hashes_sql(row: str, keys: Sequence[str] = HASH_KEYS) -> str:
     if connection.vendor == "postgresql":
         build = f"json_strip_nulls(json_build_object({', '.join(pairs)}))"
     else:
-        build = f"json_object({', '.join(pairs)})"  # nulls kept; readers drop empty values
+        build = f"json_patch('{{}}', json_object({', '.join(pairs)}))"  # a merge patch onto {} drops the nulls
     return f"CASE WHEN {row}.person LIKE 'l:%%' THEN NULL ELSE {build} END"
 
 

@@ -9,14 +9,16 @@ upload are ever sent. Identifiers are hashes only (``identifiers``).
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
+import orjson
 from django.db import connection
 from django.utils import timezone
 
@@ -145,6 +147,13 @@ class ChangeRow(NamedTuple):
     hashes: dict[str, str] | None = None  # an add's hashes queued with it; None: looked up when prepared
 
 
+# Getters of ChangeRow's pk, hashes and (destination, operation), and of Member's key, for the C-level passes.
+_PK, _HASHES = itemgetter(ChangeRow._fields.index("pk")), itemgetter(ChangeRow._fields.index("hashes"))
+_GROUP = itemgetter(ChangeRow._fields.index("destination_id"), ChangeRow._fields.index("op"))
+_KEY = itemgetter(Member._fields.index("key"))
+_MEMBER = partial(tuple.__new__, Member)  # Member from a (key, hashes) pair, without a Python-level call
+
+
 @dataclass
 class ChangeQueue(Queue):
     """``AudienceChange`` rows as records of a platform's ``AudienceUploads``; one instance per sync run."""
@@ -152,17 +161,28 @@ class ChangeQueue(Queue):
     kind: ClassVar[str] = "audiences"
     model: ClassVar[type[AudienceChange]] = AudienceChange
     batches_done: list[dict[str, Any]] = field(default_factory=list)
-    sent_hashes: dict[int, dict[str, str]] = field(default_factory=dict)
+    looked_up: dict[int, dict[str, str]] = field(default_factory=dict)  # list rows' adds: the hashes sent
     _rows: dict[str, ChangeRow] = field(default_factory=dict)
     remote_ids: dict[int, str] = field(default_factory=dict)  # destination id -> the platform's list id
 
+    # The claim's UPDATE returns the rows (PostgreSQL); ``claimed`` reads the same columns (SQLite, a re-read).
+    returning: ClassVar[str] = f"id, {', '.join(ChangeRow._fields[1:-1])}, CAST(hashes AS TEXT)"
+
     def claimed(self, token: str) -> list[ChangeRow]:  # type: ignore[override]
-        # The base class's rows (claimed under the token, still sending), read raw: a claim holds 10,000 of
-        # them and model instances or Django's per-value converters cost more than the rest of preparing.
+        # Read raw: a claim holds 10,000 rows, and model instances or Django's per-value converters cost
+        # more than the rest of preparing.
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, {', '.join(ChangeRow._fields[1:])} FROM {_t(AudienceChange)} "
-                           f"WHERE claimed_by = %s AND status = %s ORDER BY id", [token, DeliveryStatus.SENDING])
-            rows = [ChangeRow(*values[:-1], _hashes(values[-1])) for values in cursor.fetchall()]
+            cursor.execute(f"SELECT {self.returning} FROM {_t(AudienceChange)} "
+                           f"WHERE claimed_by = %s AND status = %s", [token, DeliveryStatus.SENDING])
+            return self.returned(cursor.fetchall())
+
+    def returned(self, values: list[tuple[Any, ...]]) -> list[ChangeRow]:
+        # The hashes are JSON text, decoded with orjson: the driver's own JSON decoding took longer than the
+        # rest of preparing (bench/audiences.py). PostgreSQL's queue wrote them without nulls
+        # (``hashes_sql``); elsewhere the empty values are dropped here.
+        loads, clean = orjson.loads, connection.vendor != "postgresql"
+        rows = sorted((ChangeRow(*row[:-1], None if row[-1] is None else _hashes(loads(row[-1]), clean)) for row in values),
+                      key=itemgetter(0))
         missing = {r.destination_id for r in rows} - set(self.remote_ids)
         if missing:
             self.remote_ids.update(Destination.objects.filter(pk__in=missing).values_list("pk", "remote_id"))
@@ -170,30 +190,42 @@ class ChangeQueue(Queue):
 
     def prepare(self, capability: Capability, rows: Sequence[Any], *, now: float) -> tuple[list[tuple[Any, Any]], dict[str, list[int]]]:
         assert isinstance(capability, AudienceUploads)
-        add = ChangeOp.ADD
-        removes = [r for r in rows if r.op != add]
-        found = identifiers([r for r in rows if r.op == add and r.hashes is None])
-        sent: dict[tuple[int, str], dict[str, str]] = {}
-        if removes:
+        add = ChangeOp.ADD.value  # the plain text: comparing with the enum member costs 10x per row
+        # The adds the queue stored hashes with (nearly all of a claim) go through C-level passes (map, zip,
+        # comprehensions): a Python loop per member cost five times the bare hashing of its identifiers
+        # (bench/audiences.py). Stored hashes hold non-empty values only (``returned``): matchable when any
+        # key is one the platform matches on. The rest (list rows, whose hashes are looked up, and
+        # removals, sent with the hashes they were added with) follow one by one.
+        keys = frozenset(capability.identifier_keys)
+        stored = [row for row in rows if row.hashes is not None and row.op == add]
+        others = [row for row in rows if row.hashes is None or row.op != add] if len(stored) < len(rows) else []
+        skipped = [row.pk for row in stored if keys.isdisjoint(row.hashes)]
+        if skipped:
+            stored = [row for row in stored if not keys.isdisjoint(row.hashes)]
+        ids = list(map(str, map(_PK, stored)))
+        self._rows.update(zip(ids, stored))
+        sendable: list[tuple[Any, Any]] = list(zip(stored, map(_MEMBER, zip(ids, map(_HASHES, stored)))))
+        kept, append = self._rows, sendable.append
+        if others:
+            found = identifiers([r for r in others if r.op == add])
+            removes = [r for r in others if r.op != add]
             sent = {(d, p): h for d, p, h in DestinationMember.objects.filter(
                 destination_id__in={r.destination_id for r in removes}, person__in=[r.person for r in removes],
-            ).values_list("destination_id", "person", "hashes")}
-        skipped: list[int] = []
-        sendable: list[tuple[Any, Any]] = []
-        for row in rows:
-            if row.op == add:
-                hashes = row.hashes if row.hashes is not None else found.get(row.person) or {}
-                if not capability.matchable(hashes):
-                    skipped.append(row.pk)
-                    continue
-            else:
-                hashes = sent.get((row.destination_id, row.person), {})
-            key = str(row.pk)
-            self._rows[key] = row
-            self.sent_hashes[row.pk] = hashes
-            sendable.append((row, Member(key, hashes)))
+            ).values_list("destination_id", "person", "hashes")} if removes else {}
+            for row in others:
+                if row.op == add:
+                    hashes = found.get(row.person) or {}
+                    if not capability.matchable(hashes):
+                        skipped.append(row.pk)
+                        continue
+                    self.looked_up[row.pk] = hashes
+                else:
+                    hashes = sent.get((row.destination_id, row.person), {})
+                key = str(row.pk)
+                kept[key] = row
+                append((row, Member(key, hashes)))
         if skipped:
-            _insert_unmatched(skipped)
+            _remember(skipped, matched=False)
         return sendable, ({f"no identifier {capability.name} matches on": skipped} if skipped else {})
 
     def key(self, record: Member) -> str:
@@ -201,10 +233,13 @@ class ChangeQueue(Queue):
 
     def batches(self, capability: Capability, records: list[Any]) -> list[list[Any]]:
         assert isinstance(capability, AudienceUploads)
-        groups: dict[tuple[int, str], list[Member]] = {}
-        for record in records:
-            row = self._rows[record.key]
-            groups.setdefault((row.destination_id, row.op), []).append(record)
+        rows = list(map(self._rows.__getitem__, map(_KEY, records)))
+        if len(set(map(_GROUP, rows))) == 1:  # one audience's adds or removals (nearly every claim): no regrouping
+            groups: dict[tuple[int, str], list[Member]] = {_GROUP(rows[0]): records}
+        else:
+            groups = {}
+            for record, row in zip(records, rows):
+                groups.setdefault(_GROUP(row), []).append(record)
         out: list[list[Any]] = []
         for (_, op), group in groups.items():
             limit = capability.batch_limit if op == ChangeOp.ADD else capability.remove_batch_limit
@@ -230,31 +265,38 @@ class ChangeQueue(Queue):
         return result
 
     def after_sent(self, pks: Sequence[int]) -> None:
-        now = timezone.now()
+        # Adds are remembered with the hashes they were sent with: copied from their change rows inside the
+        # database, list rows' (looked up when prepared) from here.
         rows = [self._rows[f"{pk}"] for pk in pks if f"{pk}" in self._rows]
-        added = [DestinationMember(destination_id=r.destination_id, person=r.person, hashes=self.sent_hashes.get(r.pk, {}),
-                                   added_at=now) for r in rows if r.op == ChangeOp.ADD]
-        DestinationMember.objects.bulk_create(added, ignore_conflicts=True)
+        _remember([r.pk for r in rows if r.op == ChangeOp.ADD and r.hashes is not None], matched=True)
+        now = timezone.now()
+        DestinationMember.objects.bulk_create([
+            DestinationMember(destination_id=r.destination_id, person=r.person, hashes=self.looked_up[r.pk], added_at=now)
+            for r in rows if r.pk in self.looked_up], ignore_conflicts=True)
         for destination_id in {r.destination_id for r in rows if r.op == ChangeOp.REMOVE}:
             DestinationMember.objects.filter(destination_id=destination_id, person__in=[
                 r.person for r in rows if r.op == ChangeOp.REMOVE and r.destination_id == destination_id]).delete()
 
 
-def _hashes(value: Any) -> dict[str, str] | None:
-    """A change's stored hashes as read raw (JSON text, or a dict where the driver decodes it); None: none stored."""
-    if value is None:
+def _hashes(found: Any, clean: bool) -> dict[str, str] | None:
+    """A change's stored hashes, decoded; with ``clean`` the empty values dropped. None: none stored."""
+    if not isinstance(found, dict):
         return None
-    found = json.loads(value) if isinstance(value, (str, bytes)) else value
-    return {k: v for k, v in found.items() if v} if isinstance(found, dict) else None
+    return {k: v for k, v in found.items() if v} if clean else found
 
 
-def _insert_unmatched(change_ids: Sequence[int]) -> None:
-    """Remember the members of these ``AudienceChange`` rows as skipped (unmatchable), set-based: one
+def _remember(change_ids: Sequence[int], *, matched: bool) -> None:
+    """Remember the members of these ``AudienceChange`` rows on their destination, set-based: one
     INSERT ... SELECT per chunk, no model instances (bulk_create and multi-row VALUES spent seconds
-    per 10,000 members building and quoting parameters, measured)."""
+    per 10,000 members building and quoting parameters, measured). ``matched``: sent, with the hashes
+    queued with the change; otherwise skipped as unmatchable, with none."""
+    if not change_ids:
+        return
     members, changes = _t(DestinationMember), _t(AudienceChange)
     now = DestinationMember._meta.get_field("added_at").get_db_prep_save(timezone.now(), connection)
     empty = DestinationMember._meta.get_field("hashes").get_db_prep_save({}, connection)
+    # As queued (on SQLite a merge patch drops the nulls a change queued before ``hashes_sql`` dropped them kept).
+    hashes = ("c.hashes" if connection.vendor == "postgresql" else "json_patch('{}', c.hashes)") if matched else "%s"
     with connection.cursor() as cursor:
         # The ids as one comma-joined text on PostgreSQL: adapting a 10,000-element list parameter took longer
         # than the INSERT (cProfile, bench/audiences.py).
@@ -265,8 +307,8 @@ def _insert_unmatched(change_ids: Sequence[int]) -> None:
         for match, params in chunks:
             cursor.execute(
                 f"INSERT INTO {members} (destination_id, person, hashes, matched, added_at) SELECT c.destination_id, "
-                f"c.person, %s, %s, %s FROM {changes} c WHERE c.id {match} ON CONFLICT (destination_id, person) DO NOTHING",
-                [empty, False, now, *params])
+                f"c.person, {hashes}, %s, %s FROM {changes} c WHERE c.id {match} ON CONFLICT (destination_id, person) DO NOTHING",
+                [*([] if matched else [empty]), matched, now, *params])
 
 
 # What the platforms' answers say about a batch (Meta: num_received/num_invalid_entries; Pinterest, Google, TikTok

@@ -25,6 +25,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from socialshop.conf import app_settings
+from socialshop.core.jobs import bulk_work
 from socialshop.platforms.base import Capability, Platform
 from socialshop.platforms.events import SendResult
 from socialshop.platforms.http import PlatformAPIError
@@ -59,9 +60,17 @@ class Queue(abc.ABC):
     # The row model: it has the ``OutboxRow`` fields.
     model: ClassVar[type[OutboxRow]]
 
+    # Columns (SQL) the claim's UPDATE returns on PostgreSQL, turned into rows by ``returned``; empty: the
+    # claimed rows are read again with ``claimed`` (a queue whose rows need joins, as event forwarding's).
+    returning: ClassVar[str] = ""
+
     def claimed(self, token: str) -> QuerySet[Any]:
         """The rows this run holds under ``token``, with whatever ``prepare`` reads loaded."""
         return self.model.objects.filter(claimed_by=token, status=DeliveryStatus.SENDING).order_by("pk")
+
+    def returned(self, values: list[tuple[Any, ...]]) -> list[Any]:
+        """The claimed rows from the values of ``returning`` (a queue that sets it implements this)."""
+        raise NotImplementedError(f"{type(self).__name__} sets returning but not returned()")
 
     @abc.abstractmethod
     def prepare(self, capability: Capability, rows: Sequence[Any], *, now: float) -> tuple[list[tuple[Any, Any]], dict[str, list[int]]]:
@@ -109,13 +118,17 @@ def claim_batch(queue: Queue, slug: str, *, size: int, lease_seconds: int) -> tu
     claim = {"status": DeliveryStatus.SENDING, "claimed_by": token, "claimed_at": now}
     if connection.vendor == "postgresql":
         # One UPDATE over the locked subquery: the ids never travel to Python and back (an IN list of
-        # 10,000 parameters took longer than the update itself, bench/audiences.py).
+        # 10,000 parameters took longer than the update itself, bench/audiences.py). A queue with
+        # ``returning`` gets its rows from this same statement instead of reading them again.
         with transaction.atomic(), connection.cursor() as cursor:
             due = model.objects.select_for_update(skip_locked=True).filter(ready, platform=slug).order_by("pk")
             select, params = due.values("pk")[:size].query.sql_with_params()
             table = connection.ops.quote_name(model._meta.db_table)
-            cursor.execute(f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s WHERE id IN ({select})",
+            cursor.execute(f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s WHERE id IN ({select})"
+                           + (f" RETURNING {queue.returning}" if queue.returning else ""),
                            [claim["status"], token, now, *params])
+            if queue.returning:
+                return token, queue.returned(cursor.fetchall())
             taken = cursor.rowcount > 0
     else:
         ids = list(model.objects.filter(ready, platform=slug).order_by("pk").values_list("pk", flat=True)[:size])
@@ -243,23 +256,26 @@ def drain(platform: Platform, queue: Queue, *, deadline: float, claim_size: int 
     size = claim_size or int(app_settings.FORWARD_CLAIM_SIZE)
     lease = int(app_settings.FORWARD_LEASE_SECONDS)
     run = _Drain(queue, capability, result)
-    try:
-        while time.monotonic() < deadline:
-            run.token, rows = claim_batch(queue, platform.slug, size=size, lease_seconds=lease)
-            if not rows:
-                break
-            try:
-                keep_going = run.run_batch(rows)
-            finally:
-                run.flush()
-                # Rows of this claim not finished (a stop mid-batch) go back to pending at once.
-                leftover = list(queue.model.objects.filter(claimed_by=run.token, status=DeliveryStatus.SENDING).only("pk"))
-                if leftover:
-                    run.release(leftover, delay=run.pause)
-            if not keep_going:
-                break
-    finally:
-        capability.close()
+    # A claim decodes, prepares and batches thousands of short-lived records: with the collector's default
+    # threshold its passes (each also walking the claim in hand) took longer than preparing the records.
+    with bulk_work():
+        try:
+            while time.monotonic() < deadline:
+                run.token, rows = claim_batch(queue, platform.slug, size=size, lease_seconds=lease)
+                if not rows:
+                    break
+                try:
+                    keep_going = run.run_batch(rows)
+                finally:
+                    run.flush()
+                    # Rows of this claim not finished (a stop mid-batch) go back to pending at once.
+                    leftover = list(queue.model.objects.filter(claimed_by=run.token, status=DeliveryStatus.SENDING).only("pk"))
+                    if leftover:
+                        run.release(leftover, delay=run.pause)
+                if not keep_going:
+                    break
+        finally:
+            capability.close()
     logger.info("%s to %s: %d sent, %d failed, %d skipped, %d to retry%s", queue.kind, platform.slug, result.sent,
                 result.failed, result.skipped, result.retried, f" ({result.stopped})" if result.stopped else "")
     return result

@@ -1,10 +1,10 @@
-"""Right to erasure: remove every row in socialshop's tables that holds a visitor id, set-based.
+"""Right to erasure: remove every row in socialshop's tables that holds a visitor id, or an account, set-based.
 
 Privacy owns the request and the consent record; the tables above it (events and interest in
 tracking, links, memberships and uploads in audiences, campaign rows) remove their own rows in
-receivers of ``visitor_erased``, connected from their ``receivers.py`` (imports point down only).
-Everything runs in one transaction: an error in any area leaves every row as it was. Docs:
-docs/privacy.md, "Erasure".
+receivers of ``visitor_erased`` and ``account_erased``, connected from their ``receivers.py``
+(imports point down only). Everything runs in one transaction: an error in any area leaves every
+row as it was. Docs: docs/privacy.md, "Erasure".
 """
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ logger = logging.getLogger(__name__)
 # {table label: rows changed}. Receivers: tracking/receivers.py, audiences/receivers.py,
 # campaigns/receivers.py.
 visitor_erased = Signal()
+# Sent by erase_accounts with ``user_ids`` (a list of int) before anything is removed: each receiver
+# returns the visitor ids its area saw carrying those accounts (events, visitor links).
+account_visitors = Signal()
+# Sent by erase_accounts with ``user_ids`` after the accounts' visitors were erased: each receiver
+# removes its rows keyed by the accounts (``u:<id>`` persons, events without a visitor id) and
+# returns {table label: rows changed}, as for ``visitor_erased``.
+account_erased = Signal()
 
 # The same shape as the visitor cookie (privacy/consent.py ID_RE); anything else is not an id we made.
 VISITOR_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -88,3 +95,38 @@ def erase_visitors(visitor_ids: Iterable[object]) -> ErasureResult:
         rows["consent records"] = deleted
     logger.info("erased %d visitors: %d rows", len(ids), sum(rows.values()))  # counts only, never the ids
     return ErasureResult(visitors=len(ids), rows=rows)
+
+
+def erase_accounts(user_ids: Iterable[object]) -> ErasureResult:
+    """Remove everything socialshop holds about each account (a primary key of the user model) in one
+    transaction; returns what went.
+
+    An account's data is also its browsers': every visitor id seen carrying the account (its consent
+    records, events and visitor links) is erased as by ``erase_visitors``, then the rows keyed by the
+    account itself (its ``u:<id>`` memberships, stored hashes and campaign rows, events without a
+    visitor id) go, and what was uploaded for it is removed from the platforms' lists at the next sync.
+    Runs by itself when the host deletes a user (``pre_delete``, privacy/receivers.py). Raises
+    ``ErasureError`` for an id that is not a whole number (nothing is removed then).
+    """
+    ids: list[int] = []
+    for value in user_ids:
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+            raise ErasureError(f"account id {value!r} is not a user's primary key (a whole number)")
+        if int(value) not in ids:
+            ids.append(int(value))
+    rows: dict[str, int] = {}
+    if not ids:
+        return ErasureResult(visitors=0, rows=rows)
+    with transaction.atomic():
+        visitors = set(ConsentRecord.objects.filter(user_id__in=ids).values_list("visitor_id", flat=True))
+        for _receiver, answer in account_visitors.send(sender=ErasureResult, user_ids=ids):
+            visitors.update(answer or ())
+        found = sorted(v for v in visitors if v and VISITOR_ID_RE.fullmatch(v))
+        for start in range(0, len(found), MAX_IDS):
+            for label, count in erase_visitors(found[start:start + MAX_IDS]).rows.items():
+                rows[label] = rows.get(label, 0) + count
+        for _receiver, answer in account_erased.send(sender=ErasureResult, user_ids=ids):
+            for label, count in (answer or {}).items():
+                rows[label] = rows.get(label, 0) + int(count)
+    logger.info("erased %d accounts and %d visitors: %d rows", len(ids), len(found), sum(rows.values()))
+    return ErasureResult(visitors=len(found), rows=rows)

@@ -1,11 +1,12 @@
 """Signal receivers of tracking, connected once from ``SocialshopConfig.ready()`` (never in models.py):
-a visitor's erasure (privacy/erasure.py) removes their events, those events' deliveries and their interest rows.
+a visitor's erasure (privacy/erasure.py) removes their events, those events' deliveries and their interest rows;
+an account's erasure names the visitors its events carried, then removes its events left without one.
 """
 from __future__ import annotations
 
 from django.db import connection
 
-from socialshop.privacy.erasure import visitor_erased
+from socialshop.privacy.erasure import account_erased, account_visitors, visitor_erased
 from socialshop.tracking.models import Delivery, Event, Interest
 
 
@@ -29,6 +30,26 @@ def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> 
     return {"events": events, "deliveries": deliveries, "interest rows": interest}
 
 
+def visitors_of_accounts(sender: object, user_ids: list[int], **kwargs: object) -> list[str]:
+    """The visitor ids the accounts' events carried (an index-only scan of ``ss_event_user_cov``)."""
+    return list(Event.objects.filter(user_id__in=user_ids).exclude(visitor_id="").values_list("visitor_id", flat=True).distinct())
+
+
+def erase_accounts(sender: object, user_ids: list[int], **kwargs: object) -> dict[str, int]:
+    """Delete the accounts' events that had no visitor id (their visitors' went with the visitors) and their
+    deliveries: two statements."""
+    marks = ", ".join(["%s"] * len(user_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_t(Delivery)} WHERE event_id IN "
+                       f"(SELECT id FROM {_t(Event)} WHERE user_id IN ({marks}))", user_ids)
+        deliveries = max(cursor.rowcount, 0)
+        cursor.execute(f"DELETE FROM {_t(Event)} WHERE user_id IN ({marks})", user_ids)
+        events = max(cursor.rowcount, 0)
+    return {"events": events, "deliveries": deliveries}
+
+
 def connect() -> None:
     """Connect the receivers (called once from ``SocialshopConfig.ready()``)."""
     visitor_erased.connect(erase_visitors, dispatch_uid="socialshop.tracking.erase_visitors")
+    account_visitors.connect(visitors_of_accounts, dispatch_uid="socialshop.tracking.visitors_of_accounts")
+    account_erased.connect(erase_accounts, dispatch_uid="socialshop.tracking.erase_accounts")

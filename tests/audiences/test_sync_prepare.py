@@ -97,6 +97,26 @@ def test_a_list_row_without_a_key_the_platform_takes_is_remembered_as_skipped() 
     assert list(DestinationMember.objects.values_list("person", "matched", "hashes")) == [(f"l:{entry.pk}", False, {})]
 
 
+def test_sent_members_are_remembered_with_exactly_the_hashes_sent_list_rows_included() -> None:
+    shoppers(range(6))
+    aud = built(audience())
+    entry = CustomerListEntry.objects.create(audience=aud, line=2, hashes={"em": "e" * 64, "zp": "z" * 64})
+    AudienceMember.objects.create(audience=aud, person=f"l:{entry.pk}", joined_at=timezone.now())
+    destination = Destination.objects.create(audience=aud, platform="meta", remote_id="600")
+    assert queue_changes(destination) == (7, 0)
+    queue, uploads = ChangeQueue(), REGISTRY["meta"](META).capability("audiences")
+    _, rows = claim_batch(queue, "meta", size=100, lease_seconds=60)
+    assert [r.pk for r in rows] == sorted(r.pk for r in rows)  # the claim's rows come back in queue order
+    sendable, skip = queue.prepare(uploads, rows, now=time.time())
+    assert skip == {} and len(sendable) == 7
+    queue.after_sent([row.pk for row, _ in sendable])
+    remembered = dict(DestinationMember.objects.values_list("person", "hashes"))
+    assert remembered == {row.person: dict(record.hashes) for row, record in sendable}
+    assert remembered[f"l:{entry.pk}"] == {"em": "e" * 64, "zp": "z" * 64}
+    assert all(value and len(value) == 64 for hashes in remembered.values() for value in hashes.values())
+    assert set(DestinationMember.objects.values_list("matched", flat=True)) == {True}
+
+
 class Row:
     def __init__(self, person: str, visitor_id: str, user_id: int | None = None) -> None:
         self.person, self.visitor_id, self.user_id = person, visitor_id, user_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from django.core.checks import Error
@@ -25,6 +26,8 @@ SCHEMA: tuple[tuple[str, str], ...] = (
     ("EXTERN_ID", "external_id"), ("EMAIL", "em"), ("PHONE", "ph"), ("FN", "fn"), ("LN", "ln"),
     ("CT", "ct"), ("ST", "st"), ("ZIP", "zp"), ("COUNTRY", "country"),
 )
+THEIRS, OURS = (tuple(column) for column in zip(*SCHEMA))
+_BLANK_ROW, _ROW, _HASHES = dict.fromkeys(OURS, ""), itemgetter(*OURS), itemgetter(1)  # _HASHES: Member.hashes
 # Meta: website audiences keep people at most 180 days.
 MAX_RETENTION_DAYS = 180
 # Meta: a lookalike is 1-20 % of the country, in steps of 1 %.
@@ -90,8 +93,10 @@ class MetaAudiences(MetaAudienceCalls, AudienceUploads):
         return self.created_id(answer)
 
     def payload(self, members: Sequence[Member]) -> dict[str, Any]:
-        return {"payload": {"schema": [theirs for theirs, _ in SCHEMA],
-                            "data": [[m.hashes.get(ours, "") for _, ours in SCHEMA] for m in members]}}
+        # Each row: the member's hashes over a blank for every schema key, read in schema order; C-level passes
+        # (map), as a Python loop per member cost more than hashing its identifiers (bench/audiences.py).
+        rows = map(_ROW, map(_BLANK_ROW.__or__, map(_HASHES, members)))
+        return {"payload": {"schema": list(THEIRS), "data": list(map(list, rows))}}
 
     def _send(self, method: str, audience_id: str, members: Sequence[Member]) -> SendResult:
         try:
