@@ -133,8 +133,27 @@ STAND_IN_SCRIPT_PATHS = {"meta": "/en_US/fbevents.js", "pinterest": "/ct/core.js
                 "google": "/gtag/js"}
 
 
+# Audience-upload credentials the stand-in accepts (shop_demo/fakeplatforms/audience_*.py). They join a
+# platform's settings only while its APIs point at the demo's stand-in (``stand_in_audiences``), so the demo
+# uploads its audiences there and never tries them on a real account.
+DEMO_AUDIENCES = {
+    "meta": {"ad_account_id": "act_1122334455"},
+    "pinterest": {"audiences_access_token": "demo-pinterest-audiences-token"},
+    "google": {"operating_account_id": "123-456-7890", "oauth_client_id": "demo-gdm-client-id",
+               "oauth_client_secret": "demo-gdm-client-secret", "oauth_refresh_token": "demo-gdm-refresh-token"},
+    "tiktok": {"advertiser_id": "7000000000000000001", "audiences_access_token": "demo-tiktok-audiences-token"},
+}
+
+
+def stand_in_audiences(slug: str, url: str) -> dict:
+    """``slug``'s audience-upload settings against the stand-in at ``url`` (Google's token endpoint there too, on a
+    path of its own: the stand-in's ``/token`` is the reporting client's)."""
+    return {**DEMO_AUDIENCES[slug], **({"oauth_token_url": f"{url}/datamanager/token"} if slug == "google" else {})}
+
+
 def _platform(slug: str, values: dict) -> dict:
     values = {**values, **({"api_base": _API_BASE} if _API_BASE else {})}
+    values = {**values, **(stand_in_audiences(slug, _STAND_IN) if _STAND_IN and _API_BASE == _STAND_IN else {})}
     return {**values, **({"script_url": _PIXEL_BASE + STAND_IN_SCRIPT_PATHS[slug]} if _PIXEL_BASE else {})}
 
 

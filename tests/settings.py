@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from shop_demo.settings import DEMO_AUDIENCES
 from shop_demo.settings import SOCIALSHOP as DEMO_SOCIALSHOP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,8 +97,10 @@ SOCIALSHOP = {
     **DEMO_SOCIALSHOP,
     "SITE_URL": "http://testserver",
     "RUN_TASKS": "inline",
+    # Without the stand-in's audience keys, which a demo running on this machine would add (shop_demo/settings.py).
     "PLATFORMS": {
-        slug: {**options, "api_base": _NOWHERE, "script_url": f"{_NOWHERE}/{slug}.js"}
+        slug: {**{k: v for k, v in options.items() if k not in (*DEMO_AUDIENCES[slug], "oauth_token_url")},
+               "api_base": _NOWHERE, "script_url": f"{_NOWHERE}/{slug}.js"}
         for slug, options in DEMO_SOCIALSHOP["PLATFORMS"].items()
     },
 }

@@ -4,23 +4,28 @@ It checks each request's endpoint, authentication, payload schema, hashing forma
 way reference/platforms.md describes (one module per platform beside this one), records the accepted
 events, and can be told to answer 400, 401, 429 (with Retry-After), 500 or to hang. It also serves
 stand-in browser scripts (shop_demo/fakepixels.py). ``manage.py demo`` runs it so the demo works
-offline; the tests use it through tests/fakes/platforms.py.
+offline; the tests use it through tests/fakes/platforms.py. With ``start_audiences`` it also answers the
+four audience APIs, passing those requests on to the audience stand-ins (audience_*.py, each on a port of
+its own, which the audience tests use directly).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import threading
 import time
 from collections import defaultdict, deque
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
-from shop_demo.fakeplatforms.common import CREDENTIALS, TEST_CODES, Fault, Invalid
+from shop_demo.fakeplatforms.common import (
+    CREDENTIALS, TEST_CODES, Fault, Invalid, QuietHandler, serve_in_background, shut_down,
+)
 from shop_demo.fakeplatforms.google import check_google
 from shop_demo.fakeplatforms.meta import check_meta
 from shop_demo.fakeplatforms.meta_catalog import FakeMetaCatalog
@@ -31,6 +36,15 @@ from shop_demo.fakeplatforms.tiktok import check_tiktok
 __all__ = ["CREDENTIALS", "TEST_CODES", "FakePlatforms", "Fault", "Invalid"]
 
 PORTS = range(8300, 8400)  # the tests' port range on the shared machine
+# The audience APIs' paths (reference/platforms.md), passed on to that platform's audience stand-in. Meta's
+# ``/{id}`` (an audience's rule) is passed on only for an audience that stand-in made: a product set has the same path.
+AUDIENCE_PATHS = {
+    "meta": re.compile(r"/v\d+\.\d+/(act_\d+/customaudiences|\d+/users)"),
+    "pinterest": re.compile(r"/v5/ad_accounts/\w+/(customer_lists|audiences)(/\d+)?"),
+    "google": re.compile(r"/datamanager/token|/v1/.+"),
+    "tiktok": re.compile(r"/open_api/v1\.3/dmp/custom_audience/.+"),
+}
+META_OBJECT = re.compile(r"/v\d+\.\d+/(\d+)")
 LOG_KEEP = 500  # requests kept in memory for ``log``
 
 
@@ -48,6 +62,7 @@ class FakePlatforms:
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.scripts: dict[str, str] = {}
         self.meta_catalog = FakeMetaCatalog()  # product sets (shop_demo/fakeplatforms/meta_catalog.py)
+        self.audiences: dict[str, Any] = {}  # slug -> its audience stand-in, once ``start_audiences`` ran
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
@@ -104,14 +119,35 @@ class FakePlatforms:
         else:
             raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1} for the fake platform server" if port is None
                                else f"port {port} is in use; the fake platform server cannot start")
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        shut_down(self.server)
+        for audiences in self.audiences.values():
+            audiences.stop()
+
+    def start_audiences(self) -> FakePlatforms:
+        """Answer the audience APIs too: start the four audience stand-ins behind this server."""
+        from shop_demo.fakeplatforms.audience_google import FakeGoogleAudiences
+        from shop_demo.fakeplatforms.audience_meta import FakeMetaAudiences
+        from shop_demo.fakeplatforms.audience_pinterest import FakePinterestAudiences
+        from shop_demo.fakeplatforms.audience_tiktok import FakeTikTokAudiences
+
+        self.audiences = {"meta": FakeMetaAudiences().start(), "pinterest": FakePinterestAudiences().start(),
+                          "google": FakeGoogleAudiences(), "tiktok": FakeTikTokAudiences()}  # the last two start when made
+        return self
+
+    def audience_target(self, method: str, path: str) -> str:
+        """The slug whose audience stand-in answers ``method path``, or "" when none does."""
+        for slug, pattern in AUDIENCE_PATHS.items():
+            if slug in self.audiences and pattern.fullmatch(path):
+                return slug
+        meta = self.audiences.get("meta")
+        if meta is not None and method == "POST" and (m := META_OBJECT.fullmatch(path)):
+            with meta.lock:
+                return "meta" if m.group(1) in meta.audiences else ""
+        return ""
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, path: str, query: dict[str, str], headers: Any) -> tuple[str, str]:
@@ -173,6 +209,20 @@ class FakePlatforms:
             (self.test_events if test else self.received)[slug].extend(events)
 
 
+def _members(raw: bytes) -> int:
+    """Members in an audience upload's JSON body (Meta's payload rows, Pinterest's records, Google's
+    audienceMembers); 0 for anything else (TikTok sends a file)."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        return 0
+    if not isinstance(body, dict):
+        return 0
+    payload = body.get("payload")
+    rows = (payload.get("data") if isinstance(payload, dict) else None) or body.get("records") or body.get("audienceMembers")
+    return len(rows) if isinstance(rows, list) else 0
+
+
 def auth_error(slug: str) -> tuple[int, Any]:
     """Each platform's answer to a wrong or revoked credential."""
     if slug == "meta":
@@ -198,14 +248,8 @@ def error_body(slug: str, status: int, message: str) -> Any:
     return {"code": status, "message": message}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; without TCP_NODELAY, Nagle + delayed ACK add 40 ms a call.
-    disable_nagle_algorithm = True
+class _Handler(QuietHandler):
     fake: FakePlatforms
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logging
-        return
 
     def _send(self, status: int, body: Any, *, headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
         raw = b"" if body is None else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
@@ -232,7 +276,41 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._report("GET", parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}, b""):
             return
+        if self._pass_on("GET", b""):
+            return
         self._send(404, {"error": "not found"})
+
+    def _pass_on(self, method: str, raw: bytes) -> bool:
+        """Hand an audience API request to its stand-in and relay the answer; False when it is not one."""
+        path = urlsplit(self.path).path
+        slug = self.fake.audience_target(method, path)
+        if not slug:
+            return False
+        port = self.fake.audiences[slug].server.server_address[1]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
+            connection.request(method, self.path, body=raw or None, headers=headers)
+            answer = connection.getresponse()
+            body = answer.read()
+        finally:
+            connection.close()
+        self.fake.record("audience", slug, path, events=_members(raw), status=answer.status,
+                         detail=body.decode("utf-8", "replace")[:300])
+        extra = {"Retry-After": answer.getheader("Retry-After")} if answer.getheader("Retry-After") else {}
+        self._send(answer.status, body.decode("utf-8", "replace"), headers=extra,
+                   content_type=answer.getheader("Content-Type") or "application/json")
+        return True
+
+    def do_PATCH(self) -> None:  # noqa: N802 - http.server naming
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not self._pass_on("PATCH", raw):
+            self._send(404, {"error": f"no such endpoint {urlsplit(self.path).path}"})
+
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server naming
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not self._pass_on("DELETE", raw):
+            self._send(404, {"error": f"no such endpoint {urlsplit(self.path).path}"})
 
     def _report(self, method: str, path: str, query: dict[str, str], raw: bytes) -> bool:
         """Answer a reporting request (shop_demo/fakeplatforms/reporting.py); False when ``path`` is not one."""
@@ -265,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self._report("POST", parts.path, query, raw):
+        if self._report("POST", parts.path, query, raw) or self._pass_on("POST", raw):
             return
         slug, auth = self.fake.route(parts.path, query, self.headers)
         if not slug:
@@ -274,10 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             fault = self.fake.faults[slug].popleft() if self.fake.faults[slug] else None
         if fault and fault.hang:
-            with self.fake.lock:
-                self.fake.hanging += 1
-            time.sleep(fault.hang)
-            self.close_connection = True
+            self.leave_unanswered(fault.hang)
             return
         try:
             body = json.loads(raw or b"null")

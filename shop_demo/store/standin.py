@@ -38,13 +38,13 @@ def recent_requests(*, limit: int = SHOWN) -> list[dict[str, Any]]:
 
 
 def stand_in_view(request: HttpRequest) -> HttpResponse:
-    """Admin page listing what the stand-in received: server API calls and browser-script beacons."""
+    """Admin page listing what the stand-in received: server API calls, audience uploads and browser-script beacons."""
     entries = recent_requests()
     context = {
         **admin.site.each_context(request),
         "title": "Platform stand-in: requests received",
         "entries": entries,
         "log_path": log_path(),
-        "counts": {kind: sum(1 for e in entries if e.get("kind") == kind) for kind in ("server", "browser")},
+        "counts": {kind: sum(1 for e in entries if e.get("kind") == kind) for kind in ("server", "audience", "browser")},
     }
     return TemplateResponse(request, "store/admin/stand_in.html", context)

@@ -330,11 +330,16 @@ class SyncResult:
 
 
 def ensure_remote(destination: Destination, uploads: AudienceUploads, *, wanted: int) -> str | None:
-    """Create the platform's list once the audience is big enough; returns why not, or None when it exists."""
+    """Create the platform's list once the audience is big enough; returns why not, or None when it exists.
+
+    ``wanted``: the members the list would hold, those who may be shared and carry an identifier the
+    platform matches on (the minimum is the platform's, for what it receives: TikTok refuses to create an
+    audience from fewer than 1,000, and 2,000 shareable visitors of whom 300 left an email are 300)."""
     if destination.remote_id:
         return None
     if wanted < uploads.min_size:
-        return f"{wanted} members can be shared, below {uploads.name}'s minimum of {uploads.min_size}: not uploaded"
+        return (f"{wanted} members can be shared with an identifier {uploads.name} matches on, below "
+                f"{uploads.name}'s minimum of {uploads.min_size}: not uploaded")
     audience = destination.audience
     destination.remote_id = uploads.create_audience(audience.name, description=f"socialshop audience {audience.slug}")
     destination.save(update_fields=["remote_id", "updated_at"])
@@ -375,16 +380,16 @@ def sync_audience(audience: Audience, platform: Platform, *, max_seconds: float 
 def _sync_list(destination: Destination, platform: Platform, uploads: AudienceUploads, *, now: Any,
                max_seconds: float) -> SyncResult:
     """The customer list's part of ``sync_audience``: create it once big enough, queue the diff, drain it."""
-    audience = destination.audience
+    refresh_identity()  # the stored hashes up to date before counting who can be matched
+    unmatchable = unmatchable_count(destination)
     try:
-        why_not = ensure_remote(destination, uploads, wanted=wanted_count(audience))
+        why_not = ensure_remote(destination, uploads, wanted=wanted_count(destination.audience) - unmatchable)
     except PlatformAPIError as exc:
         record_error(uploads, str(exc), halt=exc.auth)
         return SyncResult(platform.slug, f"could not create the list: {exc}")
     if why_not:
         return SyncResult(platform.slug, why_not)
     adds, removes = queue_changes(destination)
-    unmatchable = unmatchable_count(destination)
     queue = ChangeQueue()
     # One claim fills one add request (Meta takes 10,000 rows, not the events' 1,000).
     result = drain(platform, queue, deadline=time.monotonic() + max_seconds,

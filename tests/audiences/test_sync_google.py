@@ -1,4 +1,4 @@
-"""Google Customer Match through ``sync_audience`` against the Data Manager stand-in (tests/fakes/audience_google.py):
+"""Google Customer Match through ``sync_audience`` against the Data Manager stand-in (shop_demo/fakeplatforms/audience_google.py):
 the list is created, members go in batches with their consent, only changes follow, and every failure
 (400, 401, 429, 500, no answer, an expired or refused OAuth token) ends where it should."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from shop_demo.fakeplatforms.audience_google import FakeGoogleAudiences
 from socialshop.audiences.models import AudienceChange, Destination, DestinationMember
 from socialshop.audiences.sync import sync_audience
 from socialshop.platforms import get_platform
@@ -22,7 +23,6 @@ from socialshop.tracking.outbox import create_deliveries
 from tests.audiences.uploads import (
     add_entries, build, change_states, consented_visitor, drop_entries, email_hash, list_audience, server_purchase, sha,
 )
-from tests.fakes.audience_google import FakeGoogleAudiences
 from tests.fakes.platforms import FakePlatforms
 
 pytestmark = pytest.mark.django_db

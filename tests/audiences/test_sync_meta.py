@@ -1,4 +1,4 @@
-"""Meta custom audiences end to end through ``sync_audience`` against the stand-in in tests/fakes/audience_meta.py:
+"""Meta custom audiences end to end through ``sync_audience`` against the stand-in in shop_demo/fakeplatforms/audience_meta.py:
 the list, its batches, the website twin, the lookalike, and each failure (400, 401, 429, 500, no answer,
 a dead worker, Meta's own error codes), opt-out, withdrawn consent and the minimum size."""
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from shop_demo.fakeplatforms.audience_meta import AD_ACCOUNT, PIXEL, FakeMetaAudiences
+from shop_demo.fakeplatforms.audience_meta import settings as meta_settings
 from socialshop.audiences.models import AudienceChange, AudienceMember, Destination, RuleKind
 from socialshop.audiences.sync import ChangeQueue, queue_changes, sync_audience, sync_twin
 from socialshop.platforms import get_platform
@@ -22,8 +24,6 @@ from socialshop.platforms.status import halted_reason
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.tracking.models import Event
 from tests.audiences.members import audience, built, bulk_members, email_hash, rows, shoppers
-from tests.fakes.audience_meta import AD_ACCOUNT, PIXEL, FakeMetaAudiences
-from tests.fakes.audience_meta import settings as meta_settings
 from tests.platforms.conftest import server_event
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_below_the_minimum_nothing_is_uploaded_and_the_state_says_why(meta: Fake
     shoppers(range(99))
     dest = sync(built(audience()))
     assert not meta.of_kind("list") and not meta.calls("POST", USERS)
-    assert dest.remote_id == "" and "99 members can be shared, below Meta's minimum of 100" in dest.state
+    assert dest.remote_id == "" and "99 members can be shared with an identifier Meta matches on, below Meta's minimum of 100" in dest.state
 
 
 def test_one_bad_record_is_isolated_and_fails_with_metas_message(meta: FakeMetaAudiences) -> None:

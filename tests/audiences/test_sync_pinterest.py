@@ -1,4 +1,4 @@
-"""Pinterest audiences end to end through ``sync_audience`` against tests/fakes/audience_pinterest.py:
+"""Pinterest audiences end to end through ``sync_audience`` against shop_demo/fakeplatforms/audience_pinterest.py:
 customer list, CUSTOMER_LIST audience, ADD/REMOVE patches, visitor twins, actalikes and the failures."""
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from shop_demo.fakeplatforms.audience_pinterest import TAG_ID, FakePinterestAudiences
+from shop_demo.fakeplatforms.audience_pinterest import settings as pinterest_settings
 from socialshop.audiences.models import AudienceChange, Destination, RuleKind
 from socialshop.audiences.sync import sync_audience
 from socialshop.platforms import get_platform
@@ -17,8 +19,6 @@ from socialshop.platforms.pinterest.audiences import PLACEHOLDER
 from socialshop.platforms.status import halted_reason
 from socialshop.privacy.models import ConsentRecord
 from tests.audiences.members import audience, built, bulk_members, email_hash, rows, shoppers
-from tests.fakes.audience_pinterest import TAG_ID, FakePinterestAudiences
-from tests.fakes.audience_pinterest import settings as pinterest_settings
 from tests.platforms.conftest import server_event
 
 pytestmark = pytest.mark.django_db

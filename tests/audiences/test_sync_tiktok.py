@@ -1,4 +1,4 @@
-"""TikTok customer-file audiences through ``sync_audience`` against the stand-in (tests/fakes/audience_tiktok.py):
+"""TikTok customer-file audiences through ``sync_audience`` against the stand-in (shop_demo/fakeplatforms/audience_tiktok.py):
 the audience is created from the first file of 1,000 or more, later files APPEND or REMOVE with an explicit
 action, the 1,000 floor keeps removals back with a reason, and every failure ends where it should."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from shop_demo.fakeplatforms.audience_tiktok import FakeTikTokAudiences
 from socialshop.audiences.models import AudienceChange, Destination
 from socialshop.audiences.sync import sync_audience
 from socialshop.platforms import get_platform
@@ -21,7 +22,6 @@ from socialshop.tracking.outbox import create_deliveries
 from tests.audiences.uploads import (
     add_entries, build, change_states, consented_visitor, drop_entries, email_hash, list_audience, server_purchase, sha,
 )
-from tests.fakes.audience_tiktok import FakeTikTokAudiences
 from tests.fakes.platforms import FakePlatforms
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +201,25 @@ def test_a_list_larger_than_one_file_is_created_then_appended(tfake: FakeTikTokA
     [audience_id] = tfake.audiences
     assert tfake.audiences[audience_id]["members"] == {email_hash(n) for n in range(2500)}
     assert [u["action"] for u in tfake.updates] == ["APPEND", "APPEND"]
+
+
+def test_no_audience_is_opened_while_fewer_than_1000_can_be_matched_however_many_can_be_shared(
+        tfake: FakeTikTokAudiences) -> None:
+    # Found by running the demo: 1,988 shareable engagers, 330 with an email; each sync marked the 330 failed.
+    audience = list_audience(0)
+    for n in range(300):
+        consented_visitor(audience, f"buyer-{n}", f"person{n}@example.com")
+    for n in range(900):  # shareable visitors who never left an email or phone
+        ConsentRecord.objects.create(visitor_id=f"browser-{n}", ads="granted", analytics="granted")
+        audience.members.create(person=f"v:browser-{n}", visitor_id=f"browser-{n}", joined_at=timezone.now(), reason="test")
+    result = sync(audience)
+    assert result.drain is None and remote_id(audience) == ""
+    assert result.state == ("300 members can be shared with an identifier TikTok matches on, below TikTok's minimum "
+                            "of 1000: not uploaded")
+    assert not AudienceChange.objects.exists() and not tfake.requests
+    # Once 1,000 can be matched, the audience is created from them at the next sync.
+    for n in range(300, 1000):
+        consented_visitor(audience, f"buyer-{n}", f"person{n}@example.com")
+    result = sync(audience)
+    assert result.drain is not None and result.drain.sent == 1000 and not remote_id(audience).startswith(PENDING_PREFIX)
+    assert tfake.members(remote_id(audience)) == {email_hash(n) for n in range(1000)}

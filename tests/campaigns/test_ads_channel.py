@@ -1,6 +1,6 @@
 """The ads channel end to end: a campaign's refresh writes its platform audiences (one per variant and
 platform channel), the audiences sync sends the adds and removes to the Meta stand-in on 127.0.0.1
-(tests/fakes/audience_meta.py), and each leave rule (purchase, landing cap, maximum age, opt-out,
+(shop_demo/fakeplatforms/audience_meta.py), and each leave rule (purchase, landing cap, maximum age, opt-out,
 pause) becomes a removal there; the hold-out never reaches it."""
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from shop_demo.fakeplatforms.audience_meta import FakeMetaAudiences
+from shop_demo.fakeplatforms.audience_meta import settings as meta_settings
+from shop_demo.fakeplatforms.audience_pinterest import FakePinterestAudiences
+from shop_demo.fakeplatforms.audience_pinterest import settings as pinterest_settings
 from socialshop.audiences.builder import build_audience
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceMember, BuildStatus, Destination, RuleKind
 from socialshop.audiences.schedule import due_audiences
@@ -21,10 +25,6 @@ from socialshop.campaigns.targeting import refresh_live_campaigns
 from socialshop.privacy.models import ConsentRecord
 from tests.audiences.members import email_hash, shoppers
 from tests.campaigns.conftest import event, make_audience, make_campaign
-from tests.fakes.audience_meta import FakeMetaAudiences
-from tests.fakes.audience_meta import settings as meta_settings
-from tests.fakes.audience_pinterest import FakePinterestAudiences
-from tests.fakes.audience_pinterest import settings as pinterest_settings
 
 pytestmark = pytest.mark.django_db
 USERS = r"/v\d+\.\d+/\d+/users"

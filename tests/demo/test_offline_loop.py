@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import urllib.request
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,59 @@ def test_a_second_shell_follows_the_running_demos_port_and_stand_in(tmp_path: Pa
     out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code.replace("p['meta']['api_base']", "p['meta'].get('api_base', '')").replace("p['tiktok']['script_url']", "p['tiktok'].get('script_url', '')")],
                          env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == ["http://127.0.0.1:8000", "", ""]
+
+
+@pytest.mark.django_db
+def test_the_demo_stand_in_takes_every_platforms_audience_upload(tmp_path: Path, settings: object) -> None:
+    from django.core.management import call_command
+
+    from shop_demo.settings import stand_in_audiences
+    from socialshop.audiences.models import Destination
+    from tests.audiences.uploads import email_hash, list_audience
+
+    fake = FakePlatforms(log_path=tmp_path / "platform-requests.jsonl").start(port=0).start_audiences()
+    try:
+        # What `manage.py demo` gives the platforms: the stand-in for events and audiences alike.
+        settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {
+            slug: {**entry, **stand_in_audiences(slug, fake.url)} for slug, entry in fake.settings().items()}}
+        audience = list_audience(1_000)  # TikTok's floor, so all four create their lists
+        out = StringIO()
+        call_command("socialshop_sync_audiences", stdout=out)
+        remote = dict(Destination.objects.filter(audience=audience).values_list("platform", "remote_id"))
+        assert set(remote) == {"meta", "pinterest", "google", "tiktok"} and all(remote.values()), out.getvalue()
+        everyone = {email_hash(n) for n in range(1_000)}
+        assert fake.audiences["meta"].members(remote["meta"]) == everyone
+        assert fake.audiences["google"].members(remote["google"]) == everyone
+        assert fake.audiences["tiktok"].members(remote["tiktok"]) == everyone
+        assert list(fake.audiences["pinterest"].lists.values()) == [everyone]
+    finally:
+        fake.stop()
+    # The stand-in's request log (admin's stand-in page) lists the uploads beside the events.
+    logged = [json.loads(line) for line in (tmp_path / "platform-requests.jsonl").read_text().splitlines()]
+    assert {("audience", slug) for slug in ("meta", "pinterest", "google", "tiktok")} <= {(e["kind"], e["platform"]) for e in logged}
+    assert max(e["events"] for e in logged if e["platform"] == "meta") == 1_000  # the members of Meta's upload
+    settings.VAR_DIR = tmp_path
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("boss", "b@example.com", "pw"))
+    page = client.get("/admin/platform-stand-in/").content.decode()
+    assert "audience upload calls" in page and "/v1/audienceMembers:ingest" in page
+
+
+def test_a_second_shell_gets_the_audience_credentials_only_while_the_demo_runs(tmp_path: Path) -> None:
+    code = ("import json; from django.conf import settings as s; p = s.SOCIALSHOP['PLATFORMS']; "
+            "print(json.dumps([p['meta'].get('ad_account_id'), p['google'].get('oauth_token_url'), "
+            "p['tiktok'].get('advertiser_id')]))")
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "shop_demo.settings", "SHOP_DEMO_VAR": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+
+    def platforms() -> list[str | None]:
+        return json.loads(subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], env=env, cwd=ROOT,
+                                         capture_output=True, text=True, check=True).stdout)
+
+    (tmp_path / "demo-run.json").write_text(json.dumps({"site_url": "http://127.0.0.1:8077", "stand_in": "http://127.0.0.1:39999"}))
+    assert platforms() == ["act_1122334455", "http://127.0.0.1:39999/datamanager/token", "7000000000000000001"]
+    env["SOCIALSHOP_API_BASE"] = "http://127.0.0.1:40000"  # APIs pointed elsewhere: no stand-in credentials there
+    assert platforms() == [None, None, None]
+    del env["SOCIALSHOP_API_BASE"]
+    (tmp_path / "demo-run.json").unlink()
+    assert platforms() == [None, None, None]

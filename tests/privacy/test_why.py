@@ -263,10 +263,10 @@ def test_the_privacy_page_takes_the_stores_layout_by_overriding_privacy_base(set
     assert '<header id="my-store">My store</header>' in html and "Privacy and tracking" in html
 
 
-# End to end with the Meta stand-in (tests/fakes/audience_meta.py): build, sync, opt out, build + sync.
+# End to end with the Meta stand-in (shop_demo/fakeplatforms/audience_meta.py): build, sync, opt out, build + sync.
 @pytest.fixture(scope="module")
 def meta_server() -> Iterator[Any]:
-    from tests.fakes.audience_meta import FakeMetaAudiences
+    from shop_demo.fakeplatforms.audience_meta import FakeMetaAudiences
 
     server = FakeMetaAudiences().start()
     yield server
@@ -276,7 +276,7 @@ def meta_server() -> Iterator[Any]:
 def test_an_opted_out_visitor_is_removed_from_the_platform_list_at_the_next_build_and_sync(
         meta_server: Any, settings: Any, catalog_products: list[Any]) -> None:
     from tests.audiences.members import shoppers
-    from tests.fakes.audience_meta import settings as meta_settings
+    from shop_demo.fakeplatforms.audience_meta import settings as meta_settings
 
     meta_server.reset()
     settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {"meta": meta_settings(meta_server.url)}}

@@ -205,6 +205,7 @@ def test_a_run_waits_between_batches_at_least_as_long_as_the_last_batch_took(
 ) -> None:
     """The purge backs off by itself on a busy database: a slow batch earns a longer wait than ``pause``;
     ``pause=0`` runs the batches back to back."""
+    import threading
     import time
 
     from socialshop.tracking import retention
@@ -220,8 +221,18 @@ def test_a_run_waits_between_batches_at_least_as_long_as_the_last_batch_took(
         return result
 
     waits: list[float] = []
+    this_thread, real_sleep = threading.get_ident(), time.sleep
+
+    def sleep(seconds: float) -> None:
+        # ``time.sleep`` is the module's, shared by every thread: the collector's buffer thread, started by an
+        # earlier test, keeps sleeping its interval (5 s) and must neither count here nor spin.
+        if threading.get_ident() == this_thread:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
     monkeypatch.setattr(retention, "_delete_slice", slow_delete)
-    monkeypatch.setattr(retention.time, "sleep", waits.append)
+    monkeypatch.setattr(retention.time, "sleep", sleep)
     _history(25, age_days=31, prefix="old")
     result = purge_old_events(batch_size=10, pause=0.01)
     assert result.deleted == 25 and result.batches == 3

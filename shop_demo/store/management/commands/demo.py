@@ -25,6 +25,7 @@ from django.test.utils import override_settings
 
 from shop_demo.fakepixels import PATHS as STAND_IN_SCRIPT_PATHS, install as install_pixel_scripts
 from shop_demo.fakeplatforms import FakePlatforms
+from shop_demo.settings import stand_in_audiences
 from shop_demo.store.models import Order, Product, ProductImage, Variant
 from shop_demo.store.processes import Supervisor, wait_for_log
 from shop_demo.store.seed import CUSTOMER_PASSWORD, run_seed_steps, store_is_empty
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         self.stand_in: FakePlatforms | None = None
         if not seed_only and not real_platforms and not os.environ.get("SOCIALSHOP_API_BASE"):
             self.stand_in = FakePlatforms(log_path=Path(settings.VAR_DIR) / "platform-requests.jsonl")
-            self.stand_in.start(port=0)
+            self.stand_in.start(port=0).start_audiences()  # audience uploads go there too
             install_pixel_scripts(self.stand_in)
         # Feeds built while seeding link to the port this demo serves (the children get it too).
         site_url = os.environ.get("SITE_URL") or f"http://{HOST}:{port}"
@@ -77,13 +78,15 @@ class Command(BaseCommand):
         """The demo's platform settings pointed at the stand-in, or at the real hosts with ``real``."""
         out = {}
         for slug, values in settings.SOCIALSHOP["PLATFORMS"].items():
-            values = {k: v for k, v in values.items() if k not in ("api_base", "script_url")}
+            stand_in_keys = ("api_base", "script_url", *stand_in_audiences(slug, ""))  # set again below when they apply
+            values = {k: v for k, v in values.items() if k not in stand_in_keys}
             if os.environ.get("SOCIALSHOP_API_BASE"):
                 values["api_base"] = os.environ["SOCIALSHOP_API_BASE"]
             elif self.stand_in is not None:
                 values["api_base"] = self.stand_in.url
             if self.stand_in is not None:
                 values["script_url"] = self.stand_in.url + STAND_IN_SCRIPT_PATHS[slug]
+                values.update(stand_in_audiences(slug, self.stand_in.url))  # the demo's audiences upload to it
             out[slug] = values
         return out
 
@@ -226,6 +229,8 @@ class Command(BaseCommand):
 
         app.send_task("socialshop.record_heartbeat")
         app.send_task("socialshop.send_cart_reminders")  # the seeded campaign's due emails now, not in 5 minutes
+        if self.stand_in is not None:
+            app.send_task("socialshop.sync_audiences")  # the seeded audiences reach the stand-in's lists now
 
     def _send_test_events(self) -> None:
         """One test event per platform, so the platform statuses show an answer from the start."""

@@ -15,9 +15,12 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any
 
-from tests.fakes.audience_fake import HEX64, Answer, Invalid, RawBodyFake, Refused, json_body
+from shop_demo.fakeplatforms.audience_fake import HEX64, Answer, Invalid, RawBodyFake, Refused, json_body
+from shop_demo.fakeplatforms.common import AUDIENCE_CREDENTIALS
 
-ADVERTISER_ID, ACCESS_TOKEN = "7000000000000000001", "tt-audiences-token"
+# The demo's credentials (shop_demo/settings.py).
+ADVERTISER_ID = AUDIENCE_CREDENTIALS["tiktok"]["advertiser_id"]
+ACCESS_TOKEN = AUDIENCE_CREDENTIALS["tiktok"]["audiences_access_token"]
 API = "/open_api/v1.3/dmp/custom_audience"
 CALCULATE_TYPES = {"EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256", "GAID_SHA256"}
 ACTIONS = {"APPEND", "REMOVE", "REPLACE"}

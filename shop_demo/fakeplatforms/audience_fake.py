@@ -1,4 +1,4 @@
-"""The one base of the audience stand-ins (tests/fakes/audience_meta.py, audience_pinterest.py,
+"""The one base of the audience stand-ins (shop_demo/fakeplatforms/audience_meta.py, audience_pinterest.py,
 audience_google.py, audience_tiktok.py): a threaded HTTP server on 127.0.0.1 with its own port, faults
 (status, body, Retry-After, hang) matched by request, poisoned values that a platform refuses as invalid
 entries, and a log of every request received. Meta and Pinterest answer from parsed JSON (``handle``);
@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from shop_demo.fakeplatforms.common import QuietHandler, serve_in_background, shut_down
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -118,14 +119,11 @@ class AudienceFake:
     def start(self) -> AudienceFake:
         handler = type("Handler", (_Handler,), {"fake": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # a port of its own
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        shut_down(self.server)
 
     # -- serving -----------------------------------------------------------------------------
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -205,13 +203,8 @@ def hashed(value: Any, where: str, *, empty_ok: bool = False) -> bool:
     return True
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class _Handler(QuietHandler):
     fake: AudienceFake
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logging
-        return
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
@@ -219,10 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fault = self.fake.take_fault(self.command, parts.path)
         if fault and fault.hang:
-            with self.fake.lock:
-                self.fake.hanging += 1
-            time.sleep(fault.hang)
-            self.close_connection = True
+            self.leave_unanswered(fault.hang)
             return
         try:
             body = json.loads(raw) if raw else None

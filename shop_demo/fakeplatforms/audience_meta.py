@@ -12,11 +12,13 @@ import itertools
 import re
 from typing import Any
 
-from tests.fakes.audience_fake import AudienceFake, Refused, hashed
+from shop_demo.fakeplatforms.audience_fake import AudienceFake, Refused, hashed
+from shop_demo.fakeplatforms.common import AUDIENCE_CREDENTIALS, CREDENTIALS
 
-TOKEN = "meta-audience-test-token"
-AD_ACCOUNT = "1122334455"
-PIXEL = "1234567890123456"
+# The demo's credentials (shop_demo/settings.py): events and audiences share Meta's token and host.
+TOKEN = CREDENTIALS["meta"]["access_token"]
+AD_ACCOUNT = AUDIENCE_CREDENTIALS["meta"]["ad_account_id"].removeprefix("act_")
+PIXEL = CREDENTIALS["meta"]["pixel_id"]
 SCHEMA_KEYS = {"EXTERN_ID", "EMAIL", "PHONE", "GEN", "DOBY", "DOBM", "DOBD", "LN", "FN", "FI", "CT", "ST", "ZIP",
                "MADID", "COUNTRY", "APPUID"}
 ADD_LIMIT, REMOVE_LIMIT = 10_000, 1_000

@@ -15,10 +15,12 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.audience_fake import HEX64, Answer, Invalid, RawBodyFake, Refused, json_body
+from shop_demo.fakeplatforms.audience_fake import HEX64, Answer, Invalid, RawBodyFake, Refused, json_body
+from shop_demo.fakeplatforms.common import AUDIENCE_CREDENTIALS
 
-CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "gdm-client-id", "gdm-client-secret", "gdm-refresh-token"
-OPERATING_ACCOUNT = "1234567890"
+_DEMO = AUDIENCE_CREDENTIALS["google"]  # the demo's credentials (shop_demo/settings.py)
+CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = _DEMO["oauth_client_id"], _DEMO["oauth_client_secret"], _DEMO["oauth_refresh_token"]
+OPERATING_ACCOUNT = _DEMO["operating_account_id"].replace("-", "")
 GRANTED = "CONSENT_GRANTED"
 IDENTIFIER_FIELDS = ("emailAddress", "phoneNumber", "address")
 
@@ -54,7 +56,7 @@ class FakeGoogleAudiences(RawBodyFake):
 
     # -- endpoints -----------------------------------------------------------------------------------
     def route(self, method: str, path: str, headers: Any, raw: bytes) -> Answer:
-        if method == "POST" and path == "/token":
+        if method == "POST" and path in ("/token", "/datamanager/token"):  # the second: behind the demo's stand-in
             return self.token(raw)
         if not self.authorised(headers):
             return Answer(401, {"error": {"code": 401, "status": "UNAUTHENTICATED",

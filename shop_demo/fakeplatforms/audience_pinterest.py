@@ -13,12 +13,14 @@ import itertools
 import re
 from typing import Any
 
-from tests.fakes.audience_fake import AudienceFake, Refused, hashed
+from shop_demo.fakeplatforms.audience_fake import AudienceFake, Refused, hashed
+from shop_demo.fakeplatforms.common import AUDIENCE_CREDENTIALS, CREDENTIALS
 
-AUDIENCES_TOKEN = "pinterest-audiences-oauth-token"
-EVENTS_TOKEN = "pinterest-conversion-token"
-AD_ACCOUNT = "549755885175"
-TAG_ID = "2612345678901"
+# The demo's credentials (shop_demo/settings.py): audiences take their own OAuth token, events theirs.
+AUDIENCES_TOKEN = AUDIENCE_CREDENTIALS["pinterest"]["audiences_access_token"]
+EVENTS_TOKEN = CREDENTIALS["pinterest"]["access_token"]
+AD_ACCOUNT = CREDENTIALS["pinterest"]["ad_account_id"]
+TAG_ID = CREDENTIALS["pinterest"]["tag_id"]
 LIST_TYPES = {"EMAIL", "IDFA", "MAID", "LR_ID", "DLX_ID", "HASHED_PINNER_ID"}
 TAG_EVENTS = {"pagevisit", "signup", "checkout", "viewcategory", "search", "addtocart", "watchvideo", "lead", "custom"}
 RECORD_LIMIT = 10_000
