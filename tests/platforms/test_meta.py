@@ -51,3 +51,19 @@ def test_meta_without_user_agent_is_skipped() -> None:
     with override_settings(SOCIALSHOP={"PLATFORMS": {"meta": {"pixel_id": "1", "access_token": "t"}}}):
         reason = get_platform("meta").events.skip_reason(server_event(user_agent=""), now=time.time())
     assert reason == "no identifier: Meta needs client_user_agent"
+
+
+def test_audience_rows_follow_the_schema_with_blanks_and_ignore_other_keys() -> None:
+    from socialshop.platforms import REGISTRY
+    from socialshop.platforms.audiences import Member
+    from socialshop.platforms.meta.audiences import SCHEMA
+
+    uploads = REGISTRY["meta"]({"ad_account_id": "act_1", "access_token": "t", "pixel_id": "1"}).capability("audiences")
+    members = [Member("1"), Member("2", {"em": "e" * 64, "country": "c" * 64, "em_google": "g" * 64}),
+               Member("3", {ours: ours[0] * 64 for _, ours in SCHEMA})]
+    body = uploads.payload(members)["payload"]
+    assert body["schema"] == [theirs for theirs, _ in SCHEMA]
+    assert body["data"][0] == [""] * len(SCHEMA)  # a member built without hashes
+    assert body["data"][1] == ["", "e" * 64, "", "", "", "", "", "", "c" * 64]  # Google's em_google is not Meta's
+    assert body["data"][2] == [ours[0] * 64 for _, ours in SCHEMA]
+    assert all(type(row) is list for row in body["data"])

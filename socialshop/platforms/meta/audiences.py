@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
+from functools import partial
+from operator import itemgetter, or_
 from typing import Any, ClassVar
 
 from django.core.checks import Error
@@ -27,7 +28,8 @@ SCHEMA: tuple[tuple[str, str], ...] = (
     ("CT", "ct"), ("ST", "st"), ("ZIP", "zp"), ("COUNTRY", "country"),
 )
 THEIRS, OURS = (tuple(column) for column in zip(*SCHEMA))
-_BLANK_ROW, _ROW, _HASHES = dict.fromkeys(OURS, ""), itemgetter(*OURS), itemgetter(1)  # _HASHES: Member.hashes
+# A member's hashes laid over a blank row (``or_``: any mapping, Member's default too), read in schema order.
+_OVER_BLANK, _ROW, _HASHES = partial(or_, dict.fromkeys(OURS, "")), itemgetter(*OURS), itemgetter(1)  # _HASHES: Member.hashes
 # Meta: website audiences keep people at most 180 days.
 MAX_RETENTION_DAYS = 180
 # Meta: a lookalike is 1-20 % of the country, in steps of 1 %.
@@ -95,7 +97,7 @@ class MetaAudiences(MetaAudienceCalls, AudienceUploads):
     def payload(self, members: Sequence[Member]) -> dict[str, Any]:
         # Each row: the member's hashes over a blank for every schema key, read in schema order; C-level passes
         # (map), as a Python loop per member cost more than hashing its identifiers (bench/audiences.py).
-        rows = map(_ROW, map(_BLANK_ROW.__or__, map(_HASHES, members)))
+        rows = map(_ROW, map(_OVER_BLANK, map(_HASHES, members)))
         return {"payload": {"schema": list(THEIRS), "data": list(map(list, rows))}}
 
     def _send(self, method: str, audience_id: str, members: Sequence[Member]) -> SendResult:
