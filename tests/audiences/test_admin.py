@@ -153,6 +153,18 @@ def test_change_page_shows_count_matchable_sample_chart_and_both_sides_per_platf
     assert "smallest list served" in page
 
 
+def test_change_page_says_why_a_platform_keeps_no_twin_and_how_its_lookalike_stands(admin_client: Client) -> None:
+    audience = built(make_audience(RuleKind.CART_ABANDONERS, params={"min_delay_minutes": 60, "max_delay_minutes": 10080}))
+    why = "no website twin: Pinterest does not support website audiences that exclude an action"
+    Destination.objects.create(audience=audience, platform="pinterest", remote_id="1:2", state="2 sent, 0 failed, 0 skipped",
+                               last_result={"twin": {"id": "", "rule": "", "state": why},
+                                            "lookalike": {"id": "", "state": "no lookalike: the seed holds 40 of 100"}})
+    Destination.objects.filter(platform="meta").update(last_result={"twin": {"id": "9911", "state": "website twin in step"}})
+    page = admin_client.get(change_url(audience)).content.decode()
+    assert why in page and "no lookalike: the seed holds 40 of 100" in page
+    assert "<code>9911</code><br>State: website twin in step" in page
+
+
 def test_list_shows_size_matched_last_build_and_destination_state(admin_client: Client) -> None:
     built(make_audience(size=2))
     page = admin_client.get(reverse("admin:socialshop_audience_changelist")).content.decode()
