@@ -114,20 +114,28 @@ def check_label_rules(rules: Any) -> list[str]:
     for index, rule in enumerate(rules[:5]):
         if rule is None:
             continue
-        if not isinstance(rule, dict) or rule.get("rule") not in LABEL_RULES:
-            problems.append(f"custom_label_{index}: rule must be one of {', '.join(LABEL_RULES)}, got {rule!r}")
+        # Every key is checked for its type before any lookup: a JSON object or list where a name belongs is
+        # unhashable (schemathesis sent {"rule": {...}} and got a 500).
+        if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str) or rule["rule"] not in LABEL_RULES:
+            problems.append(f"custom_label_{index}: rule must be one of {', '.join(LABEL_RULES)}, got {rule!r}"[:500])
             continue
         missing = [key for key in LABEL_RULES[rule["rule"]][1] if key not in rule]
         if missing:
             problems.append(f"custom_label_{index}: rule {rule['rule']!r} needs {', '.join(missing)}")
-        if rule["rule"] == "field" and rule.get("field") not in RECORD_FIELDS:
-            problems.append(f"custom_label_{index}: {rule.get('field')!r} is not a product record field")
+        if rule["rule"] == "field" and (not isinstance(rule.get("field"), str) or rule["field"] not in RECORD_FIELDS):
+            problems.append(f"custom_label_{index}: {rule.get('field')!r} is not a product record field"[:500])
+        for key, top in (("days", 3650), ("top", 10_000)):  # read as whole numbers when the feed is built
+            value = rule.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top):
+                problems.append(f"custom_label_{index}: {key} must be a whole number from 1 to {top}, got {value!r}"[:500])
+        if rule["rule"] == "ids" and not isinstance(rule.get("ids"), list):
+            problems.append(f"custom_label_{index}: ids must be a list of product ids")
         if rule["rule"] == "price_band":
             try:
                 for low, high, _label in rule.get("bands", ()):
                     for bound in (low, high):
-                        if bound is not None:
-                            Decimal(str(bound))
+                        if bound is not None and (isinstance(bound, bool) or not Decimal(str(bound)).is_finite()):
+                            raise ValueError(bound)  # NaN (JSON parsers take it) cannot be compared with a price
             except (ValueError, TypeError, InvalidOperation):
                 problems.append(f"custom_label_{index}: bands must be [[low, high, label], ...] with numbers or null")
     return problems

@@ -77,3 +77,20 @@ def test_schema_lists_the_feeds_resource(staff):
 
     assert response.status_code == 200
     assert b"/feeds/{id}/build/" in response.content
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ({"rule": {"nested": 1}}, "rule must be one of"),  # schemathesis: an object where the rule's name belongs was a 500
+    ({"rule": ["on_sale"]}, "rule must be one of"),
+    ({"rule": "field", "field": ["title"]}, "is not a product record field"),
+    ({"rule": "new_arrival", "days": "soon"}, "days must be a whole number from 1 to 3650"),
+    ({"rule": "best_seller", "top": 0}, "top must be a whole number from 1 to 10000"),
+    ({"rule": "best_seller", "days": True}, "days must be a whole number"),
+    ({"rule": "ids", "ids": "SKU-1", "value": "x"}, "ids must be a list of product ids"),
+])
+def test_a_malformed_label_rule_is_a_400_naming_the_label(staff, rule, message):  # type: ignore[no-untyped-def]
+    answer = staff.post("/socialshop/api/feeds/", {"name": "M", "slug": "m", "platform": "meta", "file_format": "csv",
+                                                    "custom_labels": [rule]}, content_type="application/json")
+    assert answer.status_code == 400, answer.content
+    assert "custom_label_0" in answer.content.decode() and message in answer.content.decode()
+    assert not Feed.objects.exists()
