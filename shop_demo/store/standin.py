@@ -1,4 +1,5 @@
-"""Demo-only admin page: the requests the platform stand-in (shop_demo/fakeplatforms.py) received.
+"""Demo-only admin page: the requests the platform stand-in (shop_demo/fakeplatforms.py) received, and what
+the demo forgets of a stand-in that is gone.
 
 The demo command appends one JSON line per request to VAR_DIR/platform-requests.jsonl; this reads the end of it.
 """
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -35,6 +37,20 @@ def recent_requests(*, limit: int = SHOWN) -> list[dict[str, Any]]:
         if isinstance(entry, dict):
             out.append(entry)
     return out
+
+
+def forget_stand_in_lists() -> int:
+    """Forget the audience lists, twins and lookalikes a previous run made on its stand-in; returns how many
+    platform destinations had some. The stand-in keeps nothing when the demo stops, so without this the
+    next sync would add members to lists it never heard of; the first sync of this run makes them again."""
+    from socialshop.audiences.models import AudienceChange, Destination, DestinationMember
+
+    with transaction.atomic():
+        made = Destination.objects.exclude(remote_id="", twin_id="", lookalike_id="").count()
+        AudienceChange.objects.all().delete()
+        DestinationMember.objects.all().delete()
+        Destination.objects.update(remote_id="", twin_id="", lookalike_id="", state="", last_result={}, synced_until=None)
+    return made
 
 
 def stand_in_view(request: HttpRequest) -> HttpResponse:

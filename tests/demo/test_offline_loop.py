@@ -117,6 +117,31 @@ def test_the_demo_stand_in_takes_every_platforms_audience_upload(tmp_path: Path,
     assert "audience upload calls" in page and "/v1/audienceMembers:ingest" in page
 
 
+@pytest.mark.django_db
+def test_a_restarted_demo_makes_its_lists_again_on_the_new_stand_in(settings: object) -> None:
+    from django.core.management import call_command
+
+    from shop_demo.settings import stand_in_audiences
+    from shop_demo.store.standin import forget_stand_in_lists
+    from socialshop.audiences.models import Destination, DestinationMember
+    from tests.audiences.uploads import email_hash, list_audience
+
+    audience = list_audience(150)
+    for run in (1, 2):  # each run of `manage.py demo` starts a stand-in that knows no list
+        fake = FakePlatforms().start(port=0).start_audiences()
+        try:
+            settings.SOCIALSHOP = {**settings.SOCIALSHOP, "PLATFORMS": {
+                slug: {**entry, **stand_in_audiences(slug, fake.url)} for slug, entry in fake.settings("meta").items()}}
+            assert forget_stand_in_lists() == (0 if run == 1 else 1)
+            call_command("socialshop_sync_audiences", stdout=StringIO())
+            destination = Destination.objects.get(audience=audience, platform="meta")
+            assert destination.state == "150 sent, 0 failed, 0 skipped", (run, destination.state)
+            assert fake.audiences["meta"].members(destination.remote_id) == {email_hash(n) for n in range(150)}
+            assert DestinationMember.objects.filter(destination=destination).count() == 150
+        finally:
+            fake.stop()
+
+
 def test_a_second_shell_gets_the_audience_credentials_only_while_the_demo_runs(tmp_path: Path) -> None:
     code = ("import json; from django.conf import settings as s; p = s.SOCIALSHOP['PLATFORMS']; "
             "print(json.dumps([p['meta'].get('ad_account_id'), p['google'].get('oauth_token_url'), "

@@ -29,6 +29,7 @@ from shop_demo.settings import stand_in_audiences
 from shop_demo.store.models import Order, Product, ProductImage, Variant
 from shop_demo.store.processes import Supervisor, wait_for_log
 from shop_demo.store.seed import CUSTOMER_PASSWORD, run_seed_steps, store_is_empty
+from shop_demo.store.standin import forget_stand_in_lists
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 90.0
@@ -141,6 +142,8 @@ class Command(BaseCommand):
         # A second shell (socialshop_build_feeds, ...) reads this through shop_demo/settings.py.
         run_file = Path(settings.DEMO_RUN_FILE)
         run_file.write_text(json.dumps({"site_url": site_url, "stand_in": stand_in_url}))
+        if stand_in_url and (forgotten := forget_stand_in_lists()):
+            self.say(f"      {forgotten} audience destination(s) of the last run's stand-in forgotten: this run's first sync makes them again")
         env = dict(os.environ)
         if stand_in_url:
             env.setdefault("SOCIALSHOP_API_BASE", stand_in_url)
