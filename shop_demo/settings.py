@@ -151,6 +151,11 @@ def stand_in_audiences(slug: str, url: str) -> dict:
     return {**DEMO_AUDIENCES[slug], **({"oauth_token_url": f"{url}/datamanager/token"} if slug == "google" else {})}
 
 
+def stand_in_audience_keys(slug: str) -> tuple[str, ...]:
+    """The settings keys ``stand_in_audiences`` adds for ``slug``: what to strip where the stand-in is not used."""
+    return tuple(stand_in_audiences(slug, ""))
+
+
 def _platform(slug: str, values: dict) -> dict:
     values = {**values, **({"api_base": _API_BASE} if _API_BASE else {})}
     values = {**values, **(stand_in_audiences(slug, _STAND_IN) if _STAND_IN and _API_BASE == _STAND_IN else {})}

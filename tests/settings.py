@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from shop_demo.settings import DEMO_AUDIENCES
+from shop_demo.settings import stand_in_audience_keys
 from shop_demo.settings import SOCIALSHOP as DEMO_SOCIALSHOP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ SOCIALSHOP = {
     "RUN_TASKS": "inline",
     # Without the stand-in's audience keys, which a demo running on this machine would add (shop_demo/settings.py).
     "PLATFORMS": {
-        slug: {**{k: v for k, v in options.items() if k not in (*DEMO_AUDIENCES[slug], "oauth_token_url")},
+        slug: {**{k: v for k, v in options.items() if k not in stand_in_audience_keys(slug)},
                "api_base": _NOWHERE, "script_url": f"{_NOWHERE}/{slug}.js"}
         for slug, options in DEMO_SOCIALSHOP["PLATFORMS"].items()
     },

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from shop_demo.settings import DEMO_AUDIENCES
+from shop_demo.settings import DEMO_AUDIENCES, stand_in_audience_keys
 from shop_demo.settings import SOCIALSHOP as DEMO_SOCIALSHOP
 
 DEMO_PLATFORMS: dict[str, dict[str, Any]] = DEMO_SOCIALSHOP["PLATFORMS"]
@@ -19,9 +19,9 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 # What the fake expects: the demo's test credentials (shop_demo/settings.py), so a worker subprocess
 # running the demo settings with SOCIALSHOP_API_BASE pointed here is accepted too.
-_TEST_KEYS = ("test_event_code", "test_mode", "api_base", "script_url", "oauth_token_url")
+_TEST_KEYS = ("test_event_code", "test_mode", "api_base", "script_url")
 CREDENTIALS: dict[str, dict[str, Any]] = {
-    slug: {k: v for k, v in values.items() if k not in _TEST_KEYS and k not in DEMO_AUDIENCES[slug]}
+    slug: {k: v for k, v in values.items() if k not in _TEST_KEYS and k not in stand_in_audience_keys(slug)}
     for slug, values in DEMO_PLATFORMS.items()
 }
 # What the audience stand-ins (audience_*.py) accept: the demo's audience-upload credentials.

@@ -83,14 +83,15 @@ def _sent_keys(platform: str) -> tuple[str, ...]:
     return cls.sent_keys() if cls is not None else HASH_KEYS
 
 
-def queue_changes(destination: Destination) -> tuple[int, int]:
+def queue_changes(destination: Destination, *, refreshed: bool = False) -> tuple[int, int]:
     """Queue the adds and removes that bring the platform's list to the wanted members; returns (adds, removes).
 
     Only members with an identifier the platform matches on are queued (``matchable_sql`` over the stored
     hashes, brought up to date here); the others are counted by ``unmatchable_count`` and looked at again by
     every sync, so a member who checks out later is queued at the next one.
     """
-    refresh_identity()  # hashes of events stored since the last pass (one cursor read when there are none)
+    if not refreshed:  # ``refreshed``: the caller folded the new events' hashes just before (``_sync_list``)
+        refresh_identity()  # hashes of events stored since the last pass (one cursor read when there are none)
     changes, members, uploaded = _t(AudienceChange), _t(AudienceMember), _t(DestinationMember)
     now = timezone.now()
     DestinationMember.objects.filter(destination=destination, matched=False, added_at__lt=now - RECHECK_UNMATCHED).delete()
@@ -389,7 +390,7 @@ def _sync_list(destination: Destination, platform: Platform, uploads: AudienceUp
         return SyncResult(platform.slug, f"could not create the list: {exc}")
     if why_not:
         return SyncResult(platform.slug, why_not)
-    adds, removes = queue_changes(destination)
+    adds, removes = queue_changes(destination, refreshed=True)
     queue = ChangeQueue()
     # One claim fills one add request (Meta takes 10,000 rows, not the events' 1,000).
     result = drain(platform, queue, deadline=time.monotonic() + max_seconds,

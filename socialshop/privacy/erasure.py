@@ -73,6 +73,12 @@ def clean_visitor_ids(visitor_ids: Iterable[object]) -> list[str]:
     return cleaned
 
 
+def _tally(rows: dict[str, int], answer: dict[str, int] | None) -> None:
+    """Add one area's {table label: rows changed} to ``rows``."""
+    for label, count in (answer or {}).items():
+        rows[label] = rows.get(label, 0) + int(count)
+
+
 def erase_visitors(visitor_ids: Iterable[object]) -> ErasureResult:
     """Remove everything socialshop holds under each visitor id, in one transaction; returns what went.
 
@@ -89,8 +95,7 @@ def erase_visitors(visitor_ids: Iterable[object]) -> ErasureResult:
         return ErasureResult(visitors=0, rows=rows)
     with transaction.atomic():
         for _receiver, answer in visitor_erased.send(sender=ErasureResult, visitor_ids=ids):
-            for label, count in (answer or {}).items():
-                rows[label] = rows.get(label, 0) + int(count)
+            _tally(rows, answer)
         deleted, _ = ConsentRecord.objects.filter(visitor_id__in=ids).delete()
         rows["consent records"] = deleted
     logger.info("erased %d visitors: %d rows", len(ids), sum(rows.values()))  # counts only, never the ids
@@ -123,10 +128,8 @@ def erase_accounts(user_ids: Iterable[object]) -> ErasureResult:
             visitors.update(answer or ())
         found = sorted(v for v in visitors if v and VISITOR_ID_RE.fullmatch(v))
         for start in range(0, len(found), MAX_IDS):
-            for label, count in erase_visitors(found[start:start + MAX_IDS]).rows.items():
-                rows[label] = rows.get(label, 0) + count
+            _tally(rows, erase_visitors(found[start:start + MAX_IDS]).rows)
         for _receiver, answer in account_erased.send(sender=ErasureResult, user_ids=ids):
-            for label, count in (answer or {}).items():
-                rows[label] = rows.get(label, 0) + int(count)
+            _tally(rows, answer)
     logger.info("erased %d accounts and %d visitors: %d rows", len(ids), len(found), sum(rows.values()))
     return ErasureResult(visitors=len(found), rows=rows)

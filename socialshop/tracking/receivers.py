@@ -4,6 +4,8 @@ an account's erasure names the visitors its events carried, then removes its eve
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 
 from socialshop.privacy.erasure import account_erased, account_visitors, visitor_erased
@@ -14,20 +16,24 @@ def _t(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _delete_events(cursor: Any, where: str, params: list[Any]) -> dict[str, int]:
+    """Delete the events matching ``where`` and, first, their outbox deliveries (Delivery.event has no
+    database constraint, tracking/models.py), so nothing of them is sent later: two statements."""
+    cursor.execute(f"DELETE FROM {_t(Delivery)} WHERE event_id IN (SELECT id FROM {_t(Event)} WHERE {where})", params)
+    deliveries = max(cursor.rowcount, 0)
+    cursor.execute(f"DELETE FROM {_t(Event)} WHERE {where}", params)
+    return {"events": max(cursor.rowcount, 0), "deliveries": deliveries}
+
+
 def erase_visitors(sender: object, visitor_ids: list[str], **kwargs: object) -> dict[str, int]:
     """Delete the visitors' events (with their outbox deliveries, so nothing of them is sent later) and
     their interest rows: three statements for any number of visitors and events, on the visitor–time index."""
     marks = ", ".join(["%s"] * len(visitor_ids))
     with connection.cursor() as cursor:
-        # Deliveries first: Delivery.event has no database constraint (tracking/models.py).
-        cursor.execute(f"DELETE FROM {_t(Delivery)} WHERE event_id IN "
-                       f"(SELECT id FROM {_t(Event)} WHERE visitor_id IN ({marks}))", visitor_ids)
-        deliveries = max(cursor.rowcount, 0)
-        cursor.execute(f"DELETE FROM {_t(Event)} WHERE visitor_id IN ({marks})", visitor_ids)
-        events = max(cursor.rowcount, 0)
+        out = _delete_events(cursor, f"visitor_id IN ({marks})", visitor_ids)
         cursor.execute(f"DELETE FROM {_t(Interest)} WHERE visitor_id IN ({marks})", visitor_ids)
-        interest = max(cursor.rowcount, 0)
-    return {"events": events, "deliveries": deliveries, "interest rows": interest}
+        out["interest rows"] = max(cursor.rowcount, 0)
+    return out
 
 
 def visitors_of_accounts(sender: object, user_ids: list[int], **kwargs: object) -> list[str]:
@@ -38,14 +44,8 @@ def visitors_of_accounts(sender: object, user_ids: list[int], **kwargs: object) 
 def erase_accounts(sender: object, user_ids: list[int], **kwargs: object) -> dict[str, int]:
     """Delete the accounts' events that had no visitor id (their visitors' went with the visitors) and their
     deliveries: two statements."""
-    marks = ", ".join(["%s"] * len(user_ids))
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {_t(Delivery)} WHERE event_id IN "
-                       f"(SELECT id FROM {_t(Event)} WHERE user_id IN ({marks}))", user_ids)
-        deliveries = max(cursor.rowcount, 0)
-        cursor.execute(f"DELETE FROM {_t(Event)} WHERE user_id IN ({marks})", user_ids)
-        events = max(cursor.rowcount, 0)
-    return {"events": events, "deliveries": deliveries}
+        return _delete_events(cursor, f"user_id IN ({', '.join(['%s'] * len(user_ids))})", user_ids)
 
 
 def connect() -> None:

@@ -25,7 +25,7 @@ from django.test.utils import override_settings
 
 from shop_demo.fakepixels import PATHS as STAND_IN_SCRIPT_PATHS, install as install_pixel_scripts
 from shop_demo.fakeplatforms import FakePlatforms
-from shop_demo.settings import stand_in_audiences
+from shop_demo.settings import stand_in_audience_keys, stand_in_audiences
 from shop_demo.store.models import Order, Product, ProductImage, Variant
 from shop_demo.store.processes import Supervisor, wait_for_log
 from shop_demo.store.seed import CUSTOMER_PASSWORD, run_seed_steps, store_is_empty
@@ -79,7 +79,7 @@ class Command(BaseCommand):
         """The demo's platform settings pointed at the stand-in, or at the real hosts with ``real``."""
         out = {}
         for slug, values in settings.SOCIALSHOP["PLATFORMS"].items():
-            stand_in_keys = ("api_base", "script_url", *stand_in_audiences(slug, ""))  # set again below when they apply
+            stand_in_keys = ("api_base", "script_url", *stand_in_audience_keys(slug))  # set again below when they apply
             values = {k: v for k, v in values.items() if k not in stand_in_keys}
             if os.environ.get("SOCIALSHOP_API_BASE"):
                 values["api_base"] = os.environ["SOCIALSHOP_API_BASE"]
