@@ -36,6 +36,8 @@ account_erased = Signal()
 
 # The same shape as the visitor cookie (privacy/consent.py ID_RE); anything else is not an id we made.
 VISITOR_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# An account id as erase_accounts takes it: a user's integer primary key, as a number or its decimal digits.
+ACCOUNT_ID_RE = re.compile(r"[0-9]{1,19}")
 # One request's ids: the statements bind each id up to three times, within SQLite's 32,766 parameters.
 MAX_IDS = 1_000
 
@@ -115,7 +117,8 @@ def erase_accounts(user_ids: Iterable[object]) -> ErasureResult:
     """
     ids: list[int] = []
     for value in user_ids:
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "٣" (another account).
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not ACCOUNT_ID_RE.fullmatch(str(value)):
             raise ErasureError(f"account id {value!r} is not a user's primary key (a whole number)")
         if int(value) not in ids:
             ids.append(int(value))

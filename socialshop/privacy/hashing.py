@@ -78,7 +78,10 @@ def is_hashed(value: str) -> bool:
 def _letters(value: str) -> str:
     # NFC first so "é" typed as e + combining accent hashes like the precomposed "é".
     text = unicodedata.normalize("NFC", value).strip().lower()
-    return "".join(ch for ch in text if unicodedata.category(ch).startswith(("L", "M")))
+    kept = "".join(ch for ch in text if unicodedata.category(ch).startswith(("L", "M")))
+    # NFC again: dropping a character can leave accents out of canonical order or beside a letter they
+    # compose with ("e-\u0301" -> "é"), and the result must normalise to itself (hypothesis found it).
+    return unicodedata.normalize("NFC", kept)
 
 
 def normalize_email(value: str) -> str | None:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
@@ -92,3 +93,21 @@ def test_a_failing_area_keeps_the_user_and_every_row(two_shoppers: tuple[Client,
         account_erased.disconnect(dispatch_uid="test.broken")
     assert get_user_model().objects.filter(pk=user_id).exists()
     assert (holding(SIGNED[0]), holding(f"u:{user_id}")) == before
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.integers(), st.text(max_size=25), st.floats(), st.none(), st.booleans(),
+                          st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)),
+                max_size=4))
+@example(["²"])  # str.isdigit() is true, int() refuses it
+@example(["٣"])  # an Arabic-Indic 3: not account 3
+@example([10 ** 19])  # wider than a bigint primary key
+def test_any_account_ids_are_erased_or_refused_with_a_message_never_another_error(ids: list[Any]) -> None:
+    try:
+        result = erase_accounts(ids)
+    except ErasureError as exc:
+        assert "account id" in str(exc)
+        assert any(isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).isascii() or not str(v).isdigit()
+                   or (isinstance(v, int) and v < 0) or len(str(v)) > 19 for v in ids)
+    else:
+        assert result.total == 0  # no account of these ids holds anything here
