@@ -16,7 +16,9 @@ from tests.campaigns.conftest import NOW, event, make_campaign
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)
-T0 = NOW - 10 * D
+# 09:00 UTC ten days back: the history's same-day events (up to T0 + 3 h) stay on T0's day whatever the hour
+# the tests run (at 23:25 UTC the landings at T0 + 1 h fell on the next day and the timeline test failed).
+T0 = (NOW - 10 * D).replace(hour=9, minute=0, second=0)
 
 
 def assign(campaign: Campaign, person: str, variant: str | None, *, at: datetime = T0) -> None:
