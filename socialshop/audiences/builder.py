@@ -10,12 +10,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from socialshop.audiences.models import Audience, AudienceBuild, AudienceCandidate, AudienceMember, BuildStatus, RuleKind
 from socialshop.audiences.rules import fill_candidates, refresh_visitor_links, this_build
 from socialshop.catalog import get_catalog
+from socialshop.core.db import writing
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import ConfigurationError
 
@@ -106,7 +107,7 @@ def build_audience(audience: Audience, *, progress: Progress | None = None, fill
         build = AudienceBuild.objects.create(audience=audience, status=BuildStatus.RUNNING, started_at=now)
         try:
             product_ids = chosen_product_ids(audience) if audience.kind == RuleKind.VIEWERS else []
-            with transaction.atomic():
+            with writing():
                 no_jit()
                 linked = refresh_visitor_links()
                 say(f"{audience.slug}: {linked} new visitor links")

@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from socialshop.audiences.models import CustomerListEntry, IdentityHash
+from socialshop.core.db import writing
 from socialshop.tracking.interest import event_id_window
 from socialshop.tracking.models import Event, EventCursor
 
@@ -91,7 +92,7 @@ def refresh_identity() -> int:
     time (``event_id_window``). Two callers at once: the second finds the cursor row locked and returns
     0 at once, the first one's pass covering both.
     """
-    with transaction.atomic():
+    with writing():
         mark = EventCursor.objects.select_for_update(skip_locked=True).filter(name=CURSOR).first()
         if mark is None:
             EventCursor.objects.get_or_create(name=CURSOR)

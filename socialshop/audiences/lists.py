@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from socialshop.audiences.csvfile import (
@@ -23,6 +23,7 @@ from socialshop.audiences.csvfile import (
 from socialshop.audiences.columns import PREVIEW_ROWS, is_header_row, looks_like_data, mapping_from_data, suggest_mapping
 from socialshop.audiences.models import Audience, CustomerListEntry, RuleKind
 from socialshop.conf import app_settings
+from socialshop.core.db import writing
 from socialshop.core.jobs import single_flight
 from socialshop.privacy.hashing import (
     hash_user_data, is_hashed, normalize_country, normalize_email, normalize_phone, sha256_hex,
@@ -307,7 +308,7 @@ def import_list(audience: Audience, fileobj: IO[bytes], *, mapping: Mapping[str,
     if not has_header:
         records = itertools.chain([first], records)
     rows = imported = google = 0
-    with single_flight(f"socialshop.import_list:{audience.pk}"), transaction.atomic():
+    with single_flight(f"socialshop.import_list:{audience.pk}"), writing():
         replaced = 0 if append else CustomerListEntry.objects.filter(audience=audience).delete()[0]
         batch: list[tuple[int, dict[str, str]]] = []
         for line, cells in records:

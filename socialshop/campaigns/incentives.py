@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import timezone
 
 from socialshop.campaigns.models import Campaign, IssuedCode, Variant
 from socialshop.conf import app_settings
 from socialshop.core.adapters import load_host_adapter
+from socialshop.core.db import writing
 from socialshop.exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def issue_code(campaign: Campaign, *, person: str, variant: Variant | None, now:
                     amount=campaign.incentive_amount, currency=campaign.incentive_currency or app_settings.CURRENCY,
                     min_order=campaign.incentive_min_order)
     try:
-        with transaction.atomic():
+        with writing():
             code = adapter.issue(spec, person=person, expires_at=expires_at)
             return IssuedCode.objects.create(campaign=campaign, person=person, variant=variant, code=code, expires_at=expires_at)
     except IntegrityError:

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from socialshop.audiences.models import VisitorLink
 from socialshop.campaigns.models import Campaign, CampaignMember, CampaignStatus, MemberPick, MemberState, PickReason
 from socialshop.catalog import Availability, ProductRecord, get_catalog
+from socialshop.core.db import writing
 from socialshop.feeds.models import ProductSetItem
 from socialshop.tracking.models import Interest
 
@@ -210,7 +211,7 @@ def refresh_picks(campaign: Campaign, *, now: datetime | None = None) -> PicksPa
     limit = int(campaign.picks_per_person or 4)
     seeds = _candidate_products(campaign) if running else []
     unavailable, rows = related_rows(seeds, limit=limit) if seeds else ([], [])
-    with transaction.atomic(), connection.cursor() as cursor:
+    with writing(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_t(MemberPick)} WHERE campaign_id = %s", [campaign.pk])
         cursor.execute(f"DELETE FROM {_t(ProductSetItem)} WHERE name = %s", [campaign.slug])
         if not seeds:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -28,6 +28,7 @@ from socialshop.campaigns.models import (
 )
 from socialshop.campaigns.picks import refresh_picks
 from socialshop.campaigns.product_sets import sync_product_sets
+from socialshop.core.db import writing
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import JobLocked
 from socialshop.privacy.models import ConsentRecord
@@ -195,7 +196,7 @@ def refresh_campaign(campaign: Campaign, *, now: datetime | None = None) -> Camp
     with single_flight(f"socialshop.refresh_campaign:{campaign.pk}"):
         campaign.refresh_from_db()
         status = campaign.effective_status(now)
-        with transaction.atomic():
+        with writing():
             assigned = assign_new_members(campaign, now=now) if status == CampaignStatus.RUNNING else 0
             if assigned >= ANALYZE_AFTER and connection.vendor == "postgresql":
                 with connection.cursor() as cursor:

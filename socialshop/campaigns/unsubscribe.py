@@ -7,10 +7,11 @@ import logging
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.urls import reverse
 
 from socialshop.campaigns.models import EMAIL, Campaign, Suppression
+from socialshop.core.db import writing
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def unsubscribe(recipient: Recipient, *, how: str) -> bool:
     campaign = f" from campaign {recipient.campaign.slug}" if recipient.campaign else ""
     reason = f"{how} unsubscribe{campaign}"[:200]
     try:
-        with transaction.atomic():
+        with writing():
             _, created = Suppression.objects.get_or_create(person=recipient.person, channel=EMAIL, defaults={"reason": reason})
     except IntegrityError:  # two clicks at once: the other one wrote it
         created = False

@@ -7,6 +7,8 @@ import socket
 
 from django.utils import timezone
 
+from socialshop.core.db import writing
+
 logger = logging.getLogger(__name__)
 
 
@@ -15,6 +17,7 @@ def record_heartbeat(name: str = "worker") -> str:
     from socialshop.core.models import Heartbeat
 
     detail = f"{socket.gethostname()} pid {os.getpid()}"
-    Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now(), "detail": detail})
+    with writing():  # update_or_create reads, then writes: take the write lock first (core/db.py)
+        Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now(), "detail": detail})
     logger.info("socialshop heartbeat from %s (%s)", name, detail)
     return detail

@@ -12,9 +12,9 @@ from typing import IO
 
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import transaction
 
 from socialshop.conf import app_settings
+from socialshop.core.db import writing
 from socialshop.feeds.models import BuildStatus, Feed, FeedBuild
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def publish(feed: Feed, build: FeedBuild, *, force: bool = False, allow_empty: b
         build.file_name = ""
         build.save()
         return build
-    with transaction.atomic():
+    with writing():
         build.status = BuildStatus.PUBLISHED
         build.save()
         Feed.objects.filter(pk=feed.pk).update(published_build=build)

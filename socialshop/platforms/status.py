@@ -12,6 +12,7 @@ import time
 
 from django.utils import timezone
 
+from socialshop.core.db import writing
 from socialshop.platforms import get_platform
 from socialshop.platforms.base import Capability
 from socialshop.platforms.events import SendResult, ServerEvent
@@ -87,6 +88,7 @@ def send_test_event(slug: str) -> SendResult:
         events.close()
     now = timezone.now()
     answer = json.dumps(result.response, default=str)[:2000] if result.response is not None else f"HTTP {result.status}"
-    PlatformStatus.objects.update_or_create(slug=slug, capability=events.kind,
-                                            defaults={"test_event_at": now, "test_event_response": answer})
+    with writing():  # update_or_create reads, then writes (core/db.py)
+        PlatformStatus.objects.update_or_create(slug=slug, capability=events.kind,
+                                                defaults={"test_event_at": now, "test_event_response": answer})
     return result

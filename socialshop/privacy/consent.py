@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from django.http import HttpRequest, HttpResponse
 
 from socialshop.conf import app_settings
+from socialshop.core.db import writing
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 
 CONSENT_COOKIE = "ss_consent"
@@ -150,7 +151,8 @@ def record_consent(visitor_id: str, state: ConsentState, *, user_id: int | None 
     }
     if user_id is not None:
         defaults["user_id"] = user_id
-    record, _ = ConsentRecord.objects.update_or_create(visitor_id=visitor_id, defaults=defaults)
+    with writing():  # update_or_create reads, then writes: beside other writers on SQLite it must hold the lock first
+        record, _ = ConsentRecord.objects.update_or_create(visitor_id=visitor_id, defaults=defaults)
     return record
 
 

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.dispatch import Signal
 
+from socialshop.core.db import writing
 from socialshop.exceptions import SocialshopError
 from socialshop.privacy.models import ConsentRecord
 
@@ -95,7 +95,7 @@ def erase_visitors(visitor_ids: Iterable[object]) -> ErasureResult:
     rows: dict[str, int] = {}
     if not ids:
         return ErasureResult(visitors=0, rows=rows)
-    with transaction.atomic():
+    with writing():
         for _receiver, answer in visitor_erased.send(sender=ErasureResult, visitor_ids=ids):
             _tally(rows, answer)
         deleted, _ = ConsentRecord.objects.filter(visitor_id__in=ids).delete()
@@ -125,7 +125,7 @@ def erase_accounts(user_ids: Iterable[object]) -> ErasureResult:
     rows: dict[str, int] = {}
     if not ids:
         return ErasureResult(visitors=0, rows=rows)
-    with transaction.atomic():
+    with writing():
         visitors = set(ConsentRecord.objects.filter(user_id__in=ids).values_list("visitor_id", flat=True))
         for _receiver, answer in account_visitors.send(sender=ErasureResult, user_ids=ids):
             visitors.update(answer or ())

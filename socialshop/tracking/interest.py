@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
+from socialshop.core.db import writing
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import ConfigurationError
 from socialshop.tracking.models import Event, EventCursor, Interest
@@ -112,7 +113,7 @@ def update_interest() -> InterestPass:
     (``event_id_window``). Single-flight: raises ``JobLocked`` while another pass runs.
     """
     with single_flight("socialshop.update_interest"):
-        with transaction.atomic():
+        with writing():
             cursor_row, _ = EventCursor.objects.select_for_update().get_or_create(name=CURSOR)
             after = cursor_row.last_event_id
             settled, newest = event_id_window(after, now=timezone.now())
@@ -129,7 +130,7 @@ def rebuild_interest() -> InterestPass:
     """Recompute ``Interest`` from every stored event (after a privacy erasure or a restore), in one
     transaction: readers see the old table until the new one is complete."""
     with single_flight("socialshop.update_interest"):
-        with transaction.atomic():
+        with writing():
             cursor_row, _ = EventCursor.objects.select_for_update().get_or_create(name=CURSOR)
             Interest.objects.all().delete()
             settled, newest = event_id_window(0, now=timezone.now())

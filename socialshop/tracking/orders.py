@@ -11,10 +11,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from socialshop.core.db import writing
 from socialshop.tracking.models import Delivery, DeliveryStatus, Event, EventName, EventSource
 from socialshop.tracking.store import ROW_DEFAULTS, store_batch, store_events
 
@@ -79,7 +79,7 @@ def confirm_purchase(row: Mapping[str, Any]) -> bool:
     """
     order_id, event_id = row.get("order_id") or "", row["event_id"]
     slot = Q(name=EventName.PURCHASE, order_id=order_id) if order_id else Q(pk__in=[])
-    with transaction.atomic():
+    with writing():
         holders = list(Event.objects.select_for_update().filter(slot | Q(event_id=event_id)).order_by("pk"))
         target = next((e for e in holders if e.name == EventName.PURCHASE and e.order_id == order_id), None)
         if target is not None and target.source in CONFIRMED_SOURCES:

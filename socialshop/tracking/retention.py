@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.dispatch import Signal
 from django.utils import timezone
 
 from socialshop.conf import app_settings
+from socialshop.core.db import writing
 from socialshop.core.jobs import single_flight
 from socialshop.exceptions import ConfigurationError
 from socialshop.tracking.models import Delivery, Event, Interest, PurgeRun
@@ -110,7 +111,7 @@ def _delete_slice(name: str, lower: object, upper: object, cutoff: datetime) -> 
     if upper is not None:
         where += " AND occurred_at <= %s"
         params.append(_at(upper))
-    with transaction.atomic(), connection.cursor() as cursor:
+    with writing(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one pass over the slice: the deliveries go by the deleted ids
             cursor.execute(
                 f"WITH gone AS (DELETE FROM {_t(Event)} WHERE {where} RETURNING id), "

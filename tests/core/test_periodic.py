@@ -93,7 +93,7 @@ def test_two_commands_at_once_run_each_job_exactly_once():
     procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outputs = [proc.communicate(timeout=120) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0], [err[-2000:] for _, err in outputs]
+    assert [proc.returncode for proc in procs] == [0, 0], [(out[-3000:], err[-2000:]) for out, err in outputs]
 
     per_process = [statuses(out) for out, _ in outputs]
     for name in JOBS:
