@@ -100,8 +100,12 @@ def visitor_id_from_request(request: HttpRequest) -> str:
 
 
 def new_id() -> str:
-    """A random id for a visitor or a session (22 url-safe characters)."""
-    return secrets.token_urlsafe(16)
+    """A random id for a visitor or a session (22 url-safe characters, never a leading "-", which a command
+    line would read as an option: ``socialshop_erase_visitor`` takes these ids as arguments)."""
+    value = secrets.token_urlsafe(16)
+    while value.startswith("-"):
+        value = secrets.token_urlsafe(16)
+    return value
 
 
 def _user_id(request: HttpRequest) -> int | None:

@@ -26,6 +26,8 @@ from socialshop.audiences.models import (
 )
 from socialshop.campaigns.models import Assignment, Campaign, CampaignMember, IssuedCode, Suppression, Touch
 from socialshop.privacy.erasure import MAX_IDS, ErasureError, erase_visitors
+from socialshop.privacy import consent
+from socialshop.privacy.consent import ConsentState, record_consent
 from socialshop.privacy.models import ConsentRecord
 from socialshop.tracking.collector import rate_limiter
 from socialshop.tracking.interest import update_interest
@@ -242,6 +244,26 @@ def test_command_refuses_a_bad_id_before_erasing_any(two_shoppers: tuple[Client,
     with pytest.raises(CommandError, match="at least one visitor id"):
         call_command("socialshop_erase_visitor", stdout=StringIO())
     assert holding(gone) == before
+
+
+@pytest.mark.django_db
+def test_an_id_beginning_with_a_dash_goes_after_double_dash_and_the_error_without_says_so() -> None:
+    dashed = "-r2xPrwDiBF40ObGxfAfoQ"  # token_urlsafe made such ids (1 in 64) before new_id() stopped it
+    record_consent(dashed, ConsentState(analytics="granted", ads="granted"))
+    with pytest.raises(CommandError, match="goes after '--'"):
+        call_command("socialshop_erase_visitor", dashed, stdout=StringIO())
+    assert ConsentRecord.objects.filter(visitor_id=dashed).exists()
+
+    out = StringIO()
+    call_command("socialshop_erase_visitor", "--", dashed, stdout=out)
+    assert out.getvalue().startswith("erased 1 visitor ids: 1 consent")
+    assert not ConsentRecord.objects.filter(visitor_id=dashed).exists()
+
+
+def test_new_visitor_ids_never_begin_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = iter(["-leading-dash-00000000", "--two-dashes-000000000", "fine-id-with-dash-0000"])
+    monkeypatch.setattr(consent.secrets, "token_urlsafe", lambda n: next(made))
+    assert consent.new_id() == "fine-id-with-dash-0000"
 
 
 def test_erase_choice_without_a_visitor_cookie_erases_nothing(two_shoppers: tuple[Client, str, str, int]) -> None:

@@ -13,8 +13,20 @@ class Command(BaseCommand):
     help = ("Remove everything socialshop holds under these visitor ids (the ss_vid cookie): events, deliveries, "
             "interest, consent, links, audience and campaign rows. One transaction.")
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        refuse = parser.error
+
+        def error(message: str) -> None:  # an id beginning with "-" reads as an option ("unrecognized arguments: -r2x…")
+            refuse(f"{message} (a visitor id that begins with '-' goes after '--': "
+                   f"manage.py {subcommand} -- -r2xPrw… ID ...)")
+
+        parser.error = error  # type: ignore[method-assign]
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("visitor_ids", nargs="*", help="visitor ids (the ss_vid cookie's value)")
+        parser.add_argument("visitor_ids", nargs="*", help="visitor ids (the ss_vid cookie's value); put ids that "
+                                                           "begin with '-' after '--'")
         parser.add_argument("--stdin", action="store_true", help="also read visitor ids from standard input, one a line")
 
     def handle(self, *args: Any, **options: Any) -> None:
