@@ -15,7 +15,7 @@ from typing import Any
 
 from socialshop.conf import app_settings
 from socialshop.exceptions import SocialshopError
-from socialshop.privacy.consent import ConsentState
+from socialshop.privacy.consent import ConsentState, new_id
 from socialshop.privacy.hashing import hash_user_data
 from socialshop.privacy.models import ConsentChoice, ConsentRecord
 from socialshop.tracking.collector import VisitContext, build_row, is_bot
@@ -135,7 +135,7 @@ class _Run:
         agent = rng.choice(BOT_AGENTS) if rng.random() < 0.04 else rng.choice(USER_AGENTS)
         bot = is_bot(agent)
         state = self.consent_for()
-        visitor_id = secrets.token_urlsafe(16) if state.may_identify and not bot else ""
+        visitor_id = new_id() if state.may_identify and not bot else ""
         if visitor_id:
             self.consents.append(ConsentRecord(visitor_id=visitor_id, analytics=state.analytics, ads=state.ads, gpc=state.gpc))
         ip = f"{rng.randint(11, 220)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.0" if visitor_id else ""
@@ -154,7 +154,7 @@ class _Run:
         later = [first + (now - first) * rng.random() for _ in range(int(rng.expovariate(1.2)))]
         for when in [first, *sorted(later)]:
             context = None if bot else VisitContext(
-                consent=state, visitor_id=visitor_id, session_id=secrets.token_urlsafe(16) if visitor_id else "",
+                consent=state, visitor_id=visitor_id, session_id=new_id() if visitor_id else "",
                 ip=ip, user_agent=agent if visitor_id else "", user_id=user_id,
             )
             self.session(context, when)
