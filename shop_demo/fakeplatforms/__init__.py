@@ -302,15 +302,13 @@ class _Handler(QuietHandler):
                    content_type=answer.getheader("Content-Type") or "application/json")
         return True
 
-    def do_PATCH(self) -> None:  # noqa: N802 - http.server naming
+    def _audience_only(self) -> None:
+        """PATCH and DELETE: only the audience APIs take them here."""
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if not self._pass_on("PATCH", raw):
+        if not self._pass_on(self.command, raw):
             self._send(404, {"error": f"no such endpoint {urlsplit(self.path).path}"})
 
-    def do_DELETE(self) -> None:  # noqa: N802 - http.server naming
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if not self._pass_on("DELETE", raw):
-            self._send(404, {"error": f"no such endpoint {urlsplit(self.path).path}"})
+    do_PATCH = do_DELETE = _audience_only  # noqa: N815 - http.server naming
 
     def _report(self, method: str, path: str, query: dict[str, str], raw: bytes) -> bool:
         """Answer a reporting request (shop_demo/fakeplatforms/reporting.py); False when ``path`` is not one."""

@@ -115,13 +115,13 @@ def erase_accounts(user_ids: Iterable[object]) -> ErasureResult:
     Runs by itself when the host deletes a user (``pre_delete``, privacy/receivers.py). Raises
     ``ErasureError`` for an id that is not a whole number (nothing is removed then).
     """
-    ids: list[int] = []
+    wanted: dict[int, None] = {}  # in the order given, each once
     for value in user_ids:
         # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "٣" (another account).
         if isinstance(value, bool) or not isinstance(value, (int, str)) or not ACCOUNT_ID_RE.fullmatch(str(value)):
             raise ErasureError(f"account id {value!r} is not a user's primary key (a whole number)")
-        if int(value) not in ids:
-            ids.append(int(value))
+        wanted[int(value)] = None
+    ids = list(wanted)
     rows: dict[str, int] = {}
     if not ids:
         return ErasureResult(visitors=0, rows=rows)
